@@ -1,0 +1,172 @@
+//! The two error channels of the framework, and the one table that maps protocol failures to
+//! JSON-RPC codes.
+//!
+//! * A *tool error* is a result: `isError: true` with readable content, so the model can correct
+//!   itself. Tools produce it by returning `Err` (see [`ToolError`]).
+//! * A *protocol error* ([`McpError`]) is a JSON-RPC error object with one code per cause.
+//!
+//! Configuration and registration problems are [`RegistrationError`]s, returned by the builder.
+
+use serde_json::Value;
+
+use crate::jsonrpc::{ErrorObject, code};
+
+/// A protocol failure, answered as a JSON-RPC error object.
+///
+/// Constructed only through the named constructors, each of which fixes the code. The
+/// `Display` text is meant for people and is not a stable contract.
+#[derive(Debug, Clone, PartialEq)]
+pub struct McpError {
+    object: ErrorObject,
+}
+
+impl McpError {
+    /// -32700: the input was not JSON.
+    pub fn parse_error(message: impl Into<String>) -> Self {
+        Self::with_code(code::PARSE_ERROR, message)
+    }
+
+    /// -32600: the JSON is not a valid request, or the request is not valid now.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::with_code(code::INVALID_REQUEST, message)
+    }
+
+    /// -32601: no such method.
+    pub fn method_not_found(method: &str) -> Self {
+        Self::with_code(code::METHOD_NOT_FOUND, format!("method not found: {method}"))
+    }
+
+    /// -32602: the parameters are wrong (unknown tool, bad cursor, missing prompt argument, ...).
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        Self::with_code(code::INVALID_PARAMS, message)
+    }
+
+    /// -32603: something failed inside the server.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::with_code(code::INTERNAL_ERROR, message)
+    }
+
+    /// -32002: the resource does not exist; `data` carries the uri.
+    pub fn resource_not_found(uri: &str) -> Self {
+        Self::with_code(code::RESOURCE_NOT_FOUND, format!("resource not found: {uri}"))
+            .with_data(serde_json::json!({ "uri": uri }))
+    }
+
+    /// An error with an explicit code, for codes defined by a revision or an extension.
+    pub fn with_code(code: i32, message: impl Into<String>) -> Self {
+        McpError {
+            object: ErrorObject::new(code, message),
+        }
+    }
+
+    /// Attaches structured data.
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.object.data = Some(data);
+        self
+    }
+
+    /// The JSON-RPC code.
+    pub fn code(&self) -> i32 {
+        self.object.code
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.object.message
+    }
+
+    /// The data, if any.
+    pub fn data(&self) -> Option<&Value> {
+        self.object.data.as_ref()
+    }
+
+    /// The wire error object.
+    pub fn to_error_object(&self) -> ErrorObject {
+        self.object.clone()
+    }
+
+    /// Consumes the error into its wire object.
+    pub fn into_error_object(self) -> ErrorObject {
+        self.object
+    }
+}
+
+impl From<ErrorObject> for McpError {
+    fn from(object: ErrorObject) -> Self {
+        McpError { object }
+    }
+}
+
+impl std::fmt::Display for McpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (code {})", self.object.message, self.object.code)
+    }
+}
+
+impl std::error::Error for McpError {}
+
+/// What a tool handler fails with.
+#[derive(Debug)]
+pub enum ToolError {
+    /// A tool error: answered as a result with `isError: true` and this text.
+    Tool(String),
+    /// A protocol error: answered as a JSON-RPC error object.
+    Protocol(McpError),
+}
+
+impl ToolError {
+    /// A tool error with the given text.
+    pub fn tool(message: impl Into<String>) -> Self {
+        ToolError::Tool(message.into())
+    }
+}
+
+impl From<McpError> for ToolError {
+    fn from(e: McpError) -> Self {
+        ToolError::Protocol(e)
+    }
+}
+
+/// A problem with what was registered or configured; returned, never panicked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistrationError {
+    /// Two items of one kind share a name (or uri).
+    #[error("duplicate {kind} {name:?}: registered by {first} and by {second}")]
+    Duplicate {
+        /// "tool", "prompt", "resource" or "resource template".
+        kind: &'static str,
+        /// The shared name or uri.
+        name: String,
+        /// Where the first one came from (a Rust path or "builder").
+        first: String,
+        /// Where the second one came from.
+        second: String,
+    },
+    /// A name that clients cannot use.
+    #[error("invalid {kind} name {name:?}: {reason}")]
+    InvalidName {
+        /// The kind of item.
+        kind: &'static str,
+        /// The offending name.
+        name: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A schema that is not a JSON object schema of type `object`.
+    #[error("invalid schema for {item:?}: {reason}")]
+    InvalidSchema {
+        /// The item's name.
+        item: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A malformed uri template.
+    #[error("invalid uri template {template:?}: {reason}")]
+    InvalidTemplate {
+        /// The template.
+        template: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+}

@@ -1,0 +1,34 @@
+//! # mcp-core
+//!
+//! The transport-agnostic heart of the framework: JSON-RPC 2.0 and MCP protocol types, the
+//! registry of tools, resources and prompts, the dispatcher, and the request [`Context`].
+//! HTTP lives in `mcp-sse`; the attribute macros in `mcp-macros` expand to this crate's public
+//! API only.
+
+pub mod context;
+pub mod error;
+pub mod jsonrpc;
+pub mod outbound;
+pub mod protocol;
+pub mod registry;
+pub mod server;
+pub mod session;
+pub mod state;
+pub mod version;
+
+#[doc(inline)]
+pub use context::Context;
+#[doc(inline)]
+pub use error::{McpError, RegistrationError, ToolError};
+#[doc(inline)]
+pub use outbound::{Outbound, OutboundReceiver, Outgoing, OutgoingKind};
+#[doc(inline)]
+pub use protocol::{CallToolResult, Content, JsonObject, ResourceContents, ToolAnnotations};
+#[doc(inline)]
+pub use registry::Tool;
+#[doc(inline)]
+pub use server::{Server, ServerBuilder, SessionOptions};
+#[doc(inline)]
+pub use session::{RequestFuture, Session};
+#[doc(inline)]
+pub use version::ProtocolVersion;

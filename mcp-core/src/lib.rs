@@ -6,6 +6,7 @@
 //! API only.
 
 pub mod context;
+mod dispatch;
 pub mod error;
 pub mod jsonrpc;
 pub mod outbound;
@@ -14,7 +15,9 @@ pub mod registry;
 pub mod server;
 pub mod session;
 pub mod state;
+pub mod transport;
 pub mod version;
+mod wire;
 
 #[doc(inline)]
 pub use context::Context;
@@ -23,9 +26,12 @@ pub use error::{McpError, RegistrationError, ToolError};
 #[doc(inline)]
 pub use outbound::{Outbound, OutboundReceiver, Outgoing, OutgoingKind};
 #[doc(inline)]
-pub use protocol::{CallToolResult, Content, JsonObject, ResourceContents, ToolAnnotations};
+pub use protocol::{
+    CallToolResult, Completion, Content, GetPromptResult, JsonObject, LoggingLevel, PromptArgument,
+    PromptMessage, ReadResourceResult, ResourceContents, Role, ToolAnnotations,
+};
 #[doc(inline)]
-pub use registry::Tool;
+pub use registry::{CompletionRequest, Prompt, Resource, ResourceTemplate, TemplateVars, Tool};
 #[doc(inline)]
 pub use server::{Server, ServerBuilder, SessionOptions};
 #[doc(inline)]

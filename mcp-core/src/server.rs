@@ -88,6 +88,7 @@ pub struct ServerBuilder {
     templates: Vec<ResourceTemplate>,
     prompts: Vec<Prompt>,
     errors: Vec<RegistrationError>,
+    auto_collect: bool,
 }
 
 impl Server {
@@ -109,7 +110,18 @@ impl Server {
             templates: Vec::new(),
             prompts: Vec::new(),
             errors: Vec::new(),
+            auto_collect: true,
         }
+    }
+
+    /// A server holding every item registered in the binary with the attribute macros, named
+    /// after the executable.
+    pub fn from_registered() -> Result<Server, RegistrationError> {
+        let name = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "mcp-server".to_owned());
+        Server::builder(name, env!("CARGO_PKG_VERSION")).build()
     }
 
     /// The server's name, version and title.
@@ -457,11 +469,32 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether items declared with the attribute macros join the server (default on).
+    pub fn auto_collect(mut self, on: bool) -> Self {
+        self.auto_collect = on;
+        self
+    }
+
     /// Validates everything registered and builds the server. Reports the first problem:
     /// a duplicate name (naming both origins), an invalid name or schema, a bad template.
     pub fn build(self) -> Result<Server, RegistrationError> {
         if let Some(e) = self.errors.into_iter().next() {
             return Err(e);
+        }
+        let mut tools = self.tools;
+        let mut resources = self.resources;
+        let mut templates = self.templates;
+        let mut prompts = self.prompts;
+        if self.auto_collect {
+            use crate::registry::collect::{Item, registered};
+            for reg in registered() {
+                match reg.item {
+                    Item::Tool(f) => tools.push(f().origin(reg.origin)),
+                    Item::Resource(f) => resources.push(f().origin(reg.origin)),
+                    Item::Template(f) => templates.push(f()?.origin(reg.origin)),
+                    Item::Prompt(f) => prompts.push(f().origin(reg.origin)),
+                }
+            }
         }
         let server = Server {
             inner: Arc::new(ServerInner {
@@ -477,16 +510,16 @@ impl ServerBuilder {
                 next_session: AtomicU64::new(0),
             }),
         };
-        for t in self.tools {
+        for t in tools {
             server.add_tool(t)?;
         }
-        for r in self.resources {
+        for r in resources {
             server.add_resource(r)?;
         }
-        for t in self.templates {
+        for t in templates {
             server.add_resource_template(t)?;
         }
-        for p in self.prompts {
+        for p in prompts {
             server.add_prompt(p)?;
         }
         Ok(server)

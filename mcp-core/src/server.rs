@@ -469,6 +469,19 @@ impl ServerBuilder {
         self
     }
 
+    /// Adds one item declared with an attribute macro, by its name:
+    /// `builder.auto_collect(false).item::<add>()`.
+    pub fn item<T: crate::__private::McpItem>(self) -> Self {
+        use crate::registry::collect::Item;
+        let origin = std::any::type_name::<T>();
+        match T::ITEM {
+            Item::Tool(f) => self.tool(f().origin(origin)),
+            Item::Resource(f) => self.resource(f().origin(origin)),
+            Item::Template(f) => self.resource_template(f().map(|t| t.origin(origin))),
+            Item::Prompt(f) => self.prompt(f().origin(origin)),
+        }
+    }
+
     /// Whether items declared with the attribute macros join the server (default on).
     pub fn auto_collect(mut self, on: bool) -> Self {
         self.auto_collect = on;

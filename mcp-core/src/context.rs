@@ -103,6 +103,11 @@ impl Context {
         self.inner.session.id()
     }
 
+    /// The name of the transport carrying the request (`"sse"`, `"stdio"`, ...).
+    pub fn transport(&self) -> &'static str {
+        self.inner.session.transport()
+    }
+
     /// The negotiated protocol revision.
     pub fn protocol_version(&self) -> ProtocolVersion {
         self.inner

@@ -387,12 +387,24 @@ pub struct SessionOptions {
     pub id: Option<String>,
     /// Where messages not tied to a client request go.
     pub outbound: Outbound,
+    /// The transport's name (`"sse"`, `"streamable-http"`, `"stdio"`, `"memory"`).
+    pub transport: &'static str,
 }
 
 impl SessionOptions {
     /// Options with no session id.
     pub fn new(outbound: Outbound) -> Self {
-        SessionOptions { id: None, outbound }
+        SessionOptions {
+            id: None,
+            outbound,
+            transport: "custom",
+        }
+    }
+
+    /// Sets the transport's name, exposed through `Context::transport`.
+    pub fn transport(mut self, name: &'static str) -> Self {
+        self.transport = name;
+        self
     }
 
     /// Sets the session id.

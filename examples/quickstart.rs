@@ -18,7 +18,7 @@ async fn add(
 }
 
 /// What `echo` answers.
-#[derive(Serialize, schemars::JsonSchema)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct Echo {
     /// The message, unchanged.
     message: String,
@@ -52,7 +52,7 @@ fn uppercase_text(
 }
 
 /// The current time in an IANA time zone.
-#[derive(Serialize, schemars::JsonSchema)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct ServerTime {
     /// The zone used.
     timezone: String,

@@ -131,7 +131,13 @@ impl Session {
             }
             "ping" => Ok(json!({})),
             "tools/list" => {
-                let tools = self.inner.server.inner.tools.read().unwrap_or_else(|e| e.into_inner());
+                let tools = self
+                    .inner
+                    .server
+                    .inner
+                    .tools
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner());
                 let list: Vec<Value> = tools
                     .iter()
                     .map(|t| {
@@ -153,8 +159,13 @@ impl Session {
                     .cloned()
                     .unwrap_or_default();
                 let tool = {
-                    let tools =
-                        self.inner.server.inner.tools.read().unwrap_or_else(|e| e.into_inner());
+                    let tools = self
+                        .inner
+                        .server
+                        .inner
+                        .tools
+                        .read()
+                        .unwrap_or_else(|e| e.into_inner());
                     tools.iter().find(|t| t.name == name).cloned()
                 }
                 .ok_or_else(|| McpError::invalid_params(format!("unknown tool: {name}")))?;

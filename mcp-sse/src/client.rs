@@ -114,10 +114,12 @@ impl Dechunker {
     fn push(&mut self, data: &[u8]) {
         self.pending.extend_from_slice(data);
         while !self.finished {
-            let Some(eol) = find(&self.pending, b"\r\n") else { return };
+            let Some(eol) = find(&self.pending, b"\r\n") else {
+                return;
+            };
             let line = String::from_utf8_lossy(&self.pending[..eol]);
-            let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16)
-                .unwrap_or(0);
+            let size =
+                usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
             if size == 0 {
                 self.finished = true;
                 return;
@@ -159,7 +161,8 @@ impl SseClient {
     ) -> Result<SseClient, ClientError> {
         let mut s = TcpStream::connect(addr).await?;
         s.set_nodelay(true)?;
-        let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n");
+        let mut req =
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n");
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -173,7 +176,9 @@ impl SseClient {
             }
             let n = s.read(&mut chunk).await?;
             if n == 0 {
-                return Err(ClientError::Protocol("connection closed before headers".into()));
+                return Err(ClientError::Protocol(
+                    "connection closed before headers".into(),
+                ));
             }
             buf.extend_from_slice(&chunk[..n]);
         };
@@ -190,10 +195,10 @@ impl SseClient {
             loop {
                 while let Some(e) = find(&d.out, b"\n\n") {
                     let frame: Vec<u8> = d.out.drain(..e + 2).collect();
-                    if let Some(ev) = parse_event(&frame) {
-                        if tx.send(ev).is_err() {
-                            return;
-                        }
+                    if let Some(ev) = parse_event(&frame)
+                        && tx.send(ev).is_err()
+                    {
+                        return;
                     }
                 }
                 if d.finished {
@@ -279,7 +284,12 @@ impl SseClient {
 
     /// Sends request `method` with `id` and waits for its response (other messages received
     /// meanwhile are kept for [`SseClient::next_message`]).
-    pub async fn request(&mut self, id: i64, method: &str, params: Value) -> Result<Value, ClientError> {
+    pub async fn request(
+        &mut self,
+        id: i64,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, ClientError> {
         let body = serde_json::json!({"jsonrpc":"2.0","id":id,"method":method,"params":params});
         let r = self.post(body.to_string().as_bytes()).await?;
         if r.status != 202 {

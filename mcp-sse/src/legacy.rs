@@ -102,7 +102,10 @@ pub(crate) fn open_stream(
     drop(entry);
     let mut res = Response::new(http_body_util::BodyExt::boxed_unsync(sse));
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     res
@@ -175,17 +178,23 @@ pub(crate) async fn post_message(
         Some(e) => e,
         None => return plain(StatusCode::NOT_FOUND, "unknown or ended session\n"),
     };
-    let bytes: Bytes =
-        match body::read_bounded(req.into_body(), config.max_body_bytes, config.body_read_timeout)
-            .await
-        {
-            Ok(b) => b,
-            Err(e) => return plain(e.status(), e.message()),
-        };
+    let bytes: Bytes = match body::read_bounded(
+        req.into_body(),
+        config.max_body_bytes,
+        config.body_read_timeout,
+    )
+    .await
+    {
+        Ok(b) => b,
+        Err(e) => return plain(e.status(), e.message()),
+    };
     let incoming = match jsonrpc::parse(&bytes, &app.server.parse_limits()) {
         Ok(i) => i,
         Err(e) => {
-            return json(StatusCode::BAD_REQUEST, jsonrpc::response_bytes(&e.response()));
+            return json(
+                StatusCode::BAD_REQUEST,
+                jsonrpc::response_bytes(&e.response()),
+            );
         }
     };
     if entry.ended.is_cancelled() {

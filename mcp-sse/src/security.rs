@@ -102,16 +102,19 @@ impl Policy {
         &self,
         headers: &HeaderMap,
         uri_host: Option<&str>,
-    ) -> Result<(), Response<ResponseBody>> {
+    ) -> Result<(), Box<Response<ResponseBody>>> {
         if !self.host_ok(headers, uri_host) {
             tracing::debug!(target: "mcp::sse", "rejected Host header");
-            return Err(plain(StatusCode::FORBIDDEN, "Host not allowed\n"));
+            return Err(Box::new(plain(StatusCode::FORBIDDEN, "Host not allowed\n")));
         }
         if let Some(origin) = headers.get(header::ORIGIN) {
             let ok = origin.to_str().map(|o| self.origin_ok(o)).unwrap_or(false);
             if !ok {
                 tracing::debug!(target: "mcp::sse", "rejected Origin header");
-                return Err(plain(StatusCode::FORBIDDEN, "Origin not allowed\n"));
+                return Err(Box::new(plain(
+                    StatusCode::FORBIDDEN,
+                    "Origin not allowed\n",
+                )));
             }
         }
         Ok(())
@@ -121,7 +124,7 @@ impl Policy {
     pub(crate) fn authenticate(
         &self,
         headers: &HeaderMap,
-    ) -> Result<Credential, Response<ResponseBody>> {
+    ) -> Result<Credential, Box<Response<ResponseBody>>> {
         let Some(auth) = &self.auth else {
             return Ok(None);
         };
@@ -133,18 +136,18 @@ impl Policy {
                 scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
             });
         let Some(token) = token.filter(|t| !t.is_empty()) else {
-            return Err(unauthorized(None));
+            return Err(Box::new(unauthorized(None)));
         };
         let valid = match auth {
-            Auth::Tokens(list) => list
-                .iter()
-                .fold(false, |ok, t| constant_time_eq(t.as_bytes(), token.as_bytes()) | ok),
+            Auth::Tokens(list) => list.iter().fold(false, |ok, t| {
+                constant_time_eq(t.as_bytes(), token.as_bytes()) | ok
+            }),
             Auth::Validator(f) => f(token),
         };
         if valid {
             Ok(Some(token.to_owned()))
         } else {
-            Err(unauthorized(Some("invalid_token")))
+            Err(Box::new(unauthorized(Some("invalid_token"))))
         }
     }
 
@@ -172,7 +175,10 @@ impl Policy {
                     "authorization, content-type, mcp-protocol-version, mcp-session-id, last-event-id",
                 ),
             );
-            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
             h.insert(header::VARY, HeaderValue::from_static("Origin"));
         }
         res
@@ -193,7 +199,10 @@ impl Policy {
 }
 
 fn unauthorized(error: Option<&'static str>) -> Response<ResponseBody> {
-    let mut res = plain(StatusCode::UNAUTHORIZED, "missing or invalid bearer token\n");
+    let mut res = plain(
+        StatusCode::UNAUTHORIZED,
+        "missing or invalid bearer token\n",
+    );
     let v = match error {
         None => HeaderValue::from_static("Bearer"),
         Some(_) => HeaderValue::from_static("Bearer error=\"invalid_token\""),

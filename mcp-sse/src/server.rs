@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::body::ResponseBody;
-use crate::config::{SseConfig, ShutdownSignal};
+use crate::config::{ShutdownSignal, SseConfig};
 use crate::error::{SseError, plain};
 use crate::security::Policy;
 use crate::sessions::SessionTable;
@@ -144,10 +144,7 @@ pub(crate) async fn serve(
         addr: config.bind,
         source,
     })?;
-    if !local_addr.ip().is_loopback()
-        && config.allowed_hosts.is_none()
-        && config.auth.is_none()
-    {
+    if !local_addr.ip().is_loopback() && config.allowed_hosts.is_none() && config.auth.is_none() {
         tracing::warn!(target: "mcp::sse", %local_addr,
             "bound to a non-loopback address without a Host allow-list or authentication");
     }
@@ -231,7 +228,9 @@ async fn accept_loop(
             let kill = svc_kill.clone();
             async move { Ok::<_, Infallible>(route(app, req, kill).await) }
         });
-        let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), svc)
+            .into_owned();
         let conn = graceful.watch(conn);
         let span = tracing::debug_span!(target: "mcp::sse", "connection", %peer);
         tokio::spawn(
@@ -282,7 +281,7 @@ async fn route(
 ) -> Response<ResponseBody> {
     let headers = req.headers().clone();
     if let Err(res) = app.policy.check_request(&headers, req.uri().host()) {
-        return res;
+        return *res;
     }
     let mut res = route_inner(&app, req, connection).await;
     app.policy.decorate(&headers, &mut res);
@@ -314,7 +313,11 @@ async fn route_inner(
     if app.shutting_down.load(Ordering::SeqCst) {
         return plain(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down\n");
     }
-    let expected = if path == c.sse_path { Method::GET } else { Method::POST };
+    let expected = if path == c.sse_path {
+        Method::GET
+    } else {
+        Method::POST
+    };
     if req.method() != expected {
         return not_allowed(if expected == Method::GET {
             "GET, OPTIONS"
@@ -324,7 +327,7 @@ async fn route_inner(
     }
     let credential = match app.policy.authenticate(req.headers()) {
         Ok(c) => c,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     if path == c.sse_path {
         crate::legacy::open_stream(app, credential, connection)

@@ -23,7 +23,10 @@ fn server(dropped: Arc<AtomicUsize>) -> Server {
     Server::builder("test", "1.0")
         .tool(Tool::new("echo", |_ctx, args| async move {
             Ok(CallToolResult::success(vec![Content::text(
-                args.get("text").and_then(|v| v.as_str()).unwrap_or("").to_owned(),
+                args.get("text")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_owned(),
             )]))
         }))
         .tool(Tool::new("who", |ctx, _args| async move {
@@ -32,7 +35,9 @@ fn server(dropped: Arc<AtomicUsize>) -> Server {
             )]))
         }))
         .tool(Tool::new("big", |_ctx, _args| async move {
-            Ok(CallToolResult::success(vec![Content::text("x".repeat(256 * 1024))]))
+            Ok(CallToolResult::success(vec![Content::text(
+                "x".repeat(256 * 1024),
+            )]))
         }))
         .tool(Tool::new("hang", move |_ctx, _args| {
             let guard = Cancelled(dropped.clone());
@@ -65,7 +70,8 @@ fn post(addr: SocketAddr, target: &str, ctype: &str, body: &str, extra: &str) ->
 }
 
 fn get(addr: SocketAddr, target: &str, extra: &str) -> Vec<u8> {
-    format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n").into_bytes()
+    format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n")
+        .into_bytes()
 }
 
 #[tokio::test]
@@ -100,7 +106,13 @@ async fn endpoint_event_and_message_frames_are_exact() {
 
     let r = raw_request(
         addr,
-        &post(addr, &format!("/messages?sessionId={id}"), "application/json", r#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#, ""),
+        &post(
+            addr,
+            &format!("/messages?sessionId={id}"),
+            "application/json",
+            r#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#,
+            "",
+        ),
     )
     .await
     .unwrap();
@@ -114,21 +126,32 @@ async fn endpoint_event_and_message_frames_are_exact() {
     }
     let text = String::from_utf8(buf).unwrap();
     let (_, frame) = text.split_once("\r\n").unwrap();
-    assert_eq!(frame, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}\n\n\r\n");
+    assert_eq!(
+        frame,
+        "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}\n\n\r\n"
+    );
     drop(s);
     h.shutdown().await;
 }
 
 #[tokio::test]
 async fn keep_alive_comments_are_sent() {
-    let h = builder().0.keep_alive(Duration::from_millis(50)).serve().await.unwrap();
+    let h = builder()
+        .0
+        .keep_alive(Duration::from_millis(50))
+        .serve()
+        .await
+        .unwrap();
     let addr = h.local_addr();
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(&get(addr, "/sse", "")).await.unwrap();
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     while !String::from_utf8_lossy(&buf).contains(": keep-alive\n\n") {
-        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut chunk)).await.unwrap().unwrap();
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(n > 0);
         buf.extend_from_slice(&chunk[..n]);
     }
@@ -144,14 +167,45 @@ async fn post_status_codes() {
     let ok = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
     let st = |b: Vec<u8>| async move { raw_request(addr, &b).await.unwrap() };
 
-    assert_eq!(st(post(addr, "/messages", "application/json", ok, "")).await.status, 400);
+    assert_eq!(
+        st(post(addr, "/messages", "application/json", ok, ""))
+            .await
+            .status,
+        400
+    );
     let twice = format!("{ep}&sessionId={}", c.session_id());
-    assert_eq!(st(post(addr, &twice, "application/json", ok, "")).await.status, 400);
+    assert_eq!(
+        st(post(addr, &twice, "application/json", ok, ""))
+            .await
+            .status,
+        400
+    );
     let unknown = format!("/messages?sessionId={}", uuid::Uuid::new_v4());
-    assert_eq!(st(post(addr, &unknown, "application/json", ok, "")).await.status, 404);
-    assert_eq!(st(post(addr, "/messages?sessionId=nope", "application/json", ok, "")).await.status, 404);
+    assert_eq!(
+        st(post(addr, &unknown, "application/json", ok, ""))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        st(post(
+            addr,
+            "/messages?sessionId=nope",
+            "application/json",
+            ok,
+            ""
+        ))
+        .await
+        .status,
+        404
+    );
     assert_eq!(st(post(addr, &ep, "text/plain", ok, "")).await.status, 415);
-    assert_eq!(st(post(addr, &ep, "application/json; charset=utf-8", ok, "")).await.status, 202);
+    assert_eq!(
+        st(post(addr, &ep, "application/json; charset=utf-8", ok, ""))
+            .await
+            .status,
+        202
+    );
 
     // 413 before reading: declare a large body and send none of it.
     let head = format!(
@@ -181,7 +235,9 @@ async fn post_status_codes() {
 #[tokio::test]
 async fn parse_errors_forward_nothing() {
     let h = start().await;
-    let mut c = SseClient::connect(h.local_addr(), "/sse", &[]).await.unwrap();
+    let mut c = SseClient::connect(h.local_addr(), "/sse", &[])
+        .await
+        .unwrap();
     assert_eq!(c.post(b"[").await.unwrap().status, 400);
     // The next message on the stream is the answer to the following valid request.
     let r = c.request(5, "ping", json!({})).await.unwrap();
@@ -194,52 +250,136 @@ async fn host_and_origin_checks() {
     let h = start().await;
     let addr = h.local_addr();
     let req = |host: &str, extra: &str| {
-        format!("GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}\r\n").into_bytes()
+        format!("GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}\r\n")
+            .into_bytes()
     };
-    assert_eq!(raw_request(addr, &req("localhost:1234", "")).await.unwrap().status, 200);
-    assert_eq!(raw_request(addr, &req("[::1]", "")).await.unwrap().status, 200);
-    assert_eq!(raw_request(addr, &req("evil.example", "")).await.unwrap().status, 403);
-    assert_eq!(raw_request(addr, &req("localhost", "Origin: http://localhost:6274\r\n")).await.unwrap().status, 200);
-    assert_eq!(raw_request(addr, &req("localhost", "Origin: https://evil.example\r\n")).await.unwrap().status, 403);
-    assert_eq!(raw_request(addr, &req("localhost", "Origin: null\r\n")).await.unwrap().status, 403);
+    assert_eq!(
+        raw_request(addr, &req("localhost:1234", ""))
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    assert_eq!(
+        raw_request(addr, &req("[::1]", "")).await.unwrap().status,
+        200
+    );
+    assert_eq!(
+        raw_request(addr, &req("evil.example", ""))
+            .await
+            .unwrap()
+            .status,
+        403
+    );
+    assert_eq!(
+        raw_request(addr, &req("localhost", "Origin: http://localhost:6274\r\n"))
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    assert_eq!(
+        raw_request(addr, &req("localhost", "Origin: https://evil.example\r\n"))
+            .await
+            .unwrap()
+            .status,
+        403
+    );
+    assert_eq!(
+        raw_request(addr, &req("localhost", "Origin: null\r\n"))
+            .await
+            .unwrap()
+            .status,
+        403
+    );
     // Checked before anything else: a foreign origin POST never reaches the session lookup.
-    let r = raw_request(addr, &post(addr, "/messages", "application/json", "{}", "Origin: http://evil.example\r\n")).await.unwrap();
+    let r = raw_request(
+        addr,
+        &post(
+            addr,
+            "/messages",
+            "application/json",
+            "{}",
+            "Origin: http://evil.example\r\n",
+        ),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 403);
     h.shutdown().await;
 }
 
 #[tokio::test]
 async fn bearer_auth_and_session_binding() {
-    let h = builder().0.bearer_tokens(["alpha", "beta"]).serve().await.unwrap();
+    let h = builder()
+        .0
+        .bearer_tokens(["alpha", "beta"])
+        .serve()
+        .await
+        .unwrap();
     let addr = h.local_addr();
     let r = raw_request(addr, &get(addr, "/sse", "")).await.unwrap();
     assert_eq!(r.status, 401);
     assert_eq!(r.header("www-authenticate"), Some("Bearer"));
-    let r = raw_request(addr, &get(addr, "/sse", "Authorization: Bearer gamma\r\n")).await.unwrap();
+    let r = raw_request(addr, &get(addr, "/sse", "Authorization: Bearer gamma\r\n"))
+        .await
+        .unwrap();
     assert_eq!(r.status, 401);
     assert!(r.header("www-authenticate").unwrap().starts_with("Bearer"));
-    let r = raw_request(addr, &post(addr, "/messages?sessionId=x", "application/json", "{}", "")).await.unwrap();
+    let r = raw_request(
+        addr,
+        &post(addr, "/messages?sessionId=x", "application/json", "{}", ""),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 401);
 
-    let mut c = SseClient::connect(addr, "/sse", &[("Authorization", "Bearer alpha")]).await.unwrap();
-    assert_eq!(c.request(1, "ping", json!({})).await.unwrap()["result"], json!({}));
-    let other = post(addr, c.endpoint(), "application/json", r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#, "Authorization: Bearer beta\r\n");
+    let mut c = SseClient::connect(addr, "/sse", &[("Authorization", "Bearer alpha")])
+        .await
+        .unwrap();
+    assert_eq!(
+        c.request(1, "ping", json!({})).await.unwrap()["result"],
+        json!({})
+    );
+    let other = post(
+        addr,
+        c.endpoint(),
+        "application/json",
+        r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#,
+        "Authorization: Bearer beta\r\n",
+    );
     assert_eq!(raw_request(addr, &other).await.unwrap().status, 404);
     h.shutdown().await;
 }
 
 #[tokio::test]
 async fn cors_preflight_and_health() {
-    let h = builder().0.cors_origins(["http://inspector.example:6274"]).serve().await.unwrap();
+    let h = builder()
+        .0
+        .cors_origins(["http://inspector.example:6274"])
+        .serve()
+        .await
+        .unwrap();
     let addr = h.local_addr();
     let pre = format!(
         "OPTIONS /messages HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://inspector.example:6274\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n"
     );
     let r = raw_request(addr, pre.as_bytes()).await.unwrap();
     assert_eq!(r.status, 204);
-    assert_eq!(r.header("access-control-allow-origin"), Some("http://inspector.example:6274"));
-    assert!(r.header("access-control-allow-methods").unwrap().contains("POST"));
-    assert!(r.header("access-control-allow-headers").unwrap().contains("content-type"));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("http://inspector.example:6274")
+    );
+    assert!(
+        r.header("access-control-allow-methods")
+            .unwrap()
+            .contains("POST")
+    );
+    assert!(
+        r.header("access-control-allow-headers")
+            .unwrap()
+            .contains("content-type")
+    );
     let pre = pre.replace("inspector.example", "other.example");
     assert_eq!(raw_request(addr, pre.as_bytes()).await.unwrap().status, 403);
 
@@ -286,12 +426,19 @@ async fn sessions_are_isolated_and_run_concurrently() {
             assert_eq!(init["result"]["protocolVersion"], "2024-11-05");
             for i in 1..=5 {
                 let r = c
-                    .request(i, "tools/call", json!({"name":"echo","arguments":{"text":format!("{n}-{i}")}}))
+                    .request(
+                        i,
+                        "tools/call",
+                        json!({"name":"echo","arguments":{"text":format!("{n}-{i}")}}),
+                    )
                     .await
                     .unwrap();
                 assert_eq!(r["result"]["content"][0]["text"], format!("{n}-{i}"));
             }
-            let r = c.request(9, "tools/call", json!({"name":"who"})).await.unwrap();
+            let r = c
+                .request(9, "tools/call", json!({"name":"who"}))
+                .await
+                .unwrap();
             assert_eq!(r["result"]["content"][0]["text"], c.session_id());
         }));
     }
@@ -308,7 +455,10 @@ async fn disconnect_ends_session_and_cancels_in_flight_calls() {
     let addr = h.local_addr();
     let c = SseClient::connect(addr, "/sse", &[]).await.unwrap();
     let ep = c.endpoint().to_owned();
-    let r = c.post(br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"hang"}}"#).await.unwrap();
+    let r = c
+        .post(br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"hang"}}"#)
+        .await
+        .unwrap();
     assert_eq!(r.status, 202);
     drop(c);
     for _ in 0..500 {
@@ -317,9 +467,24 @@ async fn disconnect_ends_session_and_cancels_in_flight_calls() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(dropped.load(Ordering::SeqCst), 1, "in-flight call not cancelled");
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        1,
+        "in-flight call not cancelled"
+    );
     assert_eq!(h.session_count(), 0);
-    let r = raw_request(addr, &post(addr, &ep, "application/json", r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#, "")).await.unwrap();
+    let r = raw_request(
+        addr,
+        &post(
+            addr,
+            &ep,
+            "application/json",
+            r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#,
+            "",
+        ),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 404);
     h.shutdown().await;
 }
@@ -344,13 +509,24 @@ async fn stalled_reader_is_closed_after_the_stall_timeout() {
         buf.extend_from_slice(&chunk[..n]);
     }
     let text = String::from_utf8_lossy(&buf).into_owned();
-    let id = text.split("sessionId=").nth(1).unwrap().split('\n').next().unwrap().to_owned();
+    let id = text
+        .split("sessionId=")
+        .nth(1)
+        .unwrap()
+        .split('\n')
+        .next()
+        .unwrap()
+        .to_owned();
     let ep = format!("/messages?sessionId={id}");
     // Each answer is 256 KiB; socket buffers fill, then the queue, then the stall timer fires.
     let mut closed = false;
     for i in 0..400 {
-        let body = format!(r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"big"}}}}"#);
-        let r = raw_request(addr, &post(addr, &ep, "application/json", &body, "")).await.unwrap();
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"big"}}}}"#
+        );
+        let r = raw_request(addr, &post(addr, &ep, "application/json", &body, ""))
+            .await
+            .unwrap();
         if r.status == 404 {
             closed = true;
             break;
@@ -383,7 +559,9 @@ async fn graceful_shutdown_with_open_streams_does_not_hang() {
     }
     let mut c = SseClient::connect(addr, "/sse", &[]).await.unwrap();
     tx.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(30), h.wait()).await.expect("shutdown hung");
+    tokio::time::timeout(Duration::from_secs(30), h.wait())
+        .await
+        .expect("shutdown hung");
     // The stream ends cleanly (terminating chunk) rather than hanging.
     loop {
         match c.next_event().await.unwrap() {
@@ -391,7 +569,10 @@ async fn graceful_shutdown_with_open_streams_does_not_hang() {
             Some(_) => continue,
         }
     }
-    assert!(TcpStream::connect(addr).await.is_err(), "listener still open");
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "listener still open"
+    );
 }
 
 #[tokio::test]
@@ -400,7 +581,16 @@ async fn mount_prefix_is_used_in_the_endpoint() {
     let addr = h.local_addr();
     let mut c = SseClient::connect(addr, "/app/sse", &[]).await.unwrap();
     assert!(c.endpoint().starts_with("/app/messages?sessionId="));
-    assert_eq!(c.request(1, "ping", json!({})).await.unwrap()["result"], json!({}));
-    assert_eq!(raw_request(addr, &get(addr, "/sse", "")).await.unwrap().status, 404);
+    assert_eq!(
+        c.request(1, "ping", json!({})).await.unwrap()["result"],
+        json!({})
+    );
+    assert_eq!(
+        raw_request(addr, &get(addr, "/sse", ""))
+            .await
+            .unwrap()
+            .status,
+        404
+    );
     h.shutdown().await;
 }

@@ -594,3 +594,81 @@ async fn mount_prefix_is_used_in_the_endpoint() {
     );
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn slow_body_gets_408_and_slow_headers_close_the_connection() {
+    let h = builder()
+        .0
+        .body_read_timeout(Duration::from_millis(200))
+        .header_read_timeout(Duration::from_millis(200))
+        .serve()
+        .await
+        .unwrap();
+    let addr = h.local_addr();
+    let c = SseClient::connect(addr, "/sse", &[]).await.unwrap();
+    // Declares 100 bytes, sends 10, then stalls.
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"jsonrpc\"",
+        c.endpoint()
+    );
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        buf.starts_with(b"HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&buf)
+    );
+
+    // Slowloris: an unfinished head; the server closes without a response.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let r = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await;
+    assert!(
+        r.is_ok(),
+        "header read timeout did not close the connection"
+    );
+    assert!(buf.is_empty() || buf.starts_with(b"HTTP/1.1 408"));
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn batches_are_forwarded_and_invalid_elements_answered() {
+    let h = start().await;
+    let mut c = SseClient::connect(h.local_addr(), "/sse", &[])
+        .await
+        .unwrap();
+    let r = c
+        .post(br#"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"foo":1},{"jsonrpc":"2.0","id":2,"method":"ping"}]"#)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 202);
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.push(c.next_message().await.unwrap());
+    }
+    assert!(got.contains(&json!({"jsonrpc":"2.0","id":1,"result":{}})));
+    assert!(got.contains(&json!({"jsonrpc":"2.0","id":2,"result":{}})));
+    assert!(got.iter().any(|m| m["error"]["code"] == -32600));
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn head_too_large_is_rejected() {
+    let h = builder().0.max_header_bytes(8192).serve().await.unwrap();
+    let addr = h.local_addr();
+    let big = "a".repeat(20_000);
+    let req = format!(
+        "GET /health HTTP/1.1\r\nHost: {addr}\r\nX-Big: {big}\r\nConnection: close\r\n\r\n"
+    );
+    let r = raw_request(addr, req.as_bytes()).await.unwrap();
+    assert_eq!(r.status, 431);
+    h.shutdown().await;
+}

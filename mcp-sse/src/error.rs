@@ -1,51 +1,44 @@
-//! Errors of the HTTP transports and the plain-text HTTP error responses they send.
+//! Errors of configuring and starting the HTTP server.
 
-use std::io;
 use std::net::SocketAddr;
 
-use bytes::Bytes;
-use http::{HeaderValue, Response, StatusCode, header};
-
-use crate::body::ResponseBody;
-
-/// Why a transport could not be configured or started.
+/// Why the server could not be configured or started.
 #[derive(Debug, thiserror::Error)]
-pub enum SseError {
-    /// The listening socket could not be bound.
-    #[error("cannot bind {addr}: {source}")]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The bind address could not be parsed.
+    #[error("invalid bind address {0:?}: expected host:port such as 127.0.0.1:8000")]
+    InvalidAddress(String),
+    /// Binding the listener failed.
+    #[error("cannot listen on {addr}: {source}")]
     Bind {
-        /// The requested address.
+        /// The address.
         addr: SocketAddr,
-        /// The operating system's error.
-        #[source]
-        source: io::Error,
+        /// The I/O error.
+        source: std::io::Error,
     },
-    /// A configured value is invalid (the message says which and why).
-    #[error("invalid transport configuration: {0}")]
-    Config(String),
-    /// The MCP server itself could not be built.
-    #[error(transparent)]
+    /// The mount prefix or a path is malformed.
+    #[error("invalid path {path:?}: {reason}")]
+    InvalidPath {
+        /// The path.
+        path: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// An allowed origin or host entry is malformed.
+    #[error("invalid allowed {kind} {value:?}: {reason}")]
+    InvalidAllowList {
+        /// "origin" or "host".
+        kind: &'static str,
+        /// The entry.
+        value: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Building the MCP server from the registered items failed.
+    #[error("registration failed: {0}")]
     Registration(#[from] mcp_core::RegistrationError),
-}
-
-/// A short plain-text error response with `status`.
-pub(crate) fn plain(status: StatusCode, message: &'static str) -> Response<ResponseBody> {
-    let mut res = Response::new(crate::body::full(Bytes::from_static(message.as_bytes())));
-    *res.status_mut() = status;
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    res
-}
-
-/// A JSON response with `status` and a pre-serialized body.
-pub(crate) fn json(status: StatusCode, body: Bytes) -> Response<ResponseBody> {
-    let mut res = Response::new(crate::body::full(body));
-    *res.status_mut() = status;
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    res
+    /// An I/O error while serving.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
 }

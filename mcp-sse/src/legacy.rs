@@ -1,265 +1,194 @@
-//! The 2024-11-05 HTTP+SSE transport: `GET /sse` opens a session stream, `POST /messages`
-//! delivers client messages to it.
+//! The HTTP+SSE transport of protocol revision 2024-11-05: `GET /sse` opens a session's event
+//! stream, whose first event names the URL to `POST` messages to.
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
-use hyper::body::Incoming as HttpBody;
-use mcp_core::jsonrpc::{self, Incoming, Message};
-use mcp_core::{Outbound, Outgoing, SessionOptions};
-use tokio_util::sync::CancellationToken;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use mcp_core::jsonrpc;
+use mcp_core::{Outbound, SessionOptions};
 use tracing::Instrument;
-use uuid::Uuid;
 
-use crate::body::{self, ResponseBody};
-use crate::error::{json, plain};
-use crate::security::Credential;
-use crate::server::App;
-use crate::sessions::{OpenError, SessionEntry};
-use crate::sse::{OnDrop, SseBody, event_frame};
+use crate::body::{BodyError, read_limited};
+use crate::security::Identity;
+use crate::service::{Body, Shared, rpc_error, text};
+use crate::sessions::Entry;
+use crate::sse::{SseBody, frame};
 
-struct RemoveOnDrop {
-    app: Arc<App>,
-    id: Uuid,
-}
-
-impl OnDrop for RemoveOnDrop {
-    fn dropped(&mut self) {
-        tracing::debug!(target: "mcp::sse", session = %self.id, "stream closed; session ended");
-        self.app.sessions.remove(&self.id);
-    }
-}
-
-/// `GET /sse`.
+/// `GET /sse`: creates a session and streams its messages.
 pub(crate) fn open_stream(
-    app: &Arc<App>,
-    credential: Credential,
-    connection: CancellationToken,
-) -> Response<ResponseBody> {
-    let config = &app.config;
-    let (outbound, rx) = Outbound::channel(config.queue_capacity);
-    let outbound = outbound.with_stall_timeout(config.stall_timeout);
-    let opened = app.sessions.open(|id| {
-        let session = app
-            .server
-            .session(SessionOptions::new(outbound.clone()).id(id.to_string()));
-        SessionEntry {
-            session,
-            outbound: outbound.clone(),
-            credential,
-            ended: CancellationToken::new(),
-        }
-    });
-    let (id, entry) = match opened {
-        Ok(v) => v,
-        Err(OpenError::Full) => {
-            tracing::warn!(target: "mcp::sse", cap = config.max_sessions, "session cap reached");
-            let mut res = plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "too many open sessions; retry later\n",
-            );
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            return res;
-        }
+    shared: &Arc<Shared>,
+    conn: &tokio_util::sync::CancellationToken,
+    identity: Identity,
+) -> Response<Body> {
+    let cfg = &shared.config;
+    let id = uuid::Uuid::new_v4().to_string();
+    let (outbound, rx) = Outbound::channel(cfg.queue);
+    let outbound = outbound.with_stall_timeout(cfg.stall_timeout);
+    let session = shared.server.session(
+        SessionOptions::new(outbound.clone())
+            .id(id.clone())
+            .transport("sse"),
+    );
+    let entry = Entry {
+        session,
+        outbound: outbound.clone(),
+        identity,
     };
-    tracing::info!(target: "mcp::sse", session = %id, "session opened");
-
-    // Stall policy: when a send waits on the full queue past the stall timeout, the session
-    // ends and the connection carrying its stream is dropped (a reader that stopped reading
-    // would otherwise keep hyper blocked on the socket).
-    let stalled = entry.outbound.stalled().clone();
-    let ended = entry.ended.clone();
-    let watcher_app = app.clone();
+    if !shared.sessions.insert(id.clone(), entry, cfg.max_sessions) {
+        tracing::warn!(target: "mcp::sse", max = cfg.max_sessions, "session cap reached");
+        let mut r = text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many open sessions; try again later",
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return r;
+    }
+    tracing::info!(target: "mcp::sse", session_id = %id, "session opened");
+    let endpoint = format!("{}{}?sessionId={id}", cfg.prefix, cfg.messages_path);
+    // The stream ends on shutdown or when the client stopped reading past the stall timeout.
+    let stop = shared.streams_stop.child_token();
+    // A client that stopped reading leaves its body unpolled, so the body cannot notice the
+    // stall itself: this watcher ends the session and drops the connection.
+    let stalled = outbound.stalled().clone();
+    let stop_on_stall = stop.clone();
+    let conn = conn.clone();
+    let stall_sessions = shared.sessions.clone();
+    let stall_id = id.clone();
     tokio::spawn(async move {
         tokio::select! {
             _ = stalled.cancelled() => {
-                tracing::warn!(target: "mcp::sse", session = %id, "reader stalled; session closed");
-                watcher_app.sessions.remove(&id);
-                connection.cancel();
+                tracing::warn!(target: "mcp::sse", session_id = %stall_id, "client stopped reading; session closed");
+                stall_sessions.remove(&stall_id);
+                stop_on_stall.cancel();
+                conn.cancel();
             }
-            _ = ended.cancelled() => {}
+            _ = stop_on_stall.cancelled() => {}
         }
     });
-
-    let endpoint = format!(
-        "{}?sessionId={}",
-        config.full_path(&config.messages_path),
-        id.simple_hyphenated()
-    );
-    let end = entry.ended.clone();
-    let sse = SseBody::new(
-        event_frame("endpoint", endpoint.as_bytes()),
+    let sessions = shared.sessions.clone();
+    let close_id = id.clone();
+    let body = SseBody::new(
+        Some(frame(Some("endpoint"), None, endpoint.as_bytes())),
         rx,
-        config.keep_alive,
-        Box::pin(async move { end.cancelled_owned().await }),
-        Box::new(RemoveOnDrop {
-            app: app.clone(),
-            id,
+        cfg.keep_alive,
+        stop.clone(),
+        Box::new(move || {
+            stop.cancel();
+            sessions.remove(&close_id);
+            tracing::info!(target: "mcp::sse", session_id = %close_id, "session closed");
         }),
     );
-    drop(entry);
-    let mut res = Response::new(http_body_util::BodyExt::boxed_unsync(sse));
-    let h = res.headers_mut();
+    let mut r = Response::new(http_body_util::BodyExt::boxed_unsync(body));
+    let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/event-stream"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    res
+    r
 }
 
-trait Hyphenated {
-    fn simple_hyphenated(&self) -> String;
-}
-impl Hyphenated for Uuid {
-    fn simple_hyphenated(&self) -> String {
-        self.hyphenated().to_string()
-    }
-}
-
-fn session_param(query: Option<&str>) -> Result<&str, &'static str> {
+/// The `sessionId` query parameter: exactly one, non-empty.
+fn session_id(query: Option<&str>) -> Result<String, &'static str> {
     let mut found = None;
     for pair in query.unwrap_or("").split('&') {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         if k == "sessionId" {
             if found.is_some() {
-                return Err("sessionId given more than once\n");
+                return Err("sessionId must be given once");
             }
-            found = Some(v);
+            found = Some(v.to_owned());
         }
     }
     match found {
         Some(v) if !v.is_empty() => Ok(v),
-        _ => Err("missing sessionId query parameter\n"),
+        _ => Err("missing sessionId query parameter: POST to the URL from the endpoint event"),
     }
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
+fn is_json(req: &Request<Incoming>) -> bool {
+    req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("application/json")
-        })
-        .unwrap_or(false)
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// `POST /messages?sessionId=<id>`.
+/// `POST /messages?sessionId=`: validates, answers 202, and hands the message to the session.
 pub(crate) async fn post_message(
-    app: &Arc<App>,
-    req: Request<HttpBody>,
-    credential: Credential,
-) -> Response<ResponseBody> {
-    let config = &app.config;
-    let id = match session_param(req.uri().query()) {
+    shared: &Arc<Shared>,
+    identity: Identity,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let cfg = &shared.config;
+    let id = match session_id(req.uri().query()) {
         Ok(id) => id,
-        Err(msg) => return plain(StatusCode::BAD_REQUEST, msg),
+        Err(msg) => return text(StatusCode::BAD_REQUEST, msg),
     };
-    if !is_json(req.headers()) {
-        return plain(
+    // A session opened with another credential is indistinguishable from an unknown one.
+    let Some(entry) = shared.sessions.get(&id, &identity) else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "unknown or ended session: open a new one with GET /sse",
+        );
+    };
+    if !is_json(&req) {
+        return text(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type must be application/json\n",
+            "Content-Type must be application/json",
         );
     }
-    if let Err(e) = body::precheck(req.headers(), config.max_body_bytes) {
-        return plain(e.status(), e.message());
-    }
-    let entry = match Uuid::try_parse(id)
-        .ok()
-        .and_then(|id| app.sessions.get(&id, credential.as_deref()))
-    {
-        Some(e) => e,
-        None => return plain(StatusCode::NOT_FOUND, "unknown or ended session\n"),
-    };
-    let bytes: Bytes = match body::read_bounded(
-        req.into_body(),
-        config.max_body_bytes,
-        config.body_read_timeout,
-    )
-    .await
-    {
+    let length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let bytes = match read_limited(req.into_body(), length, cfg.max_body, cfg.body_timeout).await {
         Ok(b) => b,
-        Err(e) => return plain(e.status(), e.message()),
-    };
-    let incoming = match jsonrpc::parse(&bytes, &app.server.parse_limits()) {
-        Ok(i) => i,
-        Err(e) => {
-            return json(
-                StatusCode::BAD_REQUEST,
-                jsonrpc::response_bytes(&e.response()),
+        Err(BodyError::TooLarge) => {
+            return text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body exceeds the limit of {} bytes", cfg.max_body),
             );
         }
-    };
-    if entry.ended.is_cancelled() {
-        return plain(StatusCode::NOT_FOUND, "unknown or ended session\n");
-    }
-    match incoming {
-        Incoming::Single(m) => dispatch(app, &entry, m),
-        Incoming::Batch(items) => {
-            for item in items {
-                match item {
-                    Ok(m) => dispatch(app, &entry, m),
-                    Err(resp) => {
-                        let out = entry.outbound.clone();
-                        let bytes = jsonrpc::response_bytes(&resp);
-                        app.sessions.handlers.spawn(async move {
-                            let _ = out.send(Outgoing::orphan_error(bytes)).await;
-                        });
-                    }
-                }
-            }
+        Err(BodyError::Timeout) => {
+            return text(
+                StatusCode::REQUEST_TIMEOUT,
+                "request body not received in time",
+            );
         }
+        Err(BodyError::Broken) => {
+            return text(StatusCode::BAD_REQUEST, "request body could not be read");
+        }
+    };
+    let mut limits = shared.server.parse_limits();
+    limits.max_bytes = limits.max_bytes.max(cfg.max_body);
+    let incoming = match jsonrpc::parse(&bytes, &limits) {
+        Ok(m) => m,
+        Err(e) => return rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error),
+    };
+    let span = tracing::debug_span!(target: "mcp::sse", "message", session_id = %id);
+    if let Some(fut) = span.in_scope(|| entry.session.receive_incoming(incoming, &entry.outbound)) {
+        shared.tasks.spawn(fut.instrument(span));
     }
-    let mut res = Response::new(body::empty());
-    *res.status_mut() = StatusCode::ACCEPTED;
-    res
-}
-
-/// Hands one accepted message to the session; request handlers run concurrently and are
-/// cancelled when the session ends.
-fn dispatch(app: &Arc<App>, entry: &SessionEntry, message: Message) {
-    let span = tracing::info_span!(
-        target: "mcp::rpc",
-        "request",
-        session = entry.session.id().unwrap_or(""),
-        method = message.method().unwrap_or(""),
-        id = ?message.id(),
-    );
-    let _g = span.enter();
-    tracing::debug!(target: "mcp::rpc", "message accepted");
-    if let Some(fut) = entry.session.receive(message, &entry.outbound) {
-        let ended = entry.ended.clone();
-        app.sessions.handlers.spawn(
-            async move {
-                tokio::select! {
-                    _ = fut => {}
-                    _ = ended.cancelled() => {
-                        tracing::debug!(target: "mcp::rpc", "handler cancelled: session ended");
-                    }
-                }
-            }
-            .instrument(span.clone()),
-        );
-    }
+    let mut r = Response::new(crate::service::empty());
+    *r.status_mut() = StatusCode::ACCEPTED;
+    r
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::session_id;
 
     #[test]
-    fn session_param_rules() {
-        assert_eq!(session_param(Some("sessionId=a")), Ok("a"));
-        assert_eq!(session_param(Some("x=1&sessionId=a")), Ok("a"));
-        assert!(session_param(Some("sessionId=a&sessionId=b")).is_err());
-        assert!(session_param(Some("sessionId=")).is_err());
-        assert!(session_param(None).is_err());
+    fn session_id_query() {
+        assert_eq!(session_id(Some("sessionId=abc")).unwrap(), "abc");
+        assert_eq!(session_id(Some("x=1&sessionId=abc")).unwrap(), "abc");
+        assert!(session_id(None).is_err());
+        assert!(session_id(Some("sessionId=")).is_err());
+        assert!(session_id(Some("sessionId=a&sessionId=b")).is_err());
     }
 }

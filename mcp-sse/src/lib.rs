@@ -1,59 +1,61 @@
-//! HTTP transports for [`mcp_core`] servers on raw hyper 1.x: the legacy HTTP+SSE transport of
-//! protocol revision 2024-11-05 (`GET /sse` + `POST /messages`).
+//! # mcp-sse
+//!
+//! HTTP transports for [`mcp_core`] servers, on raw hyper 1.x: the HTTP+SSE transport of
+//! protocol revision 2024-11-05 (`GET /sse` + `POST /messages?sessionId=`), which Cursor,
+//! Claude Desktop connectors, Claude Code's `--transport sse` and MCP Inspector speak.
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), mcp_sse::SseError> {
-//! use mcp_core::Server;
-//! let server = Server::builder("demo", "1.0").build()?;
-//! let handle = mcp_sse::SseServer::builder(server)
-//!     .bind(([127, 0, 0, 1], 8000).into())
-//!     .with_os_signals()
-//!     .serve()
-//!     .await?;
-//! println!("serving at {}", handle.sse_url());
-//! handle.wait().await;
-//! # Ok(()) }
+//! # async fn run() -> Result<(), mcp_sse::ServeError> {
+//! // Serves every tool, resource and prompt registered in the binary on 127.0.0.1:8000.
+//! mcp_sse::serve_sse("127.0.0.1:8000").await
+//! # }
 //! ```
 //!
-//! # Layers (shared by every transport on the port)
+//! Everything is configurable through [`SseServer::builder`]; the defaults are listed on
+//! [`Config`]. Security defaults: loopback Host/Origin validation (403), optional bearer auth
+//! (401) with sessions bound to the credential that opened them, CORS only for configured
+//! origins, a 4 MiB body limit (413), a header read timeout, and a cap on live sessions (503).
 //!
-//! Every request passes, in order: Host and Origin checks (403, before anything else),
-//! routing under the mount prefix, CORS preflight, bearer authentication (401 with
-//! `WWW-Authenticate: Bearer`), then the transport handler. Bodies are read through
-//! [`body`](crate::body)'s bounded reader (413 on a declared or counted excess, 408 on a slow
-//! body). Header read timeout and head size limit are set on hyper with a `TokioTimer`.
+//! ## Backpressure
 //!
-//! # Sessions and backpressure
-//!
-//! Each `GET /sse` opens one [`mcp_core::Session`] with a UUID v4 id, bound to the bearer
-//! token that opened it, and one bounded [`mcp_core::Outbound`] queue
-//! ([`SseConfig::queue_capacity`], default 64) drained into the stream. When a send waits on a
-//! full queue longer than [`SseConfig::stall_timeout`] (default 30 s), the session is closed:
-//! its id answers 404, its in-flight handlers are cancelled and its connection is dropped.
-//! Accepted (202) messages are never dropped while the session lives. Closing the stream ends
-//! the session the same way. Past [`SseConfig::max_sessions`], `GET /sse` answers 503.
-//!
-//! # Plugging in Streamable HTTP (`/mcp`)
-//!
-//! A second transport is a sibling of `legacy.rs`: add its path to [`SseConfig`], one branch
-//! in `server::route_inner` after authentication, and reuse [`SessionTable`] (same cap, same
-//! credential binding, `SessionEntry::end` for DELETE), `body::read_bounded` (same limit),
-//! `sse::SseBody`/`sse::event_frame` for `text/event-stream` responses, and the `App` state.
-//! The security [`Policy`](crate::security) and graceful shutdown apply unchanged.
+//! Each session's outbound queue is bounded ([`Builder::session_queue`], 64 messages). When a
+//! client stops reading its stream, senders wait; if the queue is still full after the stall
+//! timeout ([`Builder::stall_timeout`], 30 s) the session is closed: its stream ends, its
+//! in-flight requests are cancelled and its id answers 404. Memory per client stays bounded and
+//! no accepted message is silently dropped while its session lives.
 
-pub mod body;
-pub mod client;
+mod body;
 mod config;
 mod error;
-mod health;
 mod legacy;
-pub mod security;
+mod security;
 mod server;
-pub mod sessions;
+mod service;
+mod sessions;
 pub mod sse;
 
-pub use body::ResponseBody;
-pub use config::{Auth, ShutdownSignal, SseConfig, SseServer, SseServerBuilder, TokenValidator};
-pub use error::SseError;
-pub use server::{SseHandle, serve_sse};
-pub use sessions::SessionTable;
+pub use config::{Builder, Config};
+pub use error::ServeError;
+pub use server::ServerHandle;
+
+/// Entry points for serving an [`mcp_core::Server`] over HTTP.
+#[derive(Debug)]
+pub struct SseServer;
+
+impl SseServer {
+    /// A builder serving `server` with the defaults of [`Config`].
+    pub fn builder(server: mcp_core::Server) -> Builder {
+        Builder::new(server)
+    }
+}
+
+/// Serves every item registered in the binary at `addr` (e.g. `"127.0.0.1:8000"`) until
+/// Ctrl-C or SIGTERM, with the default settings.
+pub async fn serve_sse(addr: impl Into<String>) -> Result<(), ServeError> {
+    let server = mcp_core::Server::from_registered()?;
+    SseServer::builder(server)
+        .bind_str(addr)
+        .with_os_signals(true)
+        .serve()
+        .await
+}

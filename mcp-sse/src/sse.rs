@@ -1,7 +1,5 @@
-//! Server-sent event framing and the streaming body of one SSE session.
+//! Server-Sent Events framing, and the streaming body that carries a session's messages.
 
-use std::convert::Infallible;
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -9,79 +7,107 @@ use std::time::Duration;
 use bytes::{BufMut, Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
 use mcp_core::OutboundReceiver;
-use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at};
+use tokio::time::{Interval, MissedTickBehavior};
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
-/// Keep-alive comment frame (ignored by every SSE parser).
-pub const KEEP_ALIVE_FRAME: &[u8] = b": keep-alive\n\n";
-
-/// One event frame: `event: <name>\ndata: <data>\n\n`. Each line of `data` becomes its own
-/// `data:` line, so multi-line payloads survive the framing.
-pub fn event_frame(event: &str, data: &[u8]) -> Bytes {
-    let mut out = BytesMut::with_capacity(event.len() + data.len() + 16);
-    out.put_slice(b"event: ");
-    out.put_slice(event.as_bytes());
-    out.put_slice(b"\n");
-    for line in data.split(|b| *b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        out.put_slice(b"data: ");
-        out.put_slice(line);
-        out.put_slice(b"\n");
+/// Builds one SSE event frame: optional `id:` and `event:` lines, one `data:` line per line of
+/// `data`, and the blank line that ends the event.
+///
+/// # Panics
+///
+/// Panics if `event` or `id` contains a line break: they are always our own constants or
+/// generated ids, so that would be a bug here, never bad input.
+pub fn frame(event: Option<&str>, id: Option<&str>, data: &[u8]) -> Bytes {
+    let mut buf = BytesMut::with_capacity(data.len() + 32);
+    if let Some(id) = id {
+        assert!(!id.contains(['\r', '\n']), "SSE id must be one line");
+        buf.put_slice(b"id: ");
+        buf.put_slice(id.as_bytes());
+        buf.put_u8(b'\n');
     }
-    out.put_slice(b"\n");
-    out.freeze()
+    if let Some(event) = event {
+        assert!(
+            !event.contains(['\r', '\n']),
+            "SSE event name must be one line"
+        );
+        buf.put_slice(b"event: ");
+        buf.put_slice(event.as_bytes());
+        buf.put_u8(b'\n');
+    }
+    if data.is_empty() {
+        buf.put_slice(b"data: \n");
+    }
+    for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        buf.put_slice(b"data: ");
+        buf.put_slice(line);
+        buf.put_u8(b'\n');
+    }
+    buf.put_u8(b'\n');
+    buf.freeze()
 }
 
-/// Runs when the stream body is dropped (client gone, stream ended, connection closed).
-pub(crate) trait OnDrop: Send {
-    fn dropped(&mut self);
-}
+/// The keep-alive comment frame.
+pub const KEEP_ALIVE: &[u8] = b": keep-alive\n\n";
 
-/// The body of `GET /sse`: the endpoint event, then one `message` event per outgoing message
-/// and keep-alive comments; ends when `end` resolves (session closed, stalled, shutdown).
+/// Something to run when the stream ends, however it ends (client gone, stall, shutdown).
+pub(crate) type OnClose = Box<dyn FnOnce() + Send + Sync>;
+
+/// A streaming SSE body: a first frame, then one `event: message` frame per outgoing message,
+/// with keep-alive comments while idle. Ends when the message channel closes or `stop` fires.
 pub(crate) struct SseBody {
     first: Option<Bytes>,
     rx: OutboundReceiver,
     keep_alive: Interval,
-    end: Pin<Box<dyn Future<Output = ()> + Send>>,
+    stop: Pin<Box<WaitForCancellationFutureOwned>>,
     done: bool,
-    guard: Box<dyn OnDrop>,
+    on_close: Option<OnClose>,
 }
 
 impl SseBody {
     pub(crate) fn new(
-        first: Bytes,
+        first: Option<Bytes>,
         rx: OutboundReceiver,
         keep_alive: Duration,
-        end: Pin<Box<dyn Future<Output = ()> + Send>>,
-        guard: Box<dyn OnDrop>,
+        stop: tokio_util::sync::CancellationToken,
+        on_close: OnClose,
     ) -> Self {
-        let mut ka = interval_at(Instant::now() + keep_alive, keep_alive);
-        ka.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut interval =
+            tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
         SseBody {
-            first: Some(first),
+            first,
             rx,
-            keep_alive: ka,
-            end,
+            keep_alive: interval,
+            stop: Box::pin(stop.cancelled_owned()),
             done: false,
-            guard,
+            on_close: Some(on_close),
+        }
+    }
+
+    fn finish(&mut self) {
+        self.done = true;
+        if let Some(f) = self.on_close.take() {
+            f();
         }
     }
 }
 
 impl Drop for SseBody {
     fn drop(&mut self) {
-        self.guard.dropped();
+        if let Some(f) = self.on_close.take() {
+            f();
+        }
     }
 }
 
 impl Body for SseBody {
     type Data = Bytes;
-    type Error = Infallible;
+    type Error = std::convert::Infallible;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = &mut *self;
         if this.done {
             return Poll::Ready(None);
@@ -89,24 +115,27 @@ impl Body for SseBody {
         if let Some(first) = this.first.take() {
             return Poll::Ready(Some(Ok(Frame::data(first))));
         }
-        if this.end.as_mut().poll(cx).is_ready() {
-            this.done = true;
-            this.rx.close();
+        if this.stop.as_mut().poll(cx).is_ready() {
+            this.finish();
             return Poll::Ready(None);
         }
         match this.rx.poll_recv(cx) {
             Poll::Ready(Some(msg)) => {
                 this.keep_alive.reset();
-                return Poll::Ready(Some(Ok(Frame::data(event_frame("message", &msg.json)))));
+                return Poll::Ready(Some(Ok(Frame::data(frame(
+                    Some("message"),
+                    None,
+                    &msg.json,
+                )))));
             }
             Poll::Ready(None) => {
-                this.done = true;
+                this.finish();
                 return Poll::Ready(None);
             }
             Poll::Pending => {}
         }
         if this.keep_alive.poll_tick(cx).is_ready() {
-            return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(KEEP_ALIVE_FRAME)))));
+            return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(KEEP_ALIVE)))));
         }
         Poll::Pending
     }
@@ -127,11 +156,12 @@ mod tests {
     #[test]
     fn frames_are_exact() {
         assert_eq!(
-            &event_frame("endpoint", b"/messages?sessionId=x")[..],
-            b"event: endpoint\ndata: /messages?sessionId=x\n\n"
+            &frame(Some("endpoint"), None, b"/messages?sessionId=1")[..],
+            b"event: endpoint\ndata: /messages?sessionId=1\n\n"
         );
+        assert_eq!(&frame(None, Some("7"), b"")[..], b"id: 7\ndata: \n\n");
         assert_eq!(
-            &event_frame("message", b"a\r\nb")[..],
+            &frame(Some("message"), None, b"a\nb")[..],
             b"event: message\ndata: a\ndata: b\n\n"
         );
     }

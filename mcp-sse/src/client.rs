@@ -316,11 +316,16 @@ impl SseClient {
 
     /// Sends `initialize` (2024-11-05) and `notifications/initialized`.
     pub async fn initialize(&mut self) -> Result<Value, ClientError> {
+        self.initialize_with("2024-11-05").await
+    }
+
+    /// Sends `initialize` asking for protocol `version`, then `notifications/initialized`.
+    pub async fn initialize_with(&mut self, version: &str) -> Result<Value, ClientError> {
         let r = self
             .request(
                 0,
                 "initialize",
-                serde_json::json!({"protocolVersion":"2024-11-05","capabilities":{},
+                serde_json::json!({"protocolVersion":version,"capabilities":{},
                     "clientInfo":{"name":"mcp-sse-test-client","version":"0"}}),
             )
             .await?;

@@ -25,6 +25,7 @@
 //! no accepted message is silently dropped while its session lives.
 
 mod body;
+pub mod client;
 mod config;
 mod error;
 mod legacy;

@@ -23,8 +23,31 @@
 //! timeout ([`Builder::stall_timeout`], 30 s) the session is closed: its stream ends, its
 //! in-flight requests are cancelled and its id answers 404. Memory per client stays bounded and
 //! no accepted message is silently dropped while its session lives.
+//!
+//! ## Test client
+//!
+//! [`client`] holds a small raw-TCP client for this transport ([`client::SseClient`]: opens
+//! `/sse`, reads the endpoint event, POSTs messages, yields received messages; and
+//! [`client::raw_request`] for literal request bytes). Tests and load tools use it.
+//!
+//! ## How Streamable HTTP (`/mcp`, issue 6) plugs in
+//!
+//! The layers are transport-neutral and stay as they are: `server.rs` (accept loop, hyper
+//! timers and limits, graceful shutdown), `security.rs` (`Guard`: Host/Origin, CORS),
+//! `service::route_inner` (guard → mount prefix → preflight → health → authentication →
+//! transport), `body::read_limited` (same body limit and timeout), `sessions.rs` (same table,
+//! same cap, same credential binding via `Identity`) and `sse.rs` (framing, keep-alive).
+//! A new `streamable.rs` sibling of `legacy.rs` adds: a `mcp_path` (default `/mcp`) in
+//! `Config` and one more branch in `route_inner` after authentication dispatching
+//! POST/GET/DELETE; sessions keyed by the `Mcp-Session-Id` header instead of the query string
+//! (the id is issued on the `initialize` response; DELETE removes the entry like a closed
+//! stream does); POST answers either `application/json` or a per-request SSE body built from
+//! `sse.rs` with event ids for resumption; GET opens the standalone stream fed by the
+//! session's `Outbound`. The preflight in `service.rs` already allows the `Mcp-Session-Id`,
+//! `MCP-Protocol-Version` and `Last-Event-ID` headers it needs.
 
 mod body;
+pub mod client;
 mod config;
 mod error;
 mod legacy;

@@ -21,11 +21,19 @@ use crate::service::{Shared, handle};
 use crate::sessions::Sessions;
 
 /// A running server: its address, and a way to stop it.
-#[derive(Debug)]
 pub struct ServerHandle {
     local_addr: SocketAddr,
     stop: CancellationToken,
     done: oneshot::Receiver<()>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServerHandle {
@@ -36,7 +44,13 @@ impl ServerHandle {
 
     /// The URL of the SSE endpoint, e.g. `http://127.0.0.1:8000/sse`.
     pub fn sse_url(&self) -> String {
-        format!("http://{}/sse", self.local_addr)
+        let c = &self.shared.config;
+        format!("http://{}{}{}", self.local_addr, c.prefix, c.sse_path)
+    }
+
+    /// The number of live SSE sessions.
+    pub fn session_count(&self) -> usize {
+        self.shared.sessions.len()
     }
 
     /// Starts a graceful shutdown and waits for it to finish.
@@ -122,6 +136,7 @@ impl Builder {
             stop2.cancel();
         });
         let handle_stop = stop.clone();
+        let handle_shared = shared.clone();
         tokio::spawn(async move {
             accept_loop(listener, shared, stop).await;
             let _ = done_tx.send(());
@@ -130,6 +145,7 @@ impl Builder {
             local_addr,
             stop: handle_stop,
             done,
+            shared: handle_shared,
         })
     }
 

@@ -129,50 +129,143 @@ async fn scenario(rev: &'static str) {
     assert_eq!(names.len(), 8, "{names:?}");
     let mut sorted = names.clone();
     sorted.sort();
-    assert_eq!(names, list_all(&p, "tools/list", "tools").await.iter().map(|t| t["name"].as_str().unwrap()).collect::<Vec<_>>(), "deterministic order");
-    assert_eq!(p.code("tools/list", json!({"cursor": "garbage"})).await, -32602);
+    assert_eq!(
+        names,
+        list_all(&p, "tools/list", "tools")
+            .await
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        "deterministic order"
+    );
+    assert_eq!(
+        p.code("tools/list", json!({"cursor": "garbage"})).await,
+        -32602
+    );
     let echo = tools.iter().find(|t| t["name"] == "echo").unwrap();
     let add = tools.iter().find(|t| t["name"] == "add").unwrap();
-    assert_eq!(echo.get("annotations").is_some(), v(rev).has_audio_and_annotations(), "{rev} annotations");
-    assert_eq!(echo.get("title").is_some(), v(rev).has_structured_output(), "{rev} title");
-    assert_eq!(add.get("outputSchema").is_some(), v(rev).has_structured_output(), "{rev} outputSchema");
+    assert_eq!(
+        echo.get("annotations").is_some(),
+        v(rev).has_audio_and_annotations(),
+        "{rev} annotations"
+    );
+    assert_eq!(
+        echo.get("title").is_some(),
+        v(rev).has_structured_output(),
+        "{rev} title"
+    );
+    assert_eq!(
+        add.get("outputSchema").is_some(),
+        v(rev).has_structured_output(),
+        "{rev} outputSchema"
+    );
 
     // tools/call.
-    let r = p.req("tools/call", json!({"name": "echo", "arguments": {"text": "hi"}})).await.unwrap();
+    let r = p
+        .req(
+            "tools/call",
+            json!({"name": "echo", "arguments": {"text": "hi"}}),
+        )
+        .await
+        .unwrap();
     assert_eq!(r["content"][0]["text"], "hi");
     let r = p.req("tools/call", json!({"name": "echo"})).await.unwrap();
     assert_eq!(r["content"][0]["text"], "", "missing arguments means {{}}");
-    assert_eq!(p.code("tools/call", json!({"name": "nope", "arguments": {}})).await, -32602);
-    let r = p.req("tools/call", json!({"name": "fail", "arguments": {}})).await.unwrap();
+    assert_eq!(
+        p.code("tools/call", json!({"name": "nope", "arguments": {}}))
+            .await,
+        -32602
+    );
+    let r = p
+        .req("tools/call", json!({"name": "fail", "arguments": {}}))
+        .await
+        .unwrap();
     assert_eq!(r["isError"], true);
-    let r = p.req("tools/call", json!({"name": "add", "arguments": {"a": 1, "b": 2}})).await.unwrap();
-    assert_eq!(r.get("structuredContent").is_some(), v(rev).has_structured_output(), "{rev} structuredContent");
+    let r = p
+        .req(
+            "tools/call",
+            json!({"name": "add", "arguments": {"a": 1, "b": 2}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r.get("structuredContent").is_some(),
+        v(rev).has_structured_output(),
+        "{rev} structuredContent"
+    );
     assert!(r["content"][0]["text"].as_str().unwrap().contains('3'));
-    let r = p.req("tools/call", json!({"name": "add", "arguments": {"a": "x"}})).await.unwrap();
+    let r = p
+        .req(
+            "tools/call",
+            json!({"name": "add", "arguments": {"a": "x"}}),
+        )
+        .await
+        .unwrap();
     assert_eq!(r["isError"], true);
     // A panicking tool answers with an error and the session goes on.
-    match p.req("tools/call", json!({"name": "boom", "arguments": {}})).await {
+    match p
+        .req("tools/call", json!({"name": "boom", "arguments": {}}))
+        .await
+    {
         Ok(r) => assert_eq!(r["isError"], true),
         Err(e) => assert_eq!(e.code, -32603),
     }
     assert_eq!(p.req("ping", json!({})).await.unwrap(), json!({}));
-    let r = p.req("tools/call", json!({"name": "media", "arguments": {}})).await.unwrap();
-    let types: Vec<&str> = r["content"].as_array().unwrap().iter().map(|c| c["type"].as_str().unwrap()).collect();
-    assert_eq!(types.contains(&"audio"), v(rev).has_audio_and_annotations(), "{rev} audio: {types:?}");
-    assert_eq!(types.contains(&"resource_link"), v(rev).has_structured_output(), "{rev} resource_link: {types:?}");
+    let r = p
+        .req("tools/call", json!({"name": "media", "arguments": {}}))
+        .await
+        .unwrap();
+    let types: Vec<&str> = r["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types.contains(&"audio"),
+        v(rev).has_audio_and_annotations(),
+        "{rev} audio: {types:?}"
+    );
+    assert_eq!(
+        types.contains(&"resource_link"),
+        v(rev).has_structured_output(),
+        "{rev} resource_link: {types:?}"
+    );
 
     // logging/setLevel, progress and log messages, in order before the result.
-    assert_eq!(p.req("logging/setLevel", json!({"level": "info"})).await.unwrap(), json!({}));
-    assert_eq!(p.code("logging/setLevel", json!({"level": "loud"})).await, -32602);
+    assert_eq!(
+        p.req("logging/setLevel", json!({"level": "info"}))
+            .await
+            .unwrap(),
+        json!({})
+    );
+    assert_eq!(
+        p.code("logging/setLevel", json!({"level": "loud"})).await,
+        -32602
+    );
     p.client.drain_notifications().await;
     let r = p
-        .req("tools/call", json!({"name": "progress", "arguments": {}, "_meta": {"progressToken": "tok"}}))
+        .req(
+            "tools/call",
+            json!({"name": "progress", "arguments": {}, "_meta": {"progressToken": "tok"}}),
+        )
         .await
         .unwrap();
     assert_eq!(r["content"][0]["text"], "ok");
     let notes = p.client.drain_notifications().await;
-    let methods: Vec<&str> = notes.iter().map(|n| n["method"].as_str().unwrap()).collect();
-    assert_eq!(methods, ["notifications/progress", "notifications/progress", "notifications/message"], "{notes:?}");
+    let methods: Vec<&str> = notes
+        .iter()
+        .map(|n| n["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            "notifications/progress",
+            "notifications/progress",
+            "notifications/message"
+        ],
+        "{notes:?}"
+    );
     assert_eq!(notes[0]["params"]["progressToken"], "tok");
     assert_eq!(notes[0]["params"]["progress"], 1.0);
     assert_eq!(notes[2]["params"]["level"], "info");
@@ -182,15 +275,27 @@ async fn scenario(rev: &'static str) {
         "{rev}: progress message only from 2025-03-26"
     );
     // Without a progress token: no progress notifications.
-    p.req("tools/call", json!({"name": "progress", "arguments": {}})).await.unwrap();
+    p.req("tools/call", json!({"name": "progress", "arguments": {}}))
+        .await
+        .unwrap();
     let notes = p.client.drain_notifications().await;
-    assert!(notes.iter().all(|n| n["method"] != "notifications/progress"), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .all(|n| n["method"] != "notifications/progress"),
+        "{notes:?}"
+    );
 
     // Cancellation: no response for the cancelled request.
-    let (id, mut rx) = p.client.start_request("tools/call", json!({"name": "wait", "arguments": {}}));
+    let (id, mut rx) = p
+        .client
+        .start_request("tools/call", json!({"name": "wait", "arguments": {}}));
     tokio::task::yield_now().await;
     p.client
-        .notify("notifications/cancelled", Some(json!({"requestId": id, "reason": "test"})))
+        .notify(
+            "notifications/cancelled",
+            Some(json!({"requestId": id, "reason": "test"})),
+        )
         .await;
     assert_eq!(p.req("ping", json!({})).await.unwrap(), json!({}));
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -204,24 +309,46 @@ async fn scenario(rev: &'static str) {
     assert_eq!(res[0]["uri"], "app://about");
     let tpl = list_all(&p, "resources/templates/list", "resourceTemplates").await;
     assert_eq!(tpl[0]["uriTemplate"], "users://{id}/profile");
-    let r = p.req("resources/read", json!({"uri": "app://about"})).await.unwrap();
+    let r = p
+        .req("resources/read", json!({"uri": "app://about"}))
+        .await
+        .unwrap();
     assert_eq!(r["contents"][0]["text"], "An example.");
-    let r = p.req("resources/read", json!({"uri": "users://bob/profile"})).await.unwrap();
+    let r = p
+        .req("resources/read", json!({"uri": "users://bob/profile"}))
+        .await
+        .unwrap();
     assert_eq!(r["contents"][0]["text"], "user bob");
-    let e = p.req("resources/read", json!({"uri": "app://missing"})).await.unwrap_err();
+    let e = p
+        .req("resources/read", json!({"uri": "app://missing"}))
+        .await
+        .unwrap_err();
     assert_eq!(e.code, -32002);
     assert_eq!(e.data.as_ref().unwrap()["uri"], "app://missing");
     assert_eq!(p.code("resources/read", json!({})).await, -32602);
 
     // Subscriptions: updates go to subscribers only.
-    assert_eq!(p.req("resources/subscribe", json!({"uri": "app://about"})).await.unwrap(), json!({}));
+    assert_eq!(
+        p.req("resources/subscribe", json!({"uri": "app://about"}))
+            .await
+            .unwrap(),
+        json!({})
+    );
     p.client.drain_notifications().await;
     srv.notify_resource_updated("app://about").await;
     srv.notify_resource_updated("app://other").await;
-    let n = tokio::time::timeout(Duration::from_secs(10), p.client.next_notification()).await.unwrap().unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), p.client.next_notification())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(n["method"], "notifications/resources/updated");
     assert_eq!(n["params"]["uri"], "app://about");
-    assert_eq!(p.req("resources/unsubscribe", json!({"uri": "app://about"})).await.unwrap(), json!({}));
+    assert_eq!(
+        p.req("resources/unsubscribe", json!({"uri": "app://about"}))
+            .await
+            .unwrap(),
+        json!({})
+    );
     srv.notify_resource_updated("app://about").await;
     assert!(p.client.drain_notifications().await.is_empty());
 
@@ -229,10 +356,20 @@ async fn scenario(rev: &'static str) {
     let prompts = list_all(&p, "prompts/list", "prompts").await;
     assert_eq!(prompts[0]["name"], "greet");
     assert_eq!(prompts[0]["arguments"][0]["required"], true);
-    let r = p.req("prompts/get", json!({"name": "greet", "arguments": {"name": "Ann"}})).await.unwrap();
+    let r = p
+        .req(
+            "prompts/get",
+            json!({"name": "greet", "arguments": {"name": "Ann"}}),
+        )
+        .await
+        .unwrap();
     assert_eq!(r["messages"][0]["role"], "user");
     assert_eq!(r["messages"][0]["content"]["text"], "Say hello to Ann");
-    assert_eq!(p.code("prompts/get", json!({"name": "greet", "arguments": {}})).await, -32602);
+    assert_eq!(
+        p.code("prompts/get", json!({"name": "greet", "arguments": {}}))
+            .await,
+        -32602
+    );
     assert_eq!(p.code("prompts/get", json!({"name": "nope"})).await, -32602);
 
     // Completion.
@@ -253,24 +390,44 @@ async fn scenario(rev: &'static str) {
 
     // list_changed on add/remove while serving.
     p.client.drain_notifications().await;
-    srv.add_tool(Tool::new("late", |_c, _a| async { Ok(CallToolResult::success(vec![Content::text("late")])) }))
+    srv.add_tool(Tool::new("late", |_c, _a| async {
+        Ok(CallToolResult::success(vec![Content::text("late")]))
+    }))
+    .unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), p.client.next_notification())
+        .await
+        .unwrap()
         .unwrap();
-    let n = tokio::time::timeout(Duration::from_secs(10), p.client.next_notification()).await.unwrap().unwrap();
     assert_eq!(n["method"], "notifications/tools/list_changed");
     assert_eq!(list_all(&p, "tools/list", "tools").await.len(), 9);
-    assert!(srv.add_tool(Tool::new("late", |_c, _a| async { Ok(CallToolResult::default()) })).is_err());
+    assert!(
+        srv.add_tool(Tool::new("late", |_c, _a| async {
+            Ok(CallToolResult::default())
+        }))
+        .is_err()
+    );
     assert!(srv.remove_tool("late"));
-    let n = tokio::time::timeout(Duration::from_secs(10), p.client.next_notification()).await.unwrap().unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), p.client.next_notification())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(n["method"], "notifications/tools/list_changed");
     assert_eq!(list_all(&p, "tools/list", "tools").await.len(), 8);
 
     // A server-to-client request the client has no capability for fails without being sent.
-    let r = p.req("tools/call", json!({"name": "roots", "arguments": {}})).await;
+    let r = p
+        .req("tools/call", json!({"name": "roots", "arguments": {}}))
+        .await;
     match r {
         Ok(r) => assert_eq!(r["isError"], true, "{r}"),
         Err(e) => assert_ne!(e.code, 0),
     }
-    assert!(p.client.recorded().iter().all(|m| m["method"] != "roots/list"));
+    assert!(
+        p.client
+            .recorded()
+            .iter()
+            .all(|m| m["method"] != "roots/list")
+    );
 
     // Batches: only 2025-03-26, answered as one array.
     let before = p.client.recorded().len();
@@ -281,7 +438,9 @@ async fn scenario(rev: &'static str) {
     let after = p.client.recorded();
     assert_eq!(after.len(), before + 1, "{:?}", &after[before..]);
     if v(rev).allows_batches() {
-        let arr = after[before].as_array().expect("batch answered as one array");
+        let arr = after[before]
+            .as_array()
+            .expect("batch answered as one array");
         assert_eq!(arr.len(), 2);
     } else {
         assert_eq!(after[before]["error"]["code"], -32600);
@@ -326,7 +485,10 @@ async fn server_to_client_requests_with_capabilities() {
         Ok(json!({"roots": [{"uri": "file:///a", "name": "a"}, {"uri": "file:///b"}]}))
     });
     p.client.initialize_with("2025-06-18").await.unwrap();
-    let r = p.req("tools/call", json!({"name": "roots", "arguments": {}})).await.unwrap();
+    let r = p
+        .req("tools/call", json!({"name": "roots", "arguments": {}}))
+        .await
+        .unwrap();
     assert_eq!(r["content"][0]["text"], "2", "{r}");
     let n = p.validate("2025-06-18");
     assert!(n >= 3);
@@ -338,7 +500,9 @@ async fn unknown_version_negotiates_latest_and_slow_tool_does_not_block_ping() {
     let p = Probe::new(&srv, json!({}));
     let init = p.client.initialize_with("1999-01-01").await.unwrap();
     assert_eq!(init["protocolVersion"], "2025-11-25");
-    let (_id, mut rx) = p.client.start_request("tools/call", json!({"name": "wait", "arguments": {}}));
+    let (_id, mut rx) = p
+        .client
+        .start_request("tools/call", json!({"name": "wait", "arguments": {}}));
     assert_eq!(p.req("ping", json!({})).await.unwrap(), json!({}));
     assert!(rx.try_recv().is_err(), "slow tool still running");
     p.client.close();

@@ -20,10 +20,7 @@ pub const REVISIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025
 pub fn server() -> Server {
     let mut out_schema = serde_json::Map::new();
     out_schema.insert("type".into(), "object".into());
-    out_schema.insert(
-        "properties".into(),
-        json!({"sum": {"type": "integer"}}),
-    );
+    out_schema.insert("properties".into(), json!({"sum": {"type": "integer"}}));
     let add_schema = json!({
         "type": "object",
         "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
@@ -35,7 +32,11 @@ pub fn server() -> Server {
         .page_size(2)
         .tool(
             Tool::new("echo", |_ctx, args| async move {
-                let text = args.get("text").and_then(Value::as_str).unwrap_or("").to_owned();
+                let text = args
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
                 Ok(CallToolResult::success(vec![Content::text(text)]))
             })
             .title("Echo")
@@ -51,7 +52,9 @@ pub fn server() -> Server {
                 let b = args.get("b").and_then(Value::as_i64);
                 match (a, b) {
                     (Some(a), Some(b)) => Ok(CallToolResult::structured(json!({"sum": a + b}))),
-                    _ => Err(ToolError::tool("invalid arguments: field `a` and `b` must be integers")),
+                    _ => Err(ToolError::tool(
+                        "invalid arguments: field `a` and `b` must be integers",
+                    )),
                 }
             })
             .input_schema(add_schema.as_object().unwrap().clone())
@@ -87,7 +90,9 @@ pub fn server() -> Server {
         }))
         .tool(Tool::new("roots", |ctx, _args| async move {
             let roots = ctx.list_roots().await?;
-            Ok(CallToolResult::success(vec![Content::text(roots.len().to_string())]))
+            Ok(CallToolResult::success(vec![Content::text(
+                roots.len().to_string(),
+            )]))
         }))
         .resource(
             Resource::new("app://about", "about", |_ctx| async {
@@ -96,8 +101,10 @@ pub fn server() -> Server {
             .description("About")
             .mime_type("text/plain"),
         )
-        .resource_template(Ok(
-            ResourceTemplate::new("users://{id}/profile", "profile", |_ctx, vars| async move {
+        .resource_template(Ok(ResourceTemplate::new(
+            "users://{id}/profile",
+            "profile",
+            |_ctx, vars| async move {
                 let id = vars["id"].clone();
                 Ok(ResourceContents::text(
                     format!("users://{id}/profile"),
@@ -105,21 +112,25 @@ pub fn server() -> Server {
                     format!("user {id}"),
                 )
                 .into())
-            })
-            .unwrap()
-            .complete("id", |_ctx, req| async move {
-                let all = ["alice", "bob", "alina"];
-                Ok(Completion::from_values(
-                    all.iter()
-                        .filter(|v| v.starts_with(&req.value))
-                        .map(|v| (*v).to_owned())
-                        .collect(),
-                ))
-            }),
-        ))
+            },
+        )
+        .unwrap()
+        .complete("id", |_ctx, req| async move {
+            let all = ["alice", "bob", "alina"];
+            Ok(Completion::from_values(
+                all.iter()
+                    .filter(|v| v.starts_with(&req.value))
+                    .map(|v| (*v).to_owned())
+                    .collect(),
+            ))
+        })))
         .prompt(
             Prompt::new("greet", |_ctx, args: HashMap<String, String>| async move {
-                Ok(vec![PromptMessage::user(format!("Say hello to {}", args["name"]))].into())
+                Ok(vec![PromptMessage::user(format!(
+                    "Say hello to {}",
+                    args["name"]
+                ))]
+                .into())
             })
             .description("Greet someone")
             .argument(PromptArgument::new("name", Some("Who".into()), true))
@@ -165,7 +176,11 @@ impl WireSchema {
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let doc: Value = serde_json::from_str(&text).unwrap();
-        let defs_key = if doc.get("$defs").is_some() { "$defs" } else { "definitions" };
+        let defs_key = if doc.get("$defs").is_some() {
+            "$defs"
+        } else {
+            "definitions"
+        };
         WireSchema {
             revision: revision.to_owned(),
             doc,
@@ -194,7 +209,10 @@ impl WireSchema {
             );
             jsonschema::validator_for(&Value::Object(root)).expect("schema compiles")
         });
-        let errors: Vec<String> = v.iter_errors(value).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        let errors: Vec<String> = v
+            .iter_errors(value)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
         assert!(
             errors.is_empty(),
             "{}: message is not a valid {name}: {errors:?}\n{value}",
@@ -250,7 +268,11 @@ impl WireSchema {
     /// their methods so results are checked against the method's result definition.
     pub fn check_message(&mut self, msg: &Value, methods: &HashMap<String, String>) {
         if let Some(arr) = msg.as_array() {
-            assert!(self.revision == "2025-03-26", "{}: batch response sent", self.revision);
+            assert!(
+                self.revision == "2025-03-26",
+                "{}: batch response sent",
+                self.revision
+            );
             self.check("JSONRPCBatchResponse", msg);
             for m in arr {
                 self.check_message(m, methods);
@@ -258,12 +280,20 @@ impl WireSchema {
             return;
         }
         if msg.get("error").is_some() {
-            let def = if self.has("JSONRPCErrorResponse") { "JSONRPCErrorResponse" } else { "JSONRPCError" };
+            let def = if self.has("JSONRPCErrorResponse") {
+                "JSONRPCErrorResponse"
+            } else {
+                "JSONRPCError"
+            };
             if !msg["id"].is_null() {
                 self.check(def, msg);
             }
         } else if msg.get("result").is_some() {
-            let def = if self.has("JSONRPCResultResponse") { "JSONRPCResultResponse" } else { "JSONRPCResponse" };
+            let def = if self.has("JSONRPCResultResponse") {
+                "JSONRPCResultResponse"
+            } else {
+                "JSONRPCResponse"
+            };
             self.check(def, msg);
             let method = methods.get(&msg["id"].to_string()).cloned();
             if let Some(rd) = method.as_deref().and_then(Self::result_def)

@@ -507,3 +507,18 @@ async fn unknown_version_negotiates_latest_and_slow_tool_does_not_block_ping() {
     assert!(rx.try_recv().is_err(), "slow tool still running");
     p.client.close();
 }
+
+#[test]
+#[should_panic(expected = "not a valid CallToolResult")]
+fn the_wire_validator_rejects_an_invalid_result() {
+    let mut schema = WireSchema::load("2025-06-18");
+    schema.check("CallToolResult", &json!({"content": [{"type": "text"}]}));
+}
+
+#[test]
+fn every_revision_schema_is_present() {
+    for rev in REVISIONS {
+        let mut schema = WireSchema::load(rev);
+        schema.check("EmptyResult", &json!({}));
+    }
+}

@@ -332,12 +332,12 @@ async fn guarded<T>(
 
 async fn call_tool(
     session: &Session,
-    req: Request,
+    mut req: Request,
     reply: &Outbound,
     token: &CancellationToken,
     v: ProtocolVersion,
 ) -> Outcome {
-    let mut p = params_object(req.params.clone())?;
+    let mut p = params_object(req.params.take())?;
     let name = str_param(&p, "name")?.to_owned();
     let args = match p.remove("arguments") {
         None | Some(Value::Null) => JsonObject::new(),
@@ -367,12 +367,12 @@ async fn call_tool(
 
 async fn read_resource(
     session: &Session,
-    req: Request,
+    mut req: Request,
     reply: &Outbound,
     token: &CancellationToken,
     _v: ProtocolVersion,
 ) -> Outcome {
-    let p = params_object(req.params.clone())?;
+    let p = params_object(req.params.take())?;
     let uri = str_param(&p, "uri")?.to_owned();
     let ctx = context(session, &req, &p, reply, token).with_resource_uri(&uri);
     let fut = {
@@ -402,12 +402,12 @@ async fn read_resource(
 
 async fn get_prompt(
     session: &Session,
-    req: Request,
+    mut req: Request,
     reply: &Outbound,
     token: &CancellationToken,
     v: ProtocolVersion,
 ) -> Outcome {
-    let p = params_object(req.params.clone())?;
+    let p = params_object(req.params.take())?;
     let name = str_param(&p, "name")?.to_owned();
     let prompt = session
         .server()
@@ -456,11 +456,11 @@ async fn get_prompt(
 
 async fn complete(
     session: &Session,
-    req: Request,
+    mut req: Request,
     reply: &Outbound,
     token: &CancellationToken,
 ) -> Outcome {
-    let p = params_object(req.params.clone())?;
+    let p = params_object(req.params.take())?;
     let reference = p
         .get("ref")
         .and_then(Value::as_object)

@@ -92,6 +92,22 @@ pub struct ServerBuilder {
 }
 
 impl Server {
+    /// Opens an in-memory client session on this server, for tests: the returned
+    /// [`MemoryClient`](crate::transport::memory::MemoryClient) speaks to the server as a
+    /// client over a real transport would. Must be called inside a tokio runtime.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let server = mcp_core::Server::builder("demo", "1.0").build().unwrap();
+    /// let client = server.connect_in_memory().await;
+    /// client.initialize().await.unwrap();
+    /// assert_eq!(client.list_tools().await.unwrap()["tools"], serde_json::json!([]));
+    /// # });
+    /// ```
+    pub async fn connect_in_memory(&self) -> crate::transport::memory::MemoryClient {
+        crate::transport::memory::MemoryClient::connect(self)
+    }
+
     /// Starts a builder for a server called `name` at `version`.
     pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
         ServerBuilder {

@@ -5,8 +5,11 @@
 //! HTTP lives in `mcp-sse`; the attribute macros in `mcp-macros` expand to this crate's public
 //! API only.
 
+#[doc(hidden)]
+pub mod __private;
 pub mod context;
 pub mod error;
+pub mod handler;
 pub mod jsonrpc;
 pub mod outbound;
 pub mod protocol;
@@ -24,6 +27,8 @@ pub use error::{McpError, RegistrationError, ToolError};
 pub use outbound::{Outbound, OutboundReceiver, Outgoing, OutgoingKind};
 #[doc(inline)]
 pub use protocol::{CallToolResult, Content, JsonObject, ResourceContents, ToolAnnotations};
+#[doc(inline)]
+pub use handler::{IntoToolResult, Json, State};
 #[doc(inline)]
 pub use registry::Tool;
 #[doc(inline)]

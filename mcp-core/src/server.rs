@@ -42,6 +42,7 @@ pub struct ServerBuilder {
     page_size: usize,
     state: StateMap,
     tools: Vec<Tool>,
+    auto_collect: bool,
 }
 
 impl Server {
@@ -58,6 +59,7 @@ impl Server {
             page_size: 100,
             state: StateMap::default(),
             tools: Vec::new(),
+            auto_collect: true,
         }
     }
 
@@ -137,8 +139,19 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether items annotated with `#[mcp_tool]` (and the other attribute macros) anywhere in
+    /// the binary are added automatically when the server is built. On by default; switch it
+    /// off to register only what is passed explicitly (e.g. `.tool(mcp_core::tool!(add)?)`).
+    pub fn auto_collect(mut self, enabled: bool) -> Self {
+        self.auto_collect = enabled;
+        self
+    }
+
     /// Validates everything registered and builds the server.
-    pub fn build(self) -> Result<Server, RegistrationError> {
+    pub fn build(mut self) -> Result<Server, RegistrationError> {
+        if self.auto_collect {
+            crate::registry::collect::add_collected_tools(&mut self.tools)?;
+        }
         let mut names = std::collections::HashMap::<&str, &str>::new();
         for t in &self.tools {
             if let Some(first) = names.insert(&t.name, &t.origin) {

@@ -3,13 +3,25 @@
 
 use std::sync::Arc;
 
-use crate::jsonrpc::RequestId;
-use crate::outbound::Outbound;
-use crate::protocol::JsonObject;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::McpError;
+use crate::jsonrpc::{self, RequestId};
+use crate::outbound::{Outbound, Outgoing};
+use crate::protocol::{
+    ElicitAction, ElicitResult, Elicitation, Implementation, JsonObject, LoggingLevel, Root,
+    SamplingRequest, SamplingResult,
+};
 use crate::session::Session;
 use crate::version::ProtocolVersion;
 
 /// Everything a handler may need about the request it is answering. Cheap to clone.
+///
+/// Messages sent through the context (progress, logs, server-to-client requests) travel on the
+/// same route as the request's response and leave before it, in the order they were sent.
 #[derive(Clone)]
 pub struct Context {
     inner: Arc<ContextInner>,
@@ -20,6 +32,8 @@ struct ContextInner {
     request_id: RequestId,
     reply: Outbound,
     meta: Option<JsonObject>,
+    cancel: CancellationToken,
+    resource_uri: Option<String>,
 }
 
 impl std::fmt::Debug for Context {
@@ -36,6 +50,7 @@ impl Context {
         request_id: RequestId,
         reply: Outbound,
         meta: Option<JsonObject>,
+        cancel: CancellationToken,
     ) -> Self {
         Context {
             inner: Arc::new(ContextInner {
@@ -43,8 +58,29 @@ impl Context {
                 request_id,
                 reply,
                 meta,
+                cancel,
+                resource_uri: None,
             }),
         }
+    }
+
+    pub(crate) fn with_resource_uri(self, uri: &str) -> Self {
+        let inner = &self.inner;
+        Context {
+            inner: Arc::new(ContextInner {
+                session: inner.session.clone(),
+                request_id: inner.request_id.clone(),
+                reply: inner.reply.clone(),
+                meta: inner.meta.clone(),
+                cancel: inner.cancel.clone(),
+                resource_uri: Some(uri.to_owned()),
+            }),
+        }
+    }
+
+    /// For `resources/read`: the uri being read.
+    pub fn resource_uri(&self) -> Option<&str> {
+        self.inner.resource_uri.as_deref()
     }
 
     /// The id of the request being answered.
@@ -55,6 +91,11 @@ impl Context {
     /// The request's `_meta`, if it had one.
     pub fn meta(&self) -> Option<&JsonObject> {
         self.inner.meta.as_ref()
+    }
+
+    /// The progress token the client attached (`_meta.progressToken`), if any.
+    pub fn progress_token(&self) -> Option<&Value> {
+        self.meta().and_then(|m| m.get("progressToken"))
     }
 
     /// The transport's session id, if it has one.
@@ -70,13 +111,187 @@ impl Context {
             .unwrap_or(ProtocolVersion::LATEST)
     }
 
+    /// The client's name and version.
+    pub fn client_info(&self) -> Option<Implementation> {
+        self.inner.session.client_info()
+    }
+
+    /// The client's declared capabilities.
+    pub fn client_capabilities(&self) -> Option<Value> {
+        self.inner.session.client_capabilities()
+    }
+
     /// Shared application state of type `T`, if the server was built with one.
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
         self.inner.session.server().inner.state.get::<T>()
     }
 
-    /// Where messages about this request go.
-    pub(crate) fn reply(&self) -> &Outbound {
-        &self.inner.reply
+    /// True once the client cancelled the request or the session ended.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancel.is_cancelled()
+    }
+
+    /// Resolves when the client cancels the request or the session ends. The handler's future
+    /// is dropped at that point anyway; use this to stop work spawned elsewhere.
+    pub async fn cancelled(&self) {
+        self.inner.cancel.cancelled().await;
+    }
+
+    /// Reports progress when the client asked for it (sent a progress token); otherwise does
+    /// nothing. `message` is sent to clients of 2025-03-26 and later.
+    pub async fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        let Some(token) = self.progress_token() else {
+            return;
+        };
+        let mut params = json!({ "progressToken": token, "progress": progress });
+        if let Some(t) = total {
+            params["total"] = t.into();
+        }
+        if let Some(m) = message
+            && self.protocol_version() >= ProtocolVersion::V2025_03_26
+        {
+            params["message"] = m.into();
+        }
+        self.notify("notifications/progress", &params).await;
+    }
+
+    /// Sends a log message at `level` when the session's level lets it through.
+    pub async fn log(&self, level: LoggingLevel, data: impl Serialize) {
+        if level < self.inner.session.log_level() {
+            return;
+        }
+        let params = json!({ "level": level, "data": data });
+        self.notify("notifications/message", &params).await;
+    }
+
+    /// Logs at debug level.
+    pub async fn debug(&self, data: impl Serialize) {
+        self.log(LoggingLevel::Debug, data).await;
+    }
+
+    /// Logs at info level.
+    pub async fn info(&self, data: impl Serialize) {
+        self.log(LoggingLevel::Info, data).await;
+    }
+
+    /// Logs at warning level.
+    pub async fn warning(&self, data: impl Serialize) {
+        self.log(LoggingLevel::Warning, data).await;
+    }
+
+    /// Logs at error level.
+    pub async fn error(&self, data: impl Serialize) {
+        self.log(LoggingLevel::Error, data).await;
+    }
+
+    async fn notify(&self, method: &str, params: &Value) {
+        let json = jsonrpc::notification_bytes(method, Some(params));
+        let _ = self.inner.reply.send(Outgoing::notification(json)).await;
+    }
+
+    fn require_capability(&self, capability: &str, method: &str) -> Result<(), McpError> {
+        let declared = self
+            .client_capabilities()
+            .is_some_and(|c| c.get(capability).is_some_and(|v| !v.is_null()));
+        if declared {
+            Ok(())
+        } else {
+            Err(McpError::invalid_request(format!(
+                "cannot send {method}: the client did not declare the {capability:?} capability"
+            )))
+        }
+    }
+
+    /// Asks the client's model for a completion (`sampling/createMessage`).
+    pub async fn create_message(
+        &self,
+        request: SamplingRequest,
+    ) -> Result<SamplingResult, McpError> {
+        self.require_capability("sampling", "sampling/createMessage")?;
+        let params =
+            serde_json::to_value(&request).map_err(|e| McpError::internal(e.to_string()))?;
+        let v = self
+            .client_request("sampling/createMessage", params)
+            .await?;
+        serde_json::from_value(v).map_err(|e| {
+            McpError::internal(format!("malformed sampling result from the client: {e}"))
+        })
+    }
+
+    /// Asks the user for values matching `T` (form-mode elicitation; the schema is generated
+    /// from `T` and should be a flat object of primitive properties).
+    pub async fn elicit<T>(&self, message: impl Into<String>) -> Result<Elicitation<T>, McpError>
+    where
+        T: schemars::JsonSchema + DeserializeOwned,
+    {
+        let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
+        let mut schema = schema.to_value();
+        if let Some(m) = schema.as_object_mut() {
+            m.remove("$schema");
+            m.remove("title");
+        }
+        let schema = match schema {
+            Value::Object(m) => m,
+            _ => return Err(McpError::internal("elicitation schema must be an object")),
+        };
+        let result = self.elicit_schema(message, schema).await?;
+        Ok(match result.action {
+            ElicitAction::Accept => {
+                let content = Value::Object(result.content.unwrap_or_default());
+                Elicitation::Accept(serde_json::from_value(content).map_err(|e| {
+                    McpError::invalid_params(format!(
+                        "the client's elicitation answer does not match the schema: {e}"
+                    ))
+                })?)
+            }
+            ElicitAction::Decline => Elicitation::Decline,
+            ElicitAction::Cancel => Elicitation::Cancel,
+        })
+    }
+
+    /// Asks the user for values matching `schema` (`elicitation/create`, form mode).
+    pub async fn elicit_schema(
+        &self,
+        message: impl Into<String>,
+        schema: JsonObject,
+    ) -> Result<ElicitResult, McpError> {
+        if self.protocol_version() < ProtocolVersion::V2025_06_18 {
+            return Err(McpError::invalid_request(
+                "cannot send elicitation/create: the negotiated protocol version predates elicitation",
+            ));
+        }
+        self.require_capability("elicitation", "elicitation/create")?;
+        let mut params = json!({ "message": message.into(), "requestedSchema": schema });
+        if self.protocol_version() >= ProtocolVersion::V2025_11_25 {
+            params["mode"] = "form".into();
+        }
+        let v = self.client_request("elicitation/create", params).await?;
+        serde_json::from_value(v).map_err(|e| {
+            McpError::internal(format!("malformed elicitation result from the client: {e}"))
+        })
+    }
+
+    /// Asks the client for its roots (`roots/list`).
+    pub async fn list_roots(&self) -> Result<Vec<Root>, McpError> {
+        self.require_capability("roots", "roots/list")?;
+        let v = self.client_request("roots/list", json!({})).await?;
+        #[derive(serde::Deserialize)]
+        struct Roots {
+            roots: Vec<Root>,
+        }
+        serde_json::from_value::<Roots>(v)
+            .map(|r| r.roots)
+            .map_err(|e| {
+                McpError::internal(format!("malformed roots/list result from the client: {e}"))
+            })
+    }
+
+    /// Sends any server-to-client request on this request's route and waits (bounded by the
+    /// server's request timeout) for the answer.
+    pub async fn client_request(&self, method: &str, params: Value) -> Result<Value, McpError> {
+        self.inner
+            .session
+            .request_client(method, params, &self.inner.reply)
+            .await
     }
 }

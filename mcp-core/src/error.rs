@@ -33,7 +33,10 @@ impl McpError {
 
     /// -32601: no such method.
     pub fn method_not_found(method: &str) -> Self {
-        Self::with_code(code::METHOD_NOT_FOUND, format!("method not found: {method}"))
+        Self::with_code(
+            code::METHOD_NOT_FOUND,
+            format!("method not found: {method}"),
+        )
     }
 
     /// -32602: the parameters are wrong (unknown tool, bad cursor, missing prompt argument, ...).
@@ -48,8 +51,11 @@ impl McpError {
 
     /// -32002: the resource does not exist; `data` carries the uri.
     pub fn resource_not_found(uri: &str) -> Self {
-        Self::with_code(code::RESOURCE_NOT_FOUND, format!("resource not found: {uri}"))
-            .with_data(serde_json::json!({ "uri": uri }))
+        Self::with_code(
+            code::RESOURCE_NOT_FOUND,
+            format!("resource not found: {uri}"),
+        )
+        .with_data(serde_json::json!({ "uri": uri }))
     }
 
     /// An error with an explicit code, for codes defined by a revision or an extension.

@@ -373,8 +373,7 @@ pub fn from_value(value: Value) -> Result<Message, ParseError> {
     let id = match raw.id {
         None | Some(Value::Null) => None,
         Some(v) => Some(
-            RequestId::deserialize(v)
-                .map_err(|e| invalid(None, format!("invalid \"id\": {e}")))?,
+            RequestId::deserialize(v).map_err(|e| invalid(None, format!("invalid \"id\": {e}")))?,
         ),
     };
     if raw.jsonrpc.as_ref().and_then(Value::as_str) != Some(JSONRPC_VERSION) {
@@ -385,7 +384,10 @@ pub fn from_value(value: Value) -> Result<Message, ParseError> {
             return Err(invalid(id, "\"method\" must be a string"));
         };
         if raw.result.is_some() || raw.error.is_some() {
-            return Err(invalid(id, "a request must not carry \"result\" or \"error\""));
+            return Err(invalid(
+                id,
+                "a request must not carry \"result\" or \"error\"",
+            ));
         }
         if let Some(p) = &raw.params
             && !(p.is_object() || p.is_array())
@@ -420,7 +422,10 @@ pub fn from_value(value: Value) -> Result<Message, ParseError> {
                 outcome: Err(error),
             }))
         }
-        (Some(_), Some(_)) => Err(invalid(id, "a response must not carry both \"result\" and \"error\"")),
+        (Some(_), Some(_)) => Err(invalid(
+            id,
+            "a response must not carry both \"result\" and \"error\"",
+        )),
         (None, None) => Err(invalid(
             id,
             "not a JSON-RPC message: no \"method\", \"result\" or \"error\"",
@@ -615,9 +620,18 @@ mod tests {
         let m = one(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
         assert!(matches!(m, Message::Notification(_)));
         let m = one(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap();
-        assert!(matches!(m, Message::Response(Response { outcome: Ok(_), .. })));
+        assert!(matches!(
+            m,
+            Message::Response(Response { outcome: Ok(_), .. })
+        ));
         let m = one(r#"{"jsonrpc":"2.0","id":null,"error":{"code":-1,"message":"x"}}"#).unwrap();
-        assert!(matches!(m, Message::Response(Response { id: None, outcome: Err(_) })));
+        assert!(matches!(
+            m,
+            Message::Response(Response {
+                id: None,
+                outcome: Err(_)
+            })
+        ));
     }
 
     #[test]
@@ -652,7 +666,10 @@ mod tests {
         assert_eq!(one("{not json").unwrap_err().error.code, code::PARSE_ERROR);
         assert_eq!(one("42").unwrap_err().error.code, code::INVALID_REQUEST);
         let e = one(r#"{"jsonrpc":"1.0","id":7,"method":"ping"}"#).unwrap_err();
-        assert_eq!((e.error.code, e.id), (code::INVALID_REQUEST, Some(RequestId::Int(7))));
+        assert_eq!(
+            (e.error.code, e.id),
+            (code::INVALID_REQUEST, Some(RequestId::Int(7)))
+        );
         let e = one(r#"{"jsonrpc":"2.0","id":7,"method":3}"#).unwrap_err();
         assert_eq!(e.error.code, code::INVALID_REQUEST);
         let e = one(r#"{"jsonrpc":"2.0","id":7,"method":"x","params":3}"#).unwrap_err();
@@ -688,7 +705,13 @@ mod tests {
         };
         assert!(items[0].is_ok());
         assert_eq!(
-            items[1].as_ref().unwrap_err().outcome.as_ref().unwrap_err().code,
+            items[1]
+                .as_ref()
+                .unwrap_err()
+                .outcome
+                .as_ref()
+                .unwrap_err()
+                .code,
             code::INVALID_REQUEST
         );
     }

@@ -8,6 +8,7 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod context;
+mod dispatch;
 pub mod error;
 pub mod handler;
 pub mod jsonrpc;
@@ -17,20 +18,25 @@ pub mod registry;
 pub mod server;
 pub mod session;
 pub mod state;
+pub mod transport;
 pub mod version;
+mod wire;
 
 #[doc(inline)]
 pub use context::Context;
 #[doc(inline)]
 pub use error::{McpError, RegistrationError, ToolError};
 #[doc(inline)]
+pub use handler::{Blob, IntoPromptResult, IntoResourceResult, IntoToolResult, Json, State};
+#[doc(inline)]
 pub use outbound::{Outbound, OutboundReceiver, Outgoing, OutgoingKind};
 #[doc(inline)]
-pub use protocol::{CallToolResult, Content, JsonObject, ResourceContents, ToolAnnotations};
+pub use protocol::{
+    CallToolResult, Completion, Content, GetPromptResult, JsonObject, LoggingLevel, PromptArgument,
+    PromptMessage, ReadResourceResult, ResourceContents, Role, ToolAnnotations,
+};
 #[doc(inline)]
-pub use handler::{IntoToolResult, Json, State};
-#[doc(inline)]
-pub use registry::Tool;
+pub use registry::{CompletionRequest, Prompt, Resource, ResourceTemplate, TemplateVars, Tool};
 #[doc(inline)]
 pub use server::{Server, ServerBuilder, SessionOptions};
 #[doc(inline)]

@@ -220,7 +220,9 @@ mod tests {
     async fn a_full_channel_stalls_after_the_timeout() {
         let (out, _rx) = Outbound::channel(1);
         let out = out.with_stall_timeout(Duration::from_secs(5));
-        out.send(Outgoing::notification(Bytes::new())).await.unwrap();
+        out.send(Outgoing::notification(Bytes::new()))
+            .await
+            .unwrap();
         let r = out.send(Outgoing::notification(Bytes::new())).await;
         assert_eq!(r, Err(Closed));
         assert!(out.stalled().is_cancelled());

@@ -1,14 +1,21 @@
-//! The server: what is registered, and the factory for sessions.
+//! The server: what is registered, cached list results, live sessions, and the factory for
+//! sessions.
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+use serde_json::value::RawValue;
 
 use crate::error::RegistrationError;
-use crate::jsonrpc::ParseLimits;
-use crate::outbound::Outbound;
+use crate::jsonrpc::{self, ParseLimits};
+use crate::outbound::{Outbound, Outgoing};
 use crate::protocol::Implementation;
-use crate::registry::Tool;
-use crate::session::Session;
+use crate::registry::{Prompt, Resource, ResourceTemplate, Tool};
+use crate::session::{Session, SessionInner};
 use crate::state::StateMap;
+use crate::version::ProtocolVersion;
 
 /// A configured MCP server. Cheap to clone; every clone shares one registry.
 #[derive(Clone)]
@@ -16,13 +23,47 @@ pub struct Server {
     pub(crate) inner: Arc<ServerInner>,
 }
 
+/// Which list a cached page belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum ListKind {
+    Tools,
+    Resources,
+    Templates,
+    Prompts,
+}
+
+impl ListKind {
+    pub(crate) fn changed_method(self) -> Option<&'static str> {
+        match self {
+            ListKind::Tools => Some("notifications/tools/list_changed"),
+            ListKind::Resources | ListKind::Templates => {
+                Some("notifications/resources/list_changed")
+            }
+            ListKind::Prompts => Some("notifications/prompts/list_changed"),
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    pub(crate) tools: BTreeMap<String, Arc<Tool>>,
+    pub(crate) resources: BTreeMap<String, Arc<Resource>>,
+    pub(crate) templates: Vec<Arc<ResourceTemplate>>,
+    pub(crate) prompts: BTreeMap<String, Arc<Prompt>>,
+}
+
 pub(crate) struct ServerInner {
     pub(crate) info: Implementation,
     pub(crate) instructions: Option<String>,
     pub(crate) parse_limits: ParseLimits,
     pub(crate) page_size: usize,
+    pub(crate) request_timeout: Duration,
     pub(crate) state: StateMap,
-    pub(crate) tools: std::sync::RwLock<Vec<Tool>>,
+    pub(crate) registry: RwLock<Registry>,
+    /// Serialized list pages, keyed by list, revision and page start; cleared on change.
+    pub(crate) list_cache: Mutex<HashMap<(ListKind, ProtocolVersion, usize), Arc<RawValue>>>,
+    pub(crate) sessions: Mutex<HashMap<u64, Weak<SessionInner>>>,
+    pub(crate) next_session: AtomicU64,
 }
 
 impl std::fmt::Debug for Server {
@@ -40,8 +81,13 @@ pub struct ServerBuilder {
     instructions: Option<String>,
     parse_limits: ParseLimits,
     page_size: usize,
+    request_timeout: Duration,
     state: StateMap,
     tools: Vec<Tool>,
+    resources: Vec<Resource>,
+    templates: Vec<ResourceTemplate>,
+    prompts: Vec<Prompt>,
+    errors: Vec<RegistrationError>,
     auto_collect: bool,
 }
 
@@ -57,10 +103,25 @@ impl Server {
             instructions: None,
             parse_limits: ParseLimits::default(),
             page_size: 100,
+            request_timeout: Duration::from_secs(60),
             state: StateMap::default(),
             tools: Vec::new(),
+            resources: Vec::new(),
+            templates: Vec::new(),
+            prompts: Vec::new(),
+            errors: Vec::new(),
             auto_collect: true,
         }
+    }
+
+    /// A server holding every item registered in the binary with the attribute macros, named
+    /// after the executable.
+    pub fn from_registered() -> Result<Server, RegistrationError> {
+        let name = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "mcp-server".to_owned());
+        Server::builder(name, env!("CARGO_PKG_VERSION")).build()
     }
 
     /// The server's name, version and title.
@@ -73,11 +134,250 @@ impl Server {
         self.inner.parse_limits
     }
 
-    /// Opens a session for one client connection. `outbound` receives every message that is
-    /// not tied to a request the client sent (list changes, resource updates, ...).
+    /// Opens a session for one client connection.
     pub fn session(&self, options: SessionOptions) -> Session {
-        Session::new(self.clone(), options)
+        let serial = self.inner.next_session.fetch_add(1, Ordering::Relaxed);
+        let session = Session::new(self.clone(), options, serial);
+        self.inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(serial, Arc::downgrade(&session.inner));
+        session
     }
+
+    /// How many sessions are open.
+    pub fn session_count(&self) -> usize {
+        self.inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    pub(crate) fn forget_session(&self, serial: u64) {
+        self.inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&serial);
+    }
+
+    fn live_sessions(&self) -> Vec<Session> {
+        self.inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter_map(Weak::upgrade)
+            .map(|inner| Session { inner })
+            .collect()
+    }
+
+    /// Adds a tool while serving; initialized sessions get `notifications/tools/list_changed`.
+    pub fn add_tool(&self, tool: Tool) -> Result<(), RegistrationError> {
+        validate_tool(&tool)?;
+        {
+            let mut reg = self.write();
+            if let Some(first) = reg.tools.get(&tool.name) {
+                return Err(duplicate("tool", &tool.name, &first.origin, &tool.origin));
+            }
+            reg.tools.insert(tool.name.clone(), Arc::new(tool));
+        }
+        self.changed(ListKind::Tools);
+        Ok(())
+    }
+
+    /// Removes a tool; true when it existed.
+    pub fn remove_tool(&self, name: &str) -> bool {
+        let removed = self.write().tools.remove(name).is_some();
+        if removed {
+            self.changed(ListKind::Tools);
+        }
+        removed
+    }
+
+    /// Adds a static resource while serving.
+    pub fn add_resource(&self, resource: Resource) -> Result<(), RegistrationError> {
+        {
+            let mut reg = self.write();
+            if let Some(first) = reg.resources.get(&resource.info.uri) {
+                return Err(duplicate(
+                    "resource",
+                    &resource.info.uri,
+                    &first.origin,
+                    &resource.origin,
+                ));
+            }
+            reg.resources
+                .insert(resource.info.uri.clone(), Arc::new(resource));
+        }
+        self.changed(ListKind::Resources);
+        Ok(())
+    }
+
+    /// Removes a static resource by uri; true when it existed.
+    pub fn remove_resource(&self, uri: &str) -> bool {
+        let removed = self.write().resources.remove(uri).is_some();
+        if removed {
+            self.changed(ListKind::Resources);
+        }
+        removed
+    }
+
+    /// Adds a resource template while serving.
+    pub fn add_resource_template(
+        &self,
+        template: ResourceTemplate,
+    ) -> Result<(), RegistrationError> {
+        {
+            let mut reg = self.write();
+            if let Some(first) = reg
+                .templates
+                .iter()
+                .find(|t| t.info.uri_template == template.info.uri_template)
+            {
+                return Err(duplicate(
+                    "resource template",
+                    &template.info.uri_template,
+                    &first.origin,
+                    &template.origin,
+                ));
+            }
+            reg.templates.push(Arc::new(template));
+        }
+        self.changed(ListKind::Templates);
+        Ok(())
+    }
+
+    /// Adds a prompt while serving.
+    pub fn add_prompt(&self, prompt: Prompt) -> Result<(), RegistrationError> {
+        validate_name("prompt", &prompt.name)?;
+        {
+            let mut reg = self.write();
+            if let Some(first) = reg.prompts.get(&prompt.name) {
+                return Err(duplicate(
+                    "prompt",
+                    &prompt.name,
+                    &first.origin,
+                    &prompt.origin,
+                ));
+            }
+            reg.prompts.insert(prompt.name.clone(), Arc::new(prompt));
+        }
+        self.changed(ListKind::Prompts);
+        Ok(())
+    }
+
+    /// Removes a prompt; true when it existed.
+    pub fn remove_prompt(&self, name: &str) -> bool {
+        let removed = self.write().prompts.remove(name).is_some();
+        if removed {
+            self.changed(ListKind::Prompts);
+        }
+        removed
+    }
+
+    /// Tells every session subscribed to `uri` that the resource changed
+    /// (`notifications/resources/updated`).
+    pub async fn notify_resource_updated(&self, uri: &str) {
+        let json = jsonrpc::notification_bytes(
+            "notifications/resources/updated",
+            Some(&serde_json::json!({ "uri": uri })),
+        );
+        for s in self.live_sessions() {
+            if s.is_subscribed(uri) {
+                let _ = s
+                    .inner
+                    .outbound
+                    .send(Outgoing::notification(json.clone()))
+                    .await;
+            }
+        }
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
+        self.inner
+            .registry
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn read(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
+        self.inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn changed(&self, kind: ListKind) {
+        self.inner
+            .list_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(k, _, _), _| {
+                *k != kind && !(kind == ListKind::Resources && *k == ListKind::Templates)
+            });
+        let Some(method) = kind.changed_method() else {
+            return;
+        };
+        let json = jsonrpc::notification_bytes::<()>(method, None);
+        for s in self.live_sessions() {
+            if s.is_initialized() {
+                // Never wait on a slow client here: a full queue drops the hint, and the
+                // client sees the change on its next list call.
+                let _ = s
+                    .inner
+                    .outbound
+                    .try_send(Outgoing::notification(json.clone()));
+            }
+        }
+    }
+}
+
+fn duplicate(kind: &'static str, name: &str, first: &str, second: &str) -> RegistrationError {
+    RegistrationError::Duplicate {
+        kind,
+        name: name.to_owned(),
+        first: first.to_owned(),
+        second: second.to_owned(),
+    }
+}
+
+/// Names are 1 to 128 characters of `A-Z a-z 0-9 _ - .` (the 2025-11-25 guidance).
+fn validate_name(kind: &'static str, name: &str) -> Result<(), RegistrationError> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(RegistrationError::InvalidName {
+            kind,
+            name: name.to_owned(),
+            reason: "use 1 to 128 characters of A-Z, a-z, 0-9, '_', '-' and '.'".into(),
+        })
+    }
+}
+
+fn validate_tool(tool: &Tool) -> Result<(), RegistrationError> {
+    validate_name("tool", &tool.name)?;
+    let check = |schema: &crate::protocol::JsonObject, which: &str| {
+        if schema.get("type").and_then(|t| t.as_str()) != Some("object") {
+            return Err(RegistrationError::InvalidSchema {
+                item: tool.name.clone(),
+                reason: format!("the {which} schema must have \"type\": \"object\""),
+            });
+        }
+        Ok(())
+    };
+    check(&tool.input_schema, "input")?;
+    if let Some(out) = &tool.output_schema {
+        check(out, "output")?;
+    }
+    Ok(())
 }
 
 /// How a transport opens a [`Session`].
@@ -115,7 +415,7 @@ impl ServerBuilder {
         self
     }
 
-    /// Sets the limits applied to incoming JSON.
+    /// Sets the limits applied to incoming JSON (default: 4 MiB, depth 64, 100 per batch).
     pub fn parse_limits(mut self, limits: ParseLimits) -> Self {
         self.parse_limits = limits;
         self
@@ -124,6 +424,12 @@ impl ServerBuilder {
     /// Sets how many items one page of a list result holds (default 100).
     pub fn page_size(mut self, page_size: usize) -> Self {
         self.page_size = page_size.max(1);
+        self
+    }
+
+    /// Sets how long a server-to-client request waits for its answer (default 60 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
         self
     }
 
@@ -139,39 +445,96 @@ impl ServerBuilder {
         self
     }
 
-    /// Whether items annotated with `#[mcp_tool]` (and the other attribute macros) anywhere in
-    /// the binary are added automatically when the server is built. On by default; switch it
-    /// off to register only what is passed explicitly (e.g. `.tool(mcp_core::tool!(add)?)`).
-    pub fn auto_collect(mut self, enabled: bool) -> Self {
-        self.auto_collect = enabled;
+    /// Adds a static resource.
+    pub fn resource(mut self, resource: Resource) -> Self {
+        self.resources.push(resource);
         self
     }
 
-    /// Validates everything registered and builds the server.
-    pub fn build(mut self) -> Result<Server, RegistrationError> {
-        if self.auto_collect {
-            crate::registry::collect::add_collected_tools(&mut self.tools)?;
+    /// Adds a resource template (a template that failed to parse is reported by `build`).
+    pub fn resource_template(
+        mut self,
+        template: Result<ResourceTemplate, RegistrationError>,
+    ) -> Self {
+        match template {
+            Ok(t) => self.templates.push(t),
+            Err(e) => self.errors.push(e),
         }
-        let mut names = std::collections::HashMap::<&str, &str>::new();
-        for t in &self.tools {
-            if let Some(first) = names.insert(&t.name, &t.origin) {
-                return Err(RegistrationError::Duplicate {
-                    kind: "tool",
-                    name: t.name.clone(),
-                    first: first.to_owned(),
-                    second: t.origin.clone(),
-                });
+        self
+    }
+
+    /// Adds a prompt.
+    pub fn prompt(mut self, prompt: Prompt) -> Self {
+        self.prompts.push(prompt);
+        self
+    }
+
+    /// Adds one item declared with an attribute macro, by its name:
+    /// `builder.auto_collect(false).item::<add>()`.
+    pub fn item<T: crate::__private::McpItem>(self) -> Self {
+        use crate::registry::collect::Item;
+        let origin = std::any::type_name::<T>();
+        match T::ITEM {
+            Item::Tool(f) => self.tool(f().origin(origin)),
+            Item::Resource(f) => self.resource(f().origin(origin)),
+            Item::Template(f) => self.resource_template(f().map(|t| t.origin(origin))),
+            Item::Prompt(f) => self.prompt(f().origin(origin)),
+        }
+    }
+
+    /// Whether items declared with the attribute macros join the server (default on).
+    pub fn auto_collect(mut self, on: bool) -> Self {
+        self.auto_collect = on;
+        self
+    }
+
+    /// Validates everything registered and builds the server. Reports the first problem:
+    /// a duplicate name (naming both origins), an invalid name or schema, a bad template.
+    pub fn build(self) -> Result<Server, RegistrationError> {
+        if let Some(e) = self.errors.into_iter().next() {
+            return Err(e);
+        }
+        let mut tools = self.tools;
+        let mut resources = self.resources;
+        let mut templates = self.templates;
+        let mut prompts = self.prompts;
+        if self.auto_collect {
+            use crate::registry::collect::{Item, registered};
+            for reg in registered() {
+                match reg.item {
+                    Item::Tool(f) => tools.push(f().origin(reg.origin)),
+                    Item::Resource(f) => resources.push(f().origin(reg.origin)),
+                    Item::Template(f) => templates.push(f()?.origin(reg.origin)),
+                    Item::Prompt(f) => prompts.push(f().origin(reg.origin)),
+                }
             }
         }
-        Ok(Server {
+        let server = Server {
             inner: Arc::new(ServerInner {
                 info: self.info,
                 instructions: self.instructions,
                 parse_limits: self.parse_limits,
                 page_size: self.page_size,
+                request_timeout: self.request_timeout,
                 state: self.state,
-                tools: std::sync::RwLock::new(self.tools),
+                registry: RwLock::new(Registry::default()),
+                list_cache: Mutex::new(HashMap::new()),
+                sessions: Mutex::new(HashMap::new()),
+                next_session: AtomicU64::new(0),
             }),
-        })
+        };
+        for t in tools {
+            server.add_tool(t)?;
+        }
+        for r in resources {
+            server.add_resource(r)?;
+        }
+        for t in templates {
+            server.add_resource_template(t)?;
+        }
+        for p in prompts {
+            server.add_prompt(p)?;
+        }
+        Ok(server)
     }
 }

@@ -1,5 +1,6 @@
-//! A session: one client's protocol state (negotiated revision, client info, log level,
-//! subscriptions, in-flight requests), fed by a transport.
+//! A session: one client's protocol state (negotiated revision, client info and capabilities,
+//! log level, subscriptions, in-flight requests, pending server-to-client requests), fed by a
+//! transport.
 //!
 //! A transport calls [`Session::receive`] for every incoming message, in arrival order.
 //! Notifications and responses are handled at once; a request returns a [`RequestFuture`] that
@@ -7,17 +8,22 @@
 //! about that request (progress, logs, server-to-client requests, the final response) goes to
 //! the `reply` [`Outbound`] given with it, in order.
 
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Value, json};
+use bytes::{BufMut, Bytes, BytesMut};
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
-use crate::context::Context;
-use crate::error::{McpError, ToolError};
-use crate::jsonrpc::{self, Message, Request, RequestId};
+use crate::error::McpError;
+use crate::jsonrpc::{self, ErrorObject, Incoming, Message, Notification, Request, RequestId};
 use crate::outbound::{Outbound, Outgoing};
-use crate::protocol::JsonObject;
+use crate::protocol::{Implementation, LoggingLevel};
 use crate::server::{Server, SessionOptions};
 use crate::version::ProtocolVersion;
 
@@ -30,12 +36,35 @@ pub struct Session {
     pub(crate) inner: Arc<SessionInner>,
 }
 
+#[derive(Default)]
+pub(crate) struct ProtocolState {
+    pub(crate) version: Option<ProtocolVersion>,
+    pub(crate) initialized: bool,
+    pub(crate) client_info: Option<Implementation>,
+    pub(crate) client_capabilities: Option<Value>,
+    pub(crate) log_level: Option<LoggingLevel>,
+    pub(crate) subscriptions: HashSet<String>,
+}
+
+type Pending = oneshot::Sender<Result<Value, ErrorObject>>;
+
 pub(crate) struct SessionInner {
     pub(crate) server: Server,
+    pub(crate) serial: u64,
     pub(crate) id: Option<String>,
     pub(crate) outbound: Outbound,
-    pub(crate) version: Mutex<Option<ProtocolVersion>>,
-    pub(crate) closed: tokio_util::sync::CancellationToken,
+    pub(crate) state: Mutex<ProtocolState>,
+    pub(crate) in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+    pub(crate) pending: Mutex<HashMap<RequestId, Pending>>,
+    pub(crate) next_request_id: AtomicI64,
+    pub(crate) closed: CancellationToken,
+}
+
+impl Drop for SessionInner {
+    fn drop(&mut self) {
+        self.closed.cancel();
+        self.server.forget_session(self.serial);
+    }
 }
 
 impl std::fmt::Debug for Session {
@@ -46,15 +75,23 @@ impl std::fmt::Debug for Session {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Session {
-    pub(crate) fn new(server: Server, options: SessionOptions) -> Session {
+    pub(crate) fn new(server: Server, options: SessionOptions, serial: u64) -> Session {
         Session {
             inner: Arc::new(SessionInner {
                 server,
+                serial,
                 id: options.id,
                 outbound: options.outbound,
-                version: Mutex::new(None),
-                closed: tokio_util::sync::CancellationToken::new(),
+                state: Mutex::new(ProtocolState::default()),
+                in_flight: Mutex::new(HashMap::new()),
+                pending: Mutex::new(HashMap::new()),
+                next_request_id: AtomicI64::new(1),
+                closed: CancellationToken::new(),
             }),
         }
     }
@@ -69,17 +106,143 @@ impl Session {
         &self.inner.server
     }
 
+    /// Where messages not tied to a client request go.
+    pub fn outbound(&self) -> &Outbound {
+        &self.inner.outbound
+    }
+
     /// The revision negotiated by `initialize`, once it was answered.
     pub fn protocol_version(&self) -> Option<ProtocolVersion> {
-        *self.inner.version.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.inner.state).version
+    }
+
+    /// True once `initialize` was answered.
+    pub fn is_initialized(&self) -> bool {
+        lock(&self.inner.state).version.is_some()
+    }
+
+    /// The client's name and version from `initialize`.
+    pub fn client_info(&self) -> Option<Implementation> {
+        lock(&self.inner.state).client_info.clone()
+    }
+
+    /// The client's capabilities from `initialize`.
+    pub fn client_capabilities(&self) -> Option<Value> {
+        lock(&self.inner.state).client_capabilities.clone()
+    }
+
+    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
+        lock(&self.inner.state).subscriptions.contains(uri)
+    }
+
+    pub(crate) fn log_level(&self) -> LoggingLevel {
+        lock(&self.inner.state)
+            .log_level
+            .unwrap_or(LoggingLevel::Info)
     }
 
     /// Handles one incoming message. Returns the work of answering it when it is a request.
+    ///
+    /// Call it in arrival order: state changes (initialization, cancellation, responses to
+    /// server-to-client requests) take effect before this returns.
     pub fn receive(&self, message: Message, reply: &Outbound) -> Option<RequestFuture> {
         match message {
-            Message::Request(req) => Some(self.request(req, reply.clone())),
-            Message::Notification(_) | Message::Response(_) => None,
+            Message::Request(req) => {
+                let answer = self.answer(req, reply.clone())?;
+                let reply = reply.clone();
+                Some(Box::pin(async move {
+                    if let Some(out) = answer.await {
+                        let _ = reply.send(out).await;
+                    }
+                }))
+            }
+            Message::Notification(n) => {
+                self.notification(n);
+                None
+            }
+            Message::Response(r) => {
+                if let Some(id) = &r.id {
+                    if let Some(tx) = lock(&self.inner.pending).remove(id) {
+                        let _ = tx.send(r.outcome);
+                    } else {
+                        tracing::debug!(target: "mcp::rpc", %id, "response to an unknown request id ignored");
+                    }
+                }
+                None
+            }
         }
+    }
+
+    /// Handles a parsed body: a single message, or a batch (accepted only on a session that
+    /// negotiated 2025-03-26, never containing `initialize`). A batch's responses leave as one
+    /// JSON array message on `reply`.
+    pub fn receive_incoming(&self, incoming: Incoming, reply: &Outbound) -> Option<RequestFuture> {
+        let items = match incoming {
+            Incoming::Single(m) => return self.receive(m, reply),
+            Incoming::Batch(items) => items,
+        };
+        let refuse = |message: &str| -> Option<RequestFuture> {
+            let out = Outgoing::orphan_error(jsonrpc::error_bytes(
+                None,
+                &McpError::invalid_request(message).into_error_object(),
+            ));
+            let reply = reply.clone();
+            Some(Box::pin(async move {
+                let _ = reply.send(out).await;
+            }))
+        };
+        if !self
+            .protocol_version()
+            .is_some_and(ProtocolVersion::allows_batches)
+        {
+            return refuse(
+                "JSON-RPC batches are accepted only on sessions that negotiated protocol version 2025-03-26",
+            );
+        }
+        if items
+            .iter()
+            .any(|i| matches!(i, Ok(m) if m.method() == Some("initialize")))
+        {
+            return refuse("initialize must not be part of a JSON-RPC batch");
+        }
+        let mut answers = Vec::new();
+        for item in items {
+            match item {
+                Ok(Message::Request(req)) => {
+                    if let Some(a) = self.answer(req, reply.clone()) {
+                        answers.push(a);
+                    }
+                }
+                Ok(other) => {
+                    let _ = self.receive(other, reply);
+                }
+                Err(resp) => {
+                    let json = jsonrpc::response_bytes(&resp);
+                    answers.push(Box::pin(async move { Some(Outgoing::orphan_error(json)) }));
+                }
+            }
+        }
+        if answers.is_empty() {
+            return None;
+        }
+        let reply = reply.clone();
+        Some(Box::pin(async move {
+            let outs = futures_util::future::join_all(answers).await;
+            let parts: Vec<Bytes> = outs.into_iter().flatten().map(|o| o.json).collect();
+            if parts.is_empty() {
+                return;
+            }
+            let mut buf = BytesMut::new();
+            buf.put_u8(b'[');
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    buf.put_u8(b',');
+                }
+                buf.put_slice(p);
+            }
+            buf.put_u8(b']');
+            let _ = reply.send(Outgoing::orphan_error(buf.freeze())).await;
+        }))
     }
 
     /// Handles one incoming message and, for a request, runs it to completion.
@@ -92,6 +255,7 @@ impl Session {
     /// Ends the session: cancels in-flight requests and fails pending server-to-client requests.
     pub fn close(&self) {
         self.inner.closed.cancel();
+        lock(&self.inner.pending).clear();
     }
 
     /// True once [`Session::close`] was called.
@@ -99,84 +263,114 @@ impl Session {
         self.inner.closed.is_cancelled()
     }
 
-    fn request(&self, req: Request, reply: Outbound) -> RequestFuture {
+    /// Resolves when the session is closed.
+    pub async fn closed(&self) {
+        self.inner.closed.cancelled().await;
+    }
+
+    /// Prepares the answer to a request: registers it as in flight (so a later cancellation
+    /// finds it) and returns the future producing its response, or `None` if there is nothing
+    /// to answer (the id is already in flight).
+    fn answer(
+        &self,
+        req: Request,
+        reply: Outbound,
+    ) -> Option<Pin<Box<dyn Future<Output = Option<Outgoing>> + Send>>> {
+        let token = self.inner.closed.child_token();
+        {
+            let mut in_flight = lock(&self.inner.in_flight);
+            if in_flight.contains_key(&req.id) {
+                let err = McpError::invalid_request(format!(
+                    "request id {} is already in use by a request in flight",
+                    req.id
+                ));
+                let json = jsonrpc::error_bytes(Some(&req.id), &err.into_error_object());
+                let id = req.id;
+                return Some(Box::pin(async move { Some(Outgoing::response(id, json)) }));
+            }
+            in_flight.insert(req.id.clone(), token.clone());
+        }
+        // Initialization state changes now, in arrival order.
+        let early = crate::dispatch::precheck(self, &req);
         let session = self.clone();
-        Box::pin(async move {
+        Some(Box::pin(async move {
             let id = req.id.clone();
-            let outcome = session.dispatch(req, &reply).await;
+            let method = req.method.clone();
+            let work = async {
+                match early {
+                    Some(r) => r,
+                    None => crate::dispatch::dispatch(&session, req, &reply, &token).await,
+                }
+            };
+            let span = tracing::debug_span!(target: "mcp::rpc", "request", session_id = session.id(), %id, %method);
+            let outcome = async {
+                tokio::select! {
+                    biased;
+                    _ = token.cancelled() => None,
+                    r = work => Some(r),
+                }
+            }
+            .instrument(span)
+            .await;
+            lock(&session.inner.in_flight).remove(&id);
+            let outcome = outcome?;
             let json = match outcome {
-                Ok(v) => jsonrpc::result_bytes(&id, &v),
+                Ok(raw) => jsonrpc::result_bytes(&id, &raw),
                 Err(e) => jsonrpc::error_bytes(Some(&id), &e.into_error_object()),
             };
-            let _ = reply.send(Outgoing::response(id, json)).await;
-        })
+            Some(Outgoing::response(id, json))
+        }))
     }
 
-    async fn dispatch(&self, req: Request, reply: &Outbound) -> Result<Value, McpError> {
-        match req.method.as_str() {
-            "initialize" => {
-                let requested = req
+    fn notification(&self, n: Notification) {
+        match n.method.as_str() {
+            "notifications/initialized" => {
+                lock(&self.inner.state).initialized = true;
+            }
+            "notifications/cancelled" => {
+                let id = n
                     .params
                     .as_ref()
-                    .and_then(|p| p.get("protocolVersion"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                let v = ProtocolVersion::negotiate(requested);
-                *self.inner.version.lock().unwrap_or_else(|e| e.into_inner()) = Some(v);
-                Ok(json!({
-                    "protocolVersion": v,
-                    "capabilities": { "tools": { "listChanged": true } },
-                    "serverInfo": self.inner.server.info(),
-                }))
-            }
-            "ping" => Ok(json!({})),
-            "tools/list" => {
-                let tools = self.inner.server.inner.tools.read().unwrap_or_else(|e| e.into_inner());
-                let list: Vec<Value> = tools
-                    .iter()
-                    .map(|t| {
-                        json!({
-                            "name": t.name,
-                            "description": t.description,
-                            "inputSchema": &*t.input_schema,
-                        })
-                    })
-                    .collect();
-                Ok(json!({ "tools": list }))
-            }
-            "tools/call" => {
-                let params = req.params.unwrap_or(Value::Null);
-                let name = params.get("name").and_then(Value::as_str).unwrap_or("");
-                let args = params
-                    .get("arguments")
-                    .and_then(Value::as_object)
+                    .and_then(|p| p.get("requestId"))
                     .cloned()
-                    .unwrap_or_default();
-                let tool = {
-                    let tools =
-                        self.inner.server.inner.tools.read().unwrap_or_else(|e| e.into_inner());
-                    tools.iter().find(|t| t.name == name).cloned()
-                }
-                .ok_or_else(|| McpError::invalid_params(format!("unknown tool: {name}")))?;
-                let ctx = Context::new(self.clone(), req.id.clone(), reply.clone(), None);
-                match tool.call(ctx, args).await {
-                    Ok(r) => serde_json::to_value(r).map_err(|e| McpError::internal(e.to_string())),
-                    Err(ToolError::Tool(t)) => Ok(serde_json::to_value(
-                        crate::protocol::CallToolResult::error(t),
-                    )
-                    .unwrap_or_default()),
-                    Err(ToolError::Protocol(e)) => Err(e),
+                    .and_then(|v| serde_json::from_value::<RequestId>(v).ok());
+                if let Some(id) = id
+                    && let Some(token) = lock(&self.inner.in_flight).remove(&id)
+                {
+                    tracing::debug!(target: "mcp::rpc", %id, "request cancelled by the client");
+                    token.cancel();
                 }
             }
-            other => Err(McpError::method_not_found(other)),
+            other => {
+                tracing::trace!(target: "mcp::rpc", method = other, "notification ignored");
+            }
         }
     }
-}
 
-#[allow(dead_code)]
-fn _assert_send(s: Session, m: Message, o: Outbound) {
-    fn is_send<T: Send>(_: T) {}
-    is_send(s.receive(m, &o));
-    let _: Option<&JsonObject> = None;
-    let _: Option<RequestId> = None;
+    /// Sends a server-to-client request on `reply` and waits for the answer.
+    pub(crate) async fn request_client(
+        &self,
+        method: &str,
+        params: Value,
+        reply: &Outbound,
+    ) -> Result<Value, McpError> {
+        let n = self.inner.next_request_id.fetch_add(1, Ordering::Relaxed);
+        let id = RequestId::Str(format!("srv-{n}").into());
+        let (tx, rx) = oneshot::channel();
+        lock(&self.inner.pending).insert(id.clone(), tx);
+        let json = jsonrpc::request_bytes(&id, method, Some(&params));
+        if reply.send(Outgoing::request(json)).await.is_err() {
+            lock(&self.inner.pending).remove(&id);
+            return Err(McpError::internal("the client's stream is closed"));
+        }
+        let timeout = self.inner.server.inner.request_timeout;
+        let result = tokio::select! {
+            r = rx => r.map_err(|_| McpError::internal("the session ended before the client answered")),
+            _ = tokio::time::sleep(timeout) => Err(McpError::internal(format!(
+                "the client did not answer {method} within {} ms", timeout.as_millis()
+            ))),
+        };
+        lock(&self.inner.pending).remove(&id);
+        result?.map_err(McpError::from)
+    }
 }

@@ -53,7 +53,11 @@ pub enum ResourceContents {
 
 impl ResourceContents {
     /// Text contents with a MIME type.
-    pub fn text(uri: impl Into<String>, mime_type: impl Into<String>, text: impl Into<String>) -> Self {
+    pub fn text(
+        uri: impl Into<String>,
+        mime_type: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Self {
         ResourceContents::Text {
             uri: uri.into(),
             mime_type: Some(mime_type.into()),
@@ -63,7 +67,11 @@ impl ResourceContents {
     }
 
     /// Binary contents from already base64-encoded data.
-    pub fn blob(uri: impl Into<String>, mime_type: impl Into<String>, base64: impl Into<String>) -> Self {
+    pub fn blob(
+        uri: impl Into<String>,
+        mime_type: impl Into<String>,
+        base64: impl Into<String>,
+    ) -> Self {
         ResourceContents::Blob {
             uri: uri.into(),
             mime_type: Some(mime_type.into()),

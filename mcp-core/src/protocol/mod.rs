@@ -3,10 +3,22 @@
 //! Types serialize every field they hold; [`crate::version::ProtocolVersion`] decides, in the
 //! dispatcher, which fields a negotiated revision may see.
 
+pub mod client;
+pub mod completion;
 pub mod content;
+pub mod logging;
+pub mod prompts;
+pub mod resources;
 pub mod tools;
 
+pub use client::{
+    ElicitAction, ElicitResult, Elicitation, Root, SamplingMessage, SamplingRequest, SamplingResult,
+};
+pub use completion::Completion;
 pub use content::{Annotations, Content, ResourceContents};
+pub use logging::LoggingLevel;
+pub use prompts::{GetPromptResult, PromptArgument, PromptMessage, Role};
+pub use resources::{ReadResourceResult, ResourceInfo, ResourceTemplateInfo};
 pub use tools::{CallToolResult, ToolAnnotations};
 
 /// A JSON object, as used for schemas, arguments and `_meta`.

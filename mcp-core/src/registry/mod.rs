@@ -1,7 +1,15 @@
 //! Descriptors of what a server offers, built without macros: tools, resources, resource
 //! templates, prompts and completion providers.
 
-pub(crate) mod collect;
+pub mod collect;
+pub mod completion;
+pub mod prompt;
+pub mod resource;
+pub mod template;
 pub mod tool;
 
+pub use completion::CompletionRequest;
+pub use prompt::Prompt;
+pub use resource::{Resource, ResourceTemplate};
+pub use template::{TemplateVars, UriTemplate};
 pub use tool::{Tool, ToolFuture};

@@ -1,0 +1,246 @@
+//! What each negotiated revision may see: the one place where listings and results are shaped
+//! per [`ProtocolVersion`]. Fields a revision does not define are never sent to it.
+
+use serde_json::{Map, Value, json};
+
+use crate::protocol::{CallToolResult, Content, GetPromptResult, JsonObject};
+use crate::registry::{Prompt, Resource, ResourceTemplate, Tool};
+use crate::version::ProtocolVersion;
+
+fn put(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
+    if let Some(v) = value {
+        map.insert(key.to_owned(), v);
+    }
+}
+
+fn icons(v: ProtocolVersion, icons: &[JsonObject]) -> Option<Value> {
+    (v.has_icons() && !icons.is_empty()).then(|| Value::from(icons.to_vec()))
+}
+
+fn meta(v: ProtocolVersion, meta: &Option<JsonObject>) -> Option<Value> {
+    meta.as_ref()
+        .filter(|_| v.has_structured_output())
+        .map(|m| Value::Object(m.clone()))
+}
+
+/// A tool as listed to a client of revision `v`.
+pub(crate) fn tool(t: &Tool, v: ProtocolVersion) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), t.name.clone().into());
+    if v.has_structured_output() {
+        put(&mut m, "title", t.title.clone().map(Value::from));
+    }
+    put(
+        &mut m,
+        "description",
+        t.description.clone().map(Value::from),
+    );
+    m.insert(
+        "inputSchema".into(),
+        Value::Object((*t.input_schema).clone()),
+    );
+    if v.has_structured_output() {
+        put(
+            &mut m,
+            "outputSchema",
+            t.output_schema
+                .as_ref()
+                .map(|s| Value::Object((**s).clone())),
+        );
+    }
+    if v.has_audio_and_annotations() {
+        put(
+            &mut m,
+            "annotations",
+            t.annotations
+                .as_ref()
+                .and_then(|a| serde_json::to_value(a).ok()),
+        );
+    }
+    put(&mut m, "icons", icons(v, &t.icons));
+    put(&mut m, "_meta", meta(v, &t.meta));
+    Value::Object(m)
+}
+
+/// A static resource as listed to a client of revision `v`.
+pub(crate) fn resource(r: &Resource, v: ProtocolVersion) -> Value {
+    let mut info = r.info.clone();
+    if !v.has_structured_output() {
+        info.title = None;
+        info.meta = None;
+        if let Some(a) = info.annotations.as_mut() {
+            a.last_modified = None;
+        }
+    }
+    if !v.has_icons() {
+        info.icons.clear();
+    }
+    serde_json::to_value(info).unwrap_or(Value::Null)
+}
+
+/// A resource template as listed to a client of revision `v`.
+pub(crate) fn template(t: &ResourceTemplate, v: ProtocolVersion) -> Value {
+    let mut info = t.info.clone();
+    if !v.has_structured_output() {
+        info.title = None;
+        info.meta = None;
+    }
+    if !v.has_icons() {
+        info.icons.clear();
+    }
+    serde_json::to_value(info).unwrap_or(Value::Null)
+}
+
+/// A prompt as listed to a client of revision `v`.
+pub(crate) fn prompt(p: &Prompt, v: ProtocolVersion) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), p.name.clone().into());
+    if v.has_structured_output() {
+        put(&mut m, "title", p.title.clone().map(Value::from));
+    }
+    put(
+        &mut m,
+        "description",
+        p.description.clone().map(Value::from),
+    );
+    let args: Vec<Value> = p
+        .arguments
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            if !v.has_structured_output() {
+                a.title = None;
+            }
+            serde_json::to_value(a).unwrap_or(Value::Null)
+        })
+        .collect();
+    if !args.is_empty() {
+        m.insert("arguments".into(), args.into());
+    }
+    put(&mut m, "icons", icons(v, &p.icons));
+    put(&mut m, "_meta", meta(v, &p.meta));
+    Value::Object(m)
+}
+
+/// One content block as a client of revision `v` can read it: audio (before 2025-03-26) and
+/// resource links (before 2025-06-18) become text that says what they were.
+pub(crate) fn content(c: &Content, v: ProtocolVersion) -> Value {
+    let downgraded = match c {
+        Content::Audio { mime_type, .. } if !v.has_audio_and_annotations() => Some(format!(
+            "[audio content ({mime_type}) omitted: this client's protocol version predates audio]"
+        )),
+        Content::ResourceLink { uri, name, .. } if !v.has_structured_output() => {
+            Some(format!("[resource {name}: {uri}]"))
+        }
+        _ => None,
+    };
+    match downgraded {
+        Some(text) => json!({ "type": "text", "text": text }),
+        None => {
+            let mut value = serde_json::to_value(c).unwrap_or(Value::Null);
+            if !v.has_structured_output()
+                && let Some(ann) = value.get_mut("annotations").and_then(Value::as_object_mut)
+            {
+                ann.remove("lastModified");
+            }
+            value
+        }
+    }
+}
+
+/// A `tools/call` result for a client of revision `v`.
+pub(crate) fn call_result(r: &CallToolResult, v: ProtocolVersion) -> Value {
+    let mut m = Map::new();
+    m.insert(
+        "content".into(),
+        r.content
+            .iter()
+            .map(|c| content(c, v))
+            .collect::<Vec<_>>()
+            .into(),
+    );
+    if v.has_structured_output() {
+        put(&mut m, "structuredContent", r.structured_content.clone());
+    }
+    if r.is_error() {
+        m.insert("isError".into(), true.into());
+    }
+    put(&mut m, "_meta", meta(v, &r.meta));
+    Value::Object(m)
+}
+
+/// A `prompts/get` result for a client of revision `v`.
+pub(crate) fn prompt_result(r: &GetPromptResult, v: ProtocolVersion) -> Value {
+    let messages: Vec<Value> = r
+        .messages
+        .iter()
+        .map(|msg| json!({ "role": msg.role, "content": content(&msg.content, v) }))
+        .collect();
+    let mut m = Map::new();
+    put(
+        &mut m,
+        "description",
+        r.description.clone().map(Value::from),
+    );
+    m.insert("messages".into(), messages.into());
+    put(&mut m, "_meta", meta(v, &r.meta));
+    Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::ToolAnnotations;
+
+    #[test]
+    fn tool_fields_follow_the_revision() {
+        let mut out = JsonObject::new();
+        out.insert("type".into(), "object".into());
+        let t = Tool::new("t", |_, _| async { Ok(CallToolResult::default()) })
+            .title("T")
+            .description("d")
+            .output_schema(out)
+            .annotations(ToolAnnotations {
+                read_only_hint: Some(true),
+                ..Default::default()
+            });
+        let old = tool(&t, ProtocolVersion::V2024_11_05);
+        assert!(old.get("title").is_none());
+        assert!(old.get("outputSchema").is_none());
+        assert!(old.get("annotations").is_none());
+        let mid = tool(&t, ProtocolVersion::V2025_03_26);
+        assert!(mid.get("annotations").is_some());
+        assert!(mid.get("outputSchema").is_none());
+        let new = tool(&t, ProtocolVersion::V2025_06_18);
+        assert_eq!(new["title"], "T");
+        assert!(new.get("outputSchema").is_some());
+    }
+
+    #[test]
+    fn content_is_downgraded_for_old_clients() {
+        let audio = Content::audio("AAAA", "audio/wav");
+        assert_eq!(
+            content(&audio, ProtocolVersion::V2024_11_05)["type"],
+            "text"
+        );
+        assert_eq!(
+            content(&audio, ProtocolVersion::V2025_03_26)["type"],
+            "audio"
+        );
+        let link = Content::resource_link("a://b", "b");
+        assert_eq!(content(&link, ProtocolVersion::V2025_03_26)["type"], "text");
+        assert_eq!(
+            content(&link, ProtocolVersion::V2025_06_18)["type"],
+            "resource_link"
+        );
+        let r = CallToolResult {
+            structured_content: Some(json!({"a": 1})),
+            ..CallToolResult::default()
+        };
+        assert!(
+            call_result(&r, ProtocolVersion::V2025_03_26)
+                .get("structuredContent")
+                .is_none()
+        );
+    }
+}

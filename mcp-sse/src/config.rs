@@ -1,0 +1,274 @@
+//! Every setting of the HTTP server, with its default.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::security::{Auth, TokenValidator};
+
+/// The settings of an HTTP server; built with [`crate::SseServer::builder`].
+///
+/// | setting | default |
+/// |---|---|
+/// | bind address | `127.0.0.1:8000` |
+/// | mount prefix | `""` (paths at the root) |
+/// | SSE path / messages path / health path | `/sse`, `/messages`, `/health` |
+/// | keep-alive comment interval | 15 s |
+/// | body limit | 4 MiB (413) |
+/// | body read timeout | 30 s (408) |
+/// | header read timeout | 30 s (connection closed) |
+/// | header size limit | 64 KiB (431) |
+/// | live sessions cap | 10,000 (503) |
+/// | per-session outbound queue | 64 messages |
+/// | stall timeout (client stopped reading) | 30 s, then the session is closed |
+/// | allowed hosts / origins | loopback names while bound to loopback; otherwise any host, no browser origin |
+/// | CORS origins | none |
+/// | auth | none |
+/// | shutdown grace | 10 s |
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) addr: SocketAddr,
+    pub(crate) prefix: String,
+    pub(crate) sse_path: String,
+    pub(crate) messages_path: String,
+    pub(crate) health_path: String,
+    pub(crate) keep_alive: Duration,
+    pub(crate) max_body: usize,
+    pub(crate) body_timeout: Duration,
+    pub(crate) header_timeout: Duration,
+    pub(crate) max_header_bytes: usize,
+    pub(crate) max_sessions: usize,
+    pub(crate) queue: usize,
+    pub(crate) stall_timeout: Duration,
+    pub(crate) allowed_hosts: Option<Vec<String>>,
+    pub(crate) allowed_origins: Option<Vec<String>>,
+    pub(crate) cors_origins: Vec<String>,
+    pub(crate) auth: Option<Auth>,
+    pub(crate) shutdown_grace: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Tokens are never printed.
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("prefix", &self.prefix)
+            .field("max_sessions", &self.max_sessions)
+            .field("auth", &self.auth.as_ref().map(|_| "<configured>"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            prefix: String::new(),
+            sse_path: "/sse".into(),
+            messages_path: "/messages".into(),
+            health_path: "/health".into(),
+            keep_alive: Duration::from_secs(15),
+            max_body: 4 * 1024 * 1024,
+            body_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(30),
+            max_header_bytes: 64 * 1024,
+            max_sessions: 10_000,
+            queue: 64,
+            stall_timeout: Duration::from_secs(30),
+            allowed_hosts: None,
+            allowed_origins: None,
+            cors_origins: Vec::new(),
+            auth: None,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A future that resolves when the server should shut down.
+pub(crate) type ShutdownSignal = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Configures and starts an HTTP server for an [`mcp_core::Server`].
+#[must_use]
+pub struct Builder {
+    pub(crate) server: mcp_core::Server,
+    pub(crate) config: Config,
+    pub(crate) addr_text: Option<String>,
+    pub(crate) shutdown: Option<ShutdownSignal>,
+    pub(crate) os_signals: bool,
+}
+
+impl Builder {
+    pub(crate) fn new(server: mcp_core::Server) -> Self {
+        Builder {
+            server,
+            config: Config::default(),
+            addr_text: None,
+            shutdown: None,
+            os_signals: false,
+        }
+    }
+
+    /// The address to listen on (default `127.0.0.1:8000`; port 0 picks a free port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.config.addr = addr;
+        self.addr_text = None;
+        self
+    }
+
+    /// The address to listen on, as text (`"127.0.0.1:9000"`, `"localhost:8000"`); an invalid
+    /// one is reported by `serve`.
+    pub fn bind_str(mut self, addr: impl Into<String>) -> Self {
+        self.addr_text = Some(addr.into());
+        self
+    }
+
+    /// Serves every path under `prefix` (e.g. `"/mcp-server"`); the endpoint event carries it.
+    pub fn mount_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.config.prefix = prefix.into();
+        self
+    }
+
+    /// The path of the SSE stream (default `/sse`).
+    pub fn sse_path(mut self, path: impl Into<String>) -> Self {
+        self.config.sse_path = path.into();
+        self
+    }
+
+    /// The path clients POST messages to (default `/messages`).
+    pub fn messages_path(mut self, path: impl Into<String>) -> Self {
+        self.config.messages_path = path.into();
+        self
+    }
+
+    /// The health check path (default `/health`).
+    pub fn health_path(mut self, path: impl Into<String>) -> Self {
+        self.config.health_path = path.into();
+        self
+    }
+
+    /// How often an idle stream gets a keep-alive comment (default 15 s).
+    pub fn keep_alive(mut self, interval: Duration) -> Self {
+        self.config.keep_alive = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// The largest accepted request body in bytes (default 4 MiB; larger bodies get 413).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_body = bytes;
+        self
+    }
+
+    /// How long reading a request body may take (default 30 s; then 408).
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.body_timeout = timeout;
+        self
+    }
+
+    /// How long a client may take to send request headers (default 30 s; slowloris guard).
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.header_timeout = timeout;
+        self
+    }
+
+    /// The largest accepted request head in bytes (default 64 KiB; larger heads get 431).
+    pub fn max_header_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_header_bytes = bytes.max(8192);
+        self
+    }
+
+    /// The most sessions open at once (default 10,000; past it new streams get 503).
+    pub fn max_sessions(mut self, max: usize) -> Self {
+        self.config.max_sessions = max;
+        self
+    }
+
+    /// How many outgoing messages one session may queue (default 64).
+    pub fn session_queue(mut self, messages: usize) -> Self {
+        self.config.queue = messages.max(1);
+        self
+    }
+
+    /// How long a send may wait on a client that stopped reading before its session is closed
+    /// (default 30 s).
+    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+        self.config.stall_timeout = timeout;
+        self
+    }
+
+    /// Accepts only these `Host` values (`"example.com"`, `"example.com:8443"`; without a port
+    /// any port matches). Replaces the loopback default.
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.allowed_hosts = Some(hosts.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Accepts requests carrying these `Origin` values (`"https://app.example"`; without a
+    /// port any port matches). Requests without `Origin` are always accepted. Replaces the
+    /// loopback default.
+    pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.allowed_origins = Some(origins.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Answers CORS (including preflight `OPTIONS`) for these origins, which are also allowed.
+    pub fn cors_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.cors_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` with one of `tokens` (compared in constant time).
+    pub fn bearer_tokens<I, S>(mut self, tokens: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.auth = Some(Auth::Static(
+            tokens.into_iter().map(|t| t.into().into_bytes()).collect(),
+        ));
+        self
+    }
+
+    /// Requires a bearer token that `validator` accepts; it returns the principal (user id) the
+    /// token stands for, which the session is bound to, or `None` to refuse.
+    pub fn bearer_validator<F, Fut>(mut self, validator: F) -> Self
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Option<String>> + Send + 'static,
+    {
+        let v: TokenValidator = Arc::new(move |t| Box::pin(validator(t)));
+        self.config.auth = Some(Auth::Validator(v));
+        self
+    }
+
+    /// Shuts down when `signal` resolves (in addition to Ctrl-C/SIGTERM when enabled).
+    pub fn shutdown_signal(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.shutdown = Some(Box::pin(signal));
+        self
+    }
+
+    /// Also shuts down on Ctrl-C and SIGTERM (on by default for `serve_sse`).
+    pub fn with_os_signals(mut self, on: bool) -> Self {
+        self.os_signals = on;
+        self
+    }
+
+    /// How long in-flight requests may run after shutdown starts (default 10 s).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.config.shutdown_grace = grace;
+        self
+    }
+}

@@ -1,0 +1,192 @@
+//! The HTTP+SSE transport of protocol revision 2024-11-05: `GET /sse` opens a session's event
+//! stream, whose first event names the URL to `POST` messages to.
+
+use std::sync::Arc;
+
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use mcp_core::jsonrpc;
+use mcp_core::{Outbound, SessionOptions};
+use tracing::Instrument;
+
+use crate::body::{BodyError, read_limited};
+use crate::security::Identity;
+use crate::service::{Body, Shared, rpc_error, text};
+use crate::sessions::Entry;
+use crate::sse::{SseBody, frame};
+
+/// `GET /sse`: creates a session and streams its messages.
+pub(crate) fn open_stream(
+    shared: &Arc<Shared>,
+    conn: &tokio_util::sync::CancellationToken,
+    identity: Identity,
+) -> Response<Body> {
+    let cfg = &shared.config;
+    let id = uuid::Uuid::new_v4().to_string();
+    let (outbound, rx) = Outbound::channel(cfg.queue);
+    let outbound = outbound.with_stall_timeout(cfg.stall_timeout);
+    let session = shared
+        .server
+        .session(SessionOptions::new(outbound.clone()).id(id.clone()));
+    let entry = Entry {
+        session,
+        outbound: outbound.clone(),
+        identity,
+    };
+    if !shared.sessions.insert(id.clone(), entry, cfg.max_sessions) {
+        tracing::warn!(target: "mcp::sse", max = cfg.max_sessions, "session cap reached");
+        let mut r = text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many open sessions; try again later",
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return r;
+    }
+    tracing::info!(target: "mcp::sse", session_id = %id, "session opened");
+    let endpoint = format!("{}{}?sessionId={id}", cfg.prefix, cfg.messages_path);
+    // The stream ends on shutdown or when the client stopped reading past the stall timeout.
+    let stop = shared.streams_stop.child_token();
+    // A client that stopped reading leaves its body unpolled, so the body cannot notice the
+    // stall itself: this watcher ends the session and drops the connection.
+    let stalled = outbound.stalled().clone();
+    let stop_on_stall = stop.clone();
+    let conn = conn.clone();
+    let stall_sessions = shared.sessions.clone();
+    let stall_id = id.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = stalled.cancelled() => {
+                tracing::warn!(target: "mcp::sse", session_id = %stall_id, "client stopped reading; session closed");
+                stall_sessions.remove(&stall_id);
+                stop_on_stall.cancel();
+                conn.cancel();
+            }
+            _ = stop_on_stall.cancelled() => {}
+        }
+    });
+    let sessions = shared.sessions.clone();
+    let close_id = id.clone();
+    let body = SseBody::new(
+        Some(frame(Some("endpoint"), None, endpoint.as_bytes())),
+        rx,
+        cfg.keep_alive,
+        stop.clone(),
+        Box::new(move || {
+            stop.cancel();
+            sessions.remove(&close_id);
+            tracing::info!(target: "mcp::sse", session_id = %close_id, "session closed");
+        }),
+    );
+    let mut r = Response::new(http_body_util::BodyExt::boxed_unsync(body));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    r
+}
+
+/// The `sessionId` query parameter: exactly one, non-empty.
+fn session_id(query: Option<&str>) -> Result<String, &'static str> {
+    let mut found = None;
+    for pair in query.unwrap_or("").split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if k == "sessionId" {
+            if found.is_some() {
+                return Err("sessionId must be given once");
+            }
+            found = Some(v.to_owned());
+        }
+    }
+    match found {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err("missing sessionId query parameter: POST to the URL from the endpoint event"),
+    }
+}
+
+fn is_json(req: &Request<Incoming>) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// `POST /messages?sessionId=`: validates, answers 202, and hands the message to the session.
+pub(crate) async fn post_message(
+    shared: &Arc<Shared>,
+    identity: Identity,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let cfg = &shared.config;
+    let id = match session_id(req.uri().query()) {
+        Ok(id) => id,
+        Err(msg) => return text(StatusCode::BAD_REQUEST, msg),
+    };
+    // A session opened with another credential is indistinguishable from an unknown one.
+    let Some(entry) = shared.sessions.get(&id, &identity) else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "unknown or ended session: open a new one with GET /sse",
+        );
+    };
+    if !is_json(&req) {
+        return text(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json",
+        );
+    }
+    let length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let bytes = match read_limited(req.into_body(), length, cfg.max_body, cfg.body_timeout).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => {
+            return text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body exceeds the limit of {} bytes", cfg.max_body),
+            );
+        }
+        Err(BodyError::Timeout) => {
+            return text(
+                StatusCode::REQUEST_TIMEOUT,
+                "request body not received in time",
+            );
+        }
+        Err(BodyError::Broken) => {
+            return text(StatusCode::BAD_REQUEST, "request body could not be read");
+        }
+    };
+    let mut limits = shared.server.parse_limits();
+    limits.max_bytes = limits.max_bytes.max(cfg.max_body);
+    let incoming = match jsonrpc::parse(&bytes, &limits) {
+        Ok(m) => m,
+        Err(e) => return rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error),
+    };
+    let span = tracing::debug_span!(target: "mcp::sse", "message", session_id = %id);
+    if let Some(fut) = span.in_scope(|| entry.session.receive_incoming(incoming, &entry.outbound)) {
+        shared.tasks.spawn(fut.instrument(span));
+    }
+    let mut r = Response::new(crate::service::empty());
+    *r.status_mut() = StatusCode::ACCEPTED;
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::session_id;
+
+    #[test]
+    fn session_id_query() {
+        assert_eq!(session_id(Some("sessionId=abc")).unwrap(), "abc");
+        assert_eq!(session_id(Some("x=1&sessionId=abc")).unwrap(), "abc");
+        assert!(session_id(None).is_err());
+        assert!(session_id(Some("sessionId=")).is_err());
+        assert!(session_id(Some("sessionId=a&sessionId=b")).is_err());
+    }
+}

@@ -1,0 +1,342 @@
+//! DNS-rebinding protection (Origin and Host validation), bearer-token auth and CORS.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use http::{HeaderMap, HeaderValue, header};
+
+/// Checks a token and returns the principal it stands for.
+pub(crate) type TokenValidator =
+    Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = Option<String>> + Send>> + Send + Sync>;
+
+/// How requests are authenticated.
+#[derive(Clone)]
+pub(crate) enum Auth {
+    Static(Vec<Vec<u8>>),
+    Validator(TokenValidator),
+}
+
+/// Who a request was authenticated as; a session is bound to the identity that opened it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Identity {
+    Anonymous,
+    /// Static tokens: the index of the matching token.
+    Token(usize),
+    /// A validator's principal.
+    Principal(String),
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= usize::from(x ^ y);
+    }
+    diff == 0
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Authenticates a request; `None` means 401.
+pub(crate) async fn authenticate(auth: &Option<Auth>, headers: &HeaderMap) -> Option<Identity> {
+    let Some(auth) = auth else {
+        return Some(Identity::Anonymous);
+    };
+    let token = bearer(headers)?;
+    match auth {
+        Auth::Static(tokens) => {
+            // Check every token so timing does not reveal which one matched.
+            let mut found = None;
+            for (i, t) in tokens.iter().enumerate() {
+                if constant_time_eq(t, token.as_bytes()) && found.is_none() {
+                    found = Some(i);
+                }
+            }
+            found.map(Identity::Token)
+        }
+        Auth::Validator(v) => v(token.to_owned()).await.map(Identity::Principal),
+    }
+}
+
+/// Allow-lists derived from the configuration and the bound address.
+#[derive(Debug, Clone)]
+pub(crate) struct Guard {
+    hosts: Option<Vec<HostPattern>>,
+    origins: Vec<OriginPattern>,
+    cors: Vec<OriginPattern>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct HostPattern {
+    host: String,
+    port: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct OriginPattern {
+    scheme: Option<String>,
+    host: HostPattern,
+}
+
+const LOOPBACK_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
+
+fn split_host_port(s: &str) -> Option<HostPattern> {
+    let s = s.trim().to_ascii_lowercase();
+    if s.is_empty() {
+        return None;
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        let end = rest.find(']')?;
+        let host = format!("[{}]", &rest[..end]);
+        let after = &rest[end + 1..];
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p.parse().ok()?),
+            None if after.is_empty() => None,
+            None => return None,
+        };
+        return Some(HostPattern { host, port });
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) => Some(HostPattern {
+            host: h.to_owned(),
+            port: Some(p.parse().ok()?),
+        }),
+        None => Some(HostPattern {
+            host: s,
+            port: None,
+        }),
+    }
+}
+
+fn parse_origin(s: &str) -> Option<OriginPattern> {
+    let (scheme, rest) = match s.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme.to_ascii_lowercase()), rest),
+        None => (None, s),
+    };
+    if rest.contains('/') {
+        return None;
+    }
+    Some(OriginPattern {
+        scheme,
+        host: split_host_port(rest)?,
+    })
+}
+
+impl HostPattern {
+    fn matches(&self, other: &HostPattern) -> bool {
+        self.host == other.host && (self.port.is_none() || self.port == other.port)
+    }
+}
+
+impl OriginPattern {
+    fn matches(&self, other: &OriginPattern) -> bool {
+        (self.scheme.is_none() || self.scheme == other.scheme) && self.host.matches(&other.host)
+    }
+}
+
+/// Why a request was refused before any processing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    Host,
+    Origin,
+}
+
+impl Guard {
+    pub(crate) fn new(
+        bound: SocketAddr,
+        hosts: &Option<Vec<String>>,
+        origins: &Option<Vec<String>>,
+        cors: &[String],
+    ) -> Result<Guard, crate::ServeError> {
+        let bad = |kind, value: &str| crate::ServeError::InvalidAllowList {
+            kind,
+            value: value.to_owned(),
+            reason: "expected host[:port] (hosts) or scheme://host[:port] (origins)",
+        };
+        let loopback = bound.ip().is_loopback();
+        let hosts = match hosts {
+            Some(list) => Some(
+                list.iter()
+                    .map(|h| split_host_port(h).ok_or_else(|| bad("host", h)))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            None if loopback => Some(
+                LOOPBACK_NAMES
+                    .iter()
+                    .map(|h| HostPattern {
+                        host: (*h).to_owned(),
+                        port: None,
+                    })
+                    .collect(),
+            ),
+            None => None,
+        };
+        let cors = cors
+            .iter()
+            .map(|o| parse_origin(o).ok_or_else(|| bad("origin", o)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut origins = match origins {
+            Some(list) => list
+                .iter()
+                .map(|o| parse_origin(o).ok_or_else(|| bad("origin", o)))
+                .collect::<Result<Vec<_>, _>>()?,
+            None if loopback => LOOPBACK_NAMES
+                .iter()
+                .map(|h| OriginPattern {
+                    scheme: None,
+                    host: HostPattern {
+                        host: (*h).to_owned(),
+                        port: None,
+                    },
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        origins.extend(cors.iter().cloned());
+        Ok(Guard {
+            hosts,
+            origins,
+            cors,
+        })
+    }
+
+    /// Validates Host and Origin (DNS-rebinding protection).
+    pub(crate) fn check(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        if let Some(allowed) = &self.hosts {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .and_then(split_host_port)
+                .ok_or(Refusal::Host)?;
+            if !allowed.iter().any(|a| a.matches(&host)) {
+                return Err(Refusal::Host);
+            }
+        }
+        if let Some(origin) = headers.get(header::ORIGIN) {
+            let origin = origin
+                .to_str()
+                .ok()
+                .and_then(parse_origin)
+                .ok_or(Refusal::Origin)?;
+            if !self.origins.iter().any(|a| a.matches(&origin)) {
+                return Err(Refusal::Origin);
+            }
+        }
+        Ok(())
+    }
+
+    /// The CORS headers for a request from `origin`, when it is a configured CORS origin.
+    pub(crate) fn cors_headers(&self, headers: &HeaderMap, out: &mut HeaderMap) {
+        let Some(raw) = headers.get(header::ORIGIN) else {
+            return;
+        };
+        let Some(origin) = raw.to_str().ok().and_then(parse_origin) else {
+            return;
+        };
+        if !self.cors.iter().any(|c| c.matches(&origin)) {
+            return;
+        }
+        out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, raw.clone());
+        out.insert(header::VARY, HeaderValue::from_static("Origin"));
+        out.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Mcp-Session-Id, WWW-Authenticate"),
+        );
+    }
+
+    /// True when preflight should be answered for this origin.
+    pub(crate) fn is_cors_origin(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .and_then(parse_origin)
+            .is_some_and(|o| self.cors.iter().any(|c| c.matches(&o)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn loopback_defaults() {
+        let g = Guard::new("127.0.0.1:8000".parse().unwrap(), &None, &None, &[]).unwrap();
+        assert!(g.check(&headers(&[("host", "localhost:8000")])).is_ok());
+        assert!(g.check(&headers(&[("host", "127.0.0.1:9")])).is_ok());
+        assert!(g.check(&headers(&[("host", "[::1]:8000")])).is_ok());
+        assert_eq!(
+            g.check(&headers(&[("host", "evil.example.com")])),
+            Err(Refusal::Host)
+        );
+        assert_eq!(g.check(&headers(&[])), Err(Refusal::Host));
+        assert!(
+            g.check(&headers(&[
+                ("host", "localhost"),
+                ("origin", "http://localhost:6274")
+            ]))
+            .is_ok()
+        );
+        for bad in [
+            "http://evil.example.com",
+            "null",
+            "http://localhost.evil.com",
+        ] {
+            assert_eq!(
+                g.check(&headers(&[("host", "localhost"), ("origin", bad)])),
+                Err(Refusal::Origin),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn configured_lists_and_cors() {
+        let g = Guard::new(
+            "0.0.0.0:8000".parse().unwrap(),
+            &Some(vec!["api.example.com".into()]),
+            &None,
+            &["https://app.example.com".into()],
+        )
+        .unwrap();
+        let h = headers(&[
+            ("host", "api.example.com:443"),
+            ("origin", "https://app.example.com"),
+        ]);
+        assert!(g.check(&h).is_ok());
+        let mut out = HeaderMap::new();
+        g.cors_headers(&h, &mut out);
+        assert_eq!(
+            out[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://app.example.com"
+        );
+        let h = headers(&[
+            ("host", "api.example.com"),
+            ("origin", "http://app.example.com"),
+        ]);
+        assert_eq!(g.check(&h), Err(Refusal::Origin));
+    }
+
+    #[test]
+    fn constant_time_compare() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret1"));
+        assert!(!constant_time_eq(b"", b"x"));
+    }
+}

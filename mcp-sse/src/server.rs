@@ -1,0 +1,232 @@
+//! The accept loop, per-connection tasks, and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use crate::config::Builder;
+use crate::error::ServeError;
+use crate::security::Guard;
+use crate::service::{Shared, handle};
+use crate::sessions::Sessions;
+
+/// A running server: its address, and a way to stop it.
+#[derive(Debug)]
+pub struct ServerHandle {
+    local_addr: SocketAddr,
+    stop: CancellationToken,
+    done: oneshot::Receiver<()>,
+}
+
+impl ServerHandle {
+    /// The address the server listens on (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The URL of the SSE endpoint, e.g. `http://127.0.0.1:8000/sse`.
+    pub fn sse_url(&self) -> String {
+        format!("http://{}/sse", self.local_addr)
+    }
+
+    /// Starts a graceful shutdown and waits for it to finish.
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        let _ = self.done.await;
+    }
+
+    /// Waits until the server stops (after a shutdown signal).
+    pub async fn wait(self) {
+        let _ = self.done.await;
+    }
+}
+
+impl Builder {
+    /// Binds the listener and starts serving in a background task.
+    pub async fn start(mut self) -> Result<ServerHandle, ServeError> {
+        if let Some(text) = self.addr_text.take() {
+            self.config.addr = resolve(&text).await?;
+        }
+        for p in [
+            &self.config.sse_path,
+            &self.config.messages_path,
+            &self.config.health_path,
+        ] {
+            if !p.starts_with('/') {
+                return Err(ServeError::InvalidPath {
+                    path: p.clone(),
+                    reason: "paths must start with '/'",
+                });
+            }
+        }
+        if !self.config.prefix.is_empty()
+            && (!self.config.prefix.starts_with('/') || self.config.prefix.ends_with('/'))
+        {
+            return Err(ServeError::InvalidPath {
+                path: self.config.prefix.clone(),
+                reason: "a mount prefix starts with '/' and does not end with '/'",
+            });
+        }
+        let listener = TcpListener::bind(self.config.addr)
+            .await
+            .map_err(|source| ServeError::Bind {
+                addr: self.config.addr,
+                source,
+            })?;
+        let local_addr = listener.local_addr()?;
+        let guard = Guard::new(
+            local_addr,
+            &self.config.allowed_hosts,
+            &self.config.allowed_origins,
+            &self.config.cors_origins,
+        )?;
+        if !local_addr.ip().is_loopback()
+            && self.config.allowed_hosts.is_none()
+            && self.config.auth.is_none()
+        {
+            tracing::warn!(
+                target: "mcp::sse",
+                %local_addr,
+                "listening beyond loopback with no auth and no allowed-host list"
+            );
+        }
+        let shared = Arc::new(Shared {
+            server: self.server,
+            config: self.config,
+            guard,
+            sessions: Sessions::default(),
+            streams_stop: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        });
+        let stop = CancellationToken::new();
+        let (done_tx, done) = oneshot::channel();
+        let external = self.shutdown.take();
+        let os_signals = self.os_signals;
+        let stop2 = stop.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = stop2.cancelled() => {}
+                _ = async { match external { Some(f) => f.await, None => std::future::pending().await } } => {}
+                _ = async { if os_signals { os_signal().await } else { std::future::pending().await } } => {}
+            }
+            stop2.cancel();
+        });
+        let handle_stop = stop.clone();
+        tokio::spawn(async move {
+            accept_loop(listener, shared, stop).await;
+            let _ = done_tx.send(());
+        });
+        Ok(ServerHandle {
+            local_addr,
+            stop: handle_stop,
+            done,
+        })
+    }
+
+    /// Serves until shut down (a shutdown signal, or Ctrl-C/SIGTERM when enabled).
+    pub async fn serve(self) -> Result<(), ServeError> {
+        self.start().await?.wait().await;
+        Ok(())
+    }
+}
+
+async fn resolve(text: &str) -> Result<SocketAddr, ServeError> {
+    if let Ok(a) = text.parse() {
+        return Ok(a);
+    }
+    tokio::net::lookup_host(text)
+        .await
+        .ok()
+        .and_then(|mut it| it.next())
+        .ok_or_else(|| ServeError::InvalidAddress(text.to_owned()))
+}
+
+async fn os_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: CancellationToken) {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.config.header_timeout)
+        .max_buf_size(shared.config.max_header_bytes);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(200);
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (stream, remote) = tokio::select! {
+            _ = stop.cancelled() => break,
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and similar: back off instead of spinning.
+                    tracing::warn!(target: "mcp::sse", error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        // Cancelled to drop this connection at once (a client that stopped reading).
+        let kill = CancellationToken::new();
+        let svc_kill = kill.clone();
+        let svc = service_fn(move |req| handle(shared.clone(), svc_kill.clone(), req));
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+        let conn = graceful.watch(conn.into_owned());
+        let span = tracing::debug_span!(target: "mcp::sse", "connection", %remote);
+        tokio::spawn(
+            async move {
+                tokio::select! {
+                    r = conn => if let Err(e) = r {
+                        tracing::debug!(target: "mcp::sse", error = %e, "connection ended with an error");
+                    },
+                    _ = kill.cancelled() => {}
+                }
+            }
+            .instrument(span),
+        );
+    }
+    drop(listener);
+    tracing::info!(target: "mcp::sse", "shutting down: finishing in-flight requests");
+    let grace = shared.config.shutdown_grace;
+    shared.tasks.close();
+    let _ = tokio::time::timeout(grace, shared.tasks.wait()).await;
+    // End every SSE stream so open connections can finish, then drain them.
+    shared.streams_stop.cancel();
+    shared.sessions.close_all();
+    let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
+    tracing::info!(target: "mcp::sse", "shut down");
+}

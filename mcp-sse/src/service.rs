@@ -1,0 +1,214 @@
+//! Request routing and the responses every endpoint shares (errors, CORS, health).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use mcp_core::jsonrpc::{self, ErrorObject};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::security::{Guard, Identity, Refusal, authenticate};
+use crate::sessions::Sessions;
+
+/// The response body type of every endpoint.
+pub(crate) type Body = UnsyncBoxBody<Bytes, Infallible>;
+
+/// State shared by every connection.
+pub(crate) struct Shared {
+    pub(crate) server: mcp_core::Server,
+    pub(crate) config: Config,
+    pub(crate) guard: Guard,
+    pub(crate) sessions: Sessions,
+    /// Cancelled at shutdown: every SSE stream ends.
+    pub(crate) streams_stop: CancellationToken,
+    /// Request handlers spawned from POSTs, awaited (bounded) at shutdown.
+    pub(crate) tasks: TaskTracker,
+}
+
+pub(crate) fn full(body: impl Into<Bytes>) -> Body {
+    Full::new(body.into())
+        .map_err(|e| match e {})
+        .boxed_unsync()
+}
+
+pub(crate) fn empty() -> Body {
+    full(Bytes::new())
+}
+
+/// A plain-text error response.
+pub(crate) fn text(status: StatusCode, message: &str) -> Response<Body> {
+    let mut r = Response::new(full(format!("{message}\n")));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// A JSON-RPC error response body with an HTTP status.
+pub(crate) fn rpc_error(
+    status: StatusCode,
+    id: Option<&jsonrpc::RequestId>,
+    error: &ErrorObject,
+) -> Response<Body> {
+    let mut r = Response::new(full(jsonrpc::error_bytes(id, error)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn unauthorized() -> Response<Body> {
+    let mut r = text(
+        StatusCode::UNAUTHORIZED,
+        "missing or invalid bearer token: send Authorization: Bearer <token>",
+    );
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"mcp\""),
+    );
+    r
+}
+
+/// Strips the mount prefix; `None` when the path is outside it.
+fn local_path<'a>(prefix: &str, path: &'a str) -> Option<&'a str> {
+    if prefix.is_empty() {
+        return Some(path);
+    }
+    let rest = path.strip_prefix(prefix)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+/// Handles one HTTP request.
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    conn: CancellationToken,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let mut resp = route(&shared, &conn, req.headers().clone(), req).await;
+    Ok({
+        // CORS headers go on every answer to a configured CORS origin, errors included, so
+        // browser clients can read them.
+        let req_headers = resp.extensions_mut().remove::<RequestHeaders>();
+        if let Some(RequestHeaders(h)) = req_headers {
+            shared.guard.cors_headers(&h, resp.headers_mut());
+        }
+        resp
+    })
+}
+
+#[derive(Clone)]
+struct RequestHeaders(http::HeaderMap);
+
+async fn route(
+    shared: &Arc<Shared>,
+    conn: &CancellationToken,
+    headers: http::HeaderMap,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let mut resp = route_inner(shared, conn, &headers, req).await;
+    resp.extensions_mut().insert(RequestHeaders(headers));
+    resp
+}
+
+async fn route_inner(
+    shared: &Arc<Shared>,
+    conn: &CancellationToken,
+    headers: &http::HeaderMap,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let cfg = &shared.config;
+    if let Err(refusal) = shared.guard.check(headers) {
+        tracing::warn!(target: "mcp::sse", ?refusal, "request refused by DNS-rebinding protection");
+        let msg = match refusal {
+            Refusal::Host => "forbidden: Host header not allowed",
+            Refusal::Origin => "forbidden: Origin not allowed",
+        };
+        return text(StatusCode::FORBIDDEN, msg);
+    }
+    let Some(path) = local_path(&cfg.prefix, req.uri().path()) else {
+        return text(StatusCode::NOT_FOUND, "not found");
+    };
+    let path = path.to_owned();
+    if req.method() == Method::OPTIONS {
+        return preflight(shared, headers);
+    }
+    if path == cfg.health_path {
+        return if req.method() == Method::GET {
+            health(shared)
+        } else {
+            method_not_allowed("GET")
+        };
+    }
+    let is_sse = path == cfg.sse_path;
+    let is_messages = path == cfg.messages_path;
+    if !is_sse && !is_messages {
+        return text(StatusCode::NOT_FOUND, "not found");
+    }
+    let identity: Identity = match authenticate(&cfg.auth, headers).await {
+        Some(i) => i,
+        None => return unauthorized(),
+    };
+    match (is_sse, req.method()) {
+        (true, &Method::GET) => crate::legacy::open_stream(shared, conn, identity),
+        (true, _) => method_not_allowed("GET"),
+        (false, &Method::POST) => crate::legacy::post_message(shared, identity, req).await,
+        (false, _) => method_not_allowed("POST"),
+    }
+}
+
+fn method_not_allowed(allow: &'static str) -> Response<Body> {
+    let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    r
+}
+
+fn preflight(shared: &Shared, headers: &http::HeaderMap) -> Response<Body> {
+    if !shared.guard.is_cors_origin(headers) {
+        return method_not_allowed("GET, POST");
+    }
+    let mut r = Response::new(empty());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    let h = r.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(
+            "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID",
+        ),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    r
+}
+
+fn health(shared: &Shared) -> Response<Body> {
+    let info = shared.server.info();
+    let body = serde_json::json!({
+        "status": "ok",
+        "name": info.name,
+        "version": info.version,
+        "sessions": shared.sessions.len(),
+    });
+    let mut r = Response::new(full(body.to_string()));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}

@@ -1,0 +1,72 @@
+//! The session table: which transport sessions are live, bounded by a cap.
+//!
+//! A *session* here is one client connection's transport state: its id (a random UUID v4),
+//! the identity that opened it, its bounded outbound queue, and the `mcp_core::Session` that
+//! holds its protocol state. It lives until its stream closes (client gone, stalled, shutdown);
+//! then it is removed and its id answers 404.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use mcp_core::{Outbound, Session};
+
+use crate::security::Identity;
+
+/// One live session.
+#[derive(Clone)]
+pub(crate) struct Entry {
+    pub(crate) session: Session,
+    pub(crate) outbound: Outbound,
+    pub(crate) identity: Identity,
+}
+
+/// Live sessions by id.
+#[derive(Clone, Default)]
+pub(crate) struct Sessions {
+    map: Arc<Mutex<HashMap<String, Entry>>>,
+}
+
+impl Sessions {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Inserts unless `cap` sessions are live; false when full.
+    pub(crate) fn insert(&self, id: String, entry: Entry, cap: usize) -> bool {
+        let mut map = self.lock();
+        if map.len() >= cap {
+            return false;
+        }
+        map.insert(id, entry);
+        true
+    }
+
+    /// The session with `id`, if it is live and was opened by `identity`.
+    pub(crate) fn get(&self, id: &str, identity: &Identity) -> Option<Entry> {
+        self.lock()
+            .get(id)
+            .filter(|e| &e.identity == identity)
+            .cloned()
+    }
+
+    /// Removes a session and closes it (cancelling its in-flight requests).
+    pub(crate) fn remove(&self, id: &str) {
+        let entry = self.lock().remove(id);
+        if let Some(e) = entry {
+            e.session.close();
+        }
+    }
+
+    /// How many sessions are live.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Closes every session (at shutdown).
+    pub(crate) fn close_all(&self) {
+        let all: Vec<Entry> = self.lock().drain().map(|(_, e)| e).collect();
+        for e in all {
+            e.session.close();
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Server-Sent Events framing, and the streaming body that carries a session's messages.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use http_body::{Body, Frame, SizeHint};
+use mcp_core::OutboundReceiver;
+use tokio::time::{Interval, MissedTickBehavior};
+use tokio_util::sync::WaitForCancellationFutureOwned;
+
+/// Builds one SSE event frame: optional `id:` and `event:` lines, one `data:` line per line of
+/// `data`, and the blank line that ends the event.
+///
+/// # Panics
+///
+/// Panics if `event` or `id` contains a line break: they are always our own constants or
+/// generated ids, so that would be a bug here, never bad input.
+pub fn frame(event: Option<&str>, id: Option<&str>, data: &[u8]) -> Bytes {
+    let mut buf = BytesMut::with_capacity(data.len() + 32);
+    if let Some(id) = id {
+        assert!(!id.contains(['\r', '\n']), "SSE id must be one line");
+        buf.put_slice(b"id: ");
+        buf.put_slice(id.as_bytes());
+        buf.put_u8(b'\n');
+    }
+    if let Some(event) = event {
+        assert!(
+            !event.contains(['\r', '\n']),
+            "SSE event name must be one line"
+        );
+        buf.put_slice(b"event: ");
+        buf.put_slice(event.as_bytes());
+        buf.put_u8(b'\n');
+    }
+    if data.is_empty() {
+        buf.put_slice(b"data: \n");
+    }
+    for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        buf.put_slice(b"data: ");
+        buf.put_slice(line);
+        buf.put_u8(b'\n');
+    }
+    buf.put_u8(b'\n');
+    buf.freeze()
+}
+
+/// The keep-alive comment frame.
+pub const KEEP_ALIVE: &[u8] = b": keep-alive\n\n";
+
+/// Something to run when the stream ends, however it ends (client gone, stall, shutdown).
+pub(crate) type OnClose = Box<dyn FnOnce() + Send + Sync>;
+
+/// A streaming SSE body: a first frame, then one `event: message` frame per outgoing message,
+/// with keep-alive comments while idle. Ends when the message channel closes or `stop` fires.
+pub(crate) struct SseBody {
+    first: Option<Bytes>,
+    rx: OutboundReceiver,
+    keep_alive: Interval,
+    stop: Pin<Box<WaitForCancellationFutureOwned>>,
+    done: bool,
+    on_close: Option<OnClose>,
+}
+
+impl SseBody {
+    pub(crate) fn new(
+        first: Option<Bytes>,
+        rx: OutboundReceiver,
+        keep_alive: Duration,
+        stop: tokio_util::sync::CancellationToken,
+        on_close: OnClose,
+    ) -> Self {
+        let mut interval =
+            tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        SseBody {
+            first,
+            rx,
+            keep_alive: interval,
+            stop: Box::pin(stop.cancelled_owned()),
+            done: false,
+            on_close: Some(on_close),
+        }
+    }
+
+    fn finish(&mut self) {
+        self.done = true;
+        if let Some(f) = self.on_close.take() {
+            f();
+        }
+    }
+}
+
+impl Drop for SseBody {
+    fn drop(&mut self) {
+        if let Some(f) = self.on_close.take() {
+            f();
+        }
+    }
+}
+
+impl Body for SseBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if let Some(first) = this.first.take() {
+            return Poll::Ready(Some(Ok(Frame::data(first))));
+        }
+        if this.stop.as_mut().poll(cx).is_ready() {
+            this.finish();
+            return Poll::Ready(None);
+        }
+        match this.rx.poll_recv(cx) {
+            Poll::Ready(Some(msg)) => {
+                this.keep_alive.reset();
+                return Poll::Ready(Some(Ok(Frame::data(frame(
+                    Some("message"),
+                    None,
+                    &msg.json,
+                )))));
+            }
+            Poll::Ready(None) => {
+                this.finish();
+                return Poll::Ready(None);
+            }
+            Poll::Pending => {}
+        }
+        if this.keep_alive.poll_tick(cx).is_ready() {
+            return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(KEEP_ALIVE)))));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_exact() {
+        assert_eq!(
+            &frame(Some("endpoint"), None, b"/messages?sessionId=1")[..],
+            b"event: endpoint\ndata: /messages?sessionId=1\n\n"
+        );
+        assert_eq!(&frame(None, Some("7"), b"")[..], b"id: 7\ndata: \n\n");
+        assert_eq!(
+            &frame(Some("message"), None, b"a\nb")[..],
+            b"event: message\ndata: a\ndata: b\n\n"
+        );
+    }
+}

@@ -93,14 +93,15 @@ pub(crate) fn expand(
     for p in &func.params {
         let ty = &p.ty;
         let ident = &p.ident;
+        let binding = p.binding();
         let pname = ident.to_string();
         if vars.contains(&pname) {
             extract.push(
-                quote!(let #ident: #ty = #krate::__private::parse_var::<#ty>(&__vars, #pname)?;),
+                quote!(let #binding: #ty = #krate::__private::parse_var::<#ty>(&__vars, #pname)?;),
             );
         } else {
             checks.push(quote_spanned!(ty.span()=> #krate::__private::assert_injected::<#ty>();));
-            extract.push(quote!(let #ident: #ty = #krate::__private::inject::<#ty>(&__ctx)?;));
+            extract.push(quote!(let #binding: #ty = #krate::__private::inject::<#ty>(&__ctx)?;));
         }
     }
     let ret = &func.ret;

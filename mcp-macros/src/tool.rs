@@ -32,7 +32,10 @@ pub(crate) fn expand(
     let fn_name = &func.item.sig.ident;
     let name = args
         .string("name", errors)
-        .map(|s| s.value())
+        .map(|s| {
+            crate::attrs::check_name(&s, errors);
+            s.value()
+        })
         .unwrap_or_else(|| fn_name.to_string());
     let description = match args.string("description", errors) {
         Some(s) => Some(quote!(#s)),
@@ -57,7 +60,7 @@ pub(crate) fn expand(
     let mut checks = Vec::new();
     for p in &func.params {
         let ty = &p.ty;
-        let ident = &p.ident;
+        let binding = p.binding();
         let json = &p.json_name;
         let desc = opt_str(&p.description);
         checks.push(quote_spanned!(ty.span()=> #krate::__private::assert_tool_param::<#ty>();));
@@ -78,8 +81,8 @@ pub(crate) fn expand(
             });
         });
         extract.push(match default_fn {
-            Some(f) => quote!(let #ident: #ty = #krate::__private::extract_or::<#ty>(&mut __args, #json, #f)?;),
-            None => quote!(let #ident: #ty = <#ty as #krate::handler::ToolParam>::extract(&mut __args, #json)?;),
+            Some(f) => quote!(let #binding: #ty = #krate::__private::extract_or::<#ty>(&mut __args, #json, #f)?;),
+            None => quote!(let #binding: #ty = <#ty as #krate::handler::ToolParam>::extract(&mut __args, #json)?;),
         });
     }
     let ret = &func.ret;

@@ -105,7 +105,8 @@ pub(crate) fn expand(
         }
     }
     let ret = &func.ret;
-    checks.push(quote_spanned!(ret.span()=> #krate::__private::assert_resource_result::<#ret>();));
+    // The one conversion, spanned at the return type (see tool.rs).
+    let convert = quote_spanned!(ret.span()=> <#ret as #krate::IntoResourceResult>::into_resource_result);
     let call = func.call();
     let mime_opt = match &mime {
         Some(m) => quote!(::core::option::Option::Some(#m)),
@@ -133,7 +134,7 @@ pub(crate) fn expand(
                 ::core::result::Result::Ok(#krate::ResourceTemplate::new(#uri, #name, |__ctx, __vars| async move {
                     let __uri = __ctx.resource_uri().unwrap_or(#uri).to_owned();
                     #(#extract)*
-                    #krate::IntoResourceResult::into_resource_result(#call, &__uri, #mime_opt)
+                    #convert(#call, &__uri, #mime_opt)
                 })?
                 #(#builders)*
                 #(#completes)*)
@@ -146,7 +147,7 @@ pub(crate) fn expand(
                 if false { #(#checks)* }
                 #krate::Resource::new(#uri, #name, |__ctx| async move {
                     #(#extract)*
-                    #krate::IntoResourceResult::into_resource_result(#call, #uri, #mime_opt)
+                    #convert(#call, #uri, #mime_opt)
                 })
                 #(#builders)*
             }

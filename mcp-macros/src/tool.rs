@@ -60,6 +60,14 @@ pub(crate) fn expand(
     let mut checks = Vec::new();
     for p in &func.params {
         let ty = &p.ty;
+        if let syn::Type::Reference(r) = ty {
+            errors.push(
+                r.and_token.span,
+                "tool parameters are owned values deserialized from the call's arguments: \
+                 take an owned type (`String` for `&str`, `Vec<T>` for `&[T]`)",
+            );
+            continue;
+        }
         let binding = p.binding();
         let json = &p.json_name;
         let desc = opt_str(&p.description);
@@ -86,7 +94,9 @@ pub(crate) fn expand(
         });
     }
     let ret = &func.ret;
-    checks.push(quote_spanned!(ret.span()=> #krate::__private::assert_tool_result::<#ret>();));
+    // The one conversion, spanned at the return type: an unsupported type gives one error
+    // there (a separate assertion would repeat it at the attribute).
+    let convert = quote_spanned!(ret.span()=> <#ret as #krate::IntoToolResult>::into_tool_result);
     let call = func.call();
     let desc_call = description.map(|d| quote!(.description(#d)));
     let title_call = title.map(|t| quote!(.title(#t)));
@@ -112,7 +122,7 @@ pub(crate) fn expand(
                 let mut __args = #krate::handler::Args::new(__ctx, __raw);
                 let _ = &mut __args;
                 #(#extract)*
-                #krate::IntoToolResult::into_tool_result(#call)
+                #convert(#call)
             })
             #desc_call
             #title_call

@@ -178,7 +178,10 @@ pub(crate) fn check_name(lit: &LitStr, errors: &mut Errors) {
     let problem = if name.is_empty() {
         Some("a name cannot be empty".to_owned())
     } else if name.len() > 128 {
-        Some(format!("a name has at most 128 characters; this one has {}", name.len()))
+        Some(format!(
+            "a name has at most 128 characters; this one has {}",
+            name.len()
+        ))
     } else {
         name.chars()
             .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))

@@ -106,7 +106,8 @@ pub(crate) fn expand(
     }
     let ret = &func.ret;
     // The one conversion, spanned at the return type (see tool.rs).
-    let convert = quote_spanned!(ret.span()=> <#ret as #krate::IntoResourceResult>::into_resource_result);
+    let convert =
+        quote_spanned!(ret.span()=> <#ret as #krate::IntoResourceResult>::into_resource_result);
     let call = func.call();
     let mime_opt = match &mime {
         Some(m) => quote!(::core::option::Option::Some(#m)),

@@ -37,7 +37,10 @@ fn greet(
     times: u32,
 ) -> String {
     let p = punctuation.unwrap_or_else(|| "!".into());
-    (0..times).map(|_| format!("Hello, {name}{p}")).collect::<Vec<_>>().join(" ")
+    (0..times)
+        .map(|_| format!("Hello, {name}{p}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[mcp_tool]
@@ -91,7 +94,11 @@ fn nested(
 
 #[mcp_tool]
 fn divide(a: f64, b: f64) -> Result<f64, String> {
-    if b == 0.0 { Err("division by zero".into()) } else { Ok(a / b) }
+    if b == 0.0 {
+        Err("division by zero".into())
+    } else {
+        Ok(a / b)
+    }
 }
 
 struct Counter(std::sync::atomic::AtomicU64);
@@ -131,7 +138,10 @@ fn summarize(
     /// Style
     style: Option<String>,
 ) -> String {
-    format!("Summarize ({}): {text}", style.as_deref().unwrap_or("plain"))
+    format!(
+        "Summarize ({}): {text}",
+        style.as_deref().unwrap_or("plain")
+    )
 }
 
 fn server() -> Server {
@@ -166,9 +176,16 @@ fn check_snapshot(name: &str, value: &Value) {
         std::fs::write(&path, &text).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing snapshot {}; run with MCP_SNAPSHOT_OVERWRITE=1", path.display()));
-    assert_eq!(text, expected, "snapshot {name} changed; rerun with MCP_SNAPSHOT_OVERWRITE=1 and review");
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}; run with MCP_SNAPSHOT_OVERWRITE=1",
+            path.display()
+        )
+    });
+    assert_eq!(
+        text, expected,
+        "snapshot {name} changed; rerun with MCP_SNAPSHOT_OVERWRITE=1 and review"
+    );
 }
 
 #[tokio::test]
@@ -185,7 +202,9 @@ async fn schema_snapshots() {
     let client = client().await;
     let tools = tool_list(&client).await;
     for name in ["add", "greet", "no_params", "nested", "divide", "count"] {
-        let tool = tools.get(name).unwrap_or_else(|| panic!("tool {name} listed"));
+        let tool = tools
+            .get(name)
+            .unwrap_or_else(|| panic!("tool {name} listed"));
         check_snapshot(name, tool);
     }
 }
@@ -194,42 +213,75 @@ async fn schema_snapshots() {
 async fn schema_details() {
     let client = client().await;
     let tools = tool_list(&client).await;
-    assert_eq!(tools["no_params"]["inputSchema"], json!({"type": "object", "properties": {}}));
+    assert_eq!(
+        tools["no_params"]["inputSchema"],
+        json!({"type": "object", "properties": {}})
+    );
     let greet = &tools["greet"];
     assert_eq!(
         greet["description"],
         "Greets someone.\n\nExamples:\n    greet(name = \"Ada\")"
     );
     assert_eq!(greet["inputSchema"]["required"], json!(["name"]));
-    assert_eq!(greet["inputSchema"]["properties"]["times"]["default"], json!(1));
+    assert_eq!(
+        greet["inputSchema"]["properties"]["times"]["default"],
+        json!(1)
+    );
     assert_eq!(greet["annotations"]["readOnlyHint"], json!(true));
     let nested = &tools["nested"]["inputSchema"];
-    assert!(nested["properties"].get("ctx").is_none(), "Context is injected");
-    assert!(nested["properties"].get("labelText").is_some(), "serde rename respected");
+    assert!(
+        nested["properties"].get("ctx").is_none(),
+        "Context is injected"
+    );
+    assert!(
+        nested["properties"].get("labelText").is_some(),
+        "serde rename respected"
+    );
     assert!(nested["$defs"].get("Point").is_some(), "$defs kept");
     assert!(tools["nested"].get("outputSchema").is_some());
     let count = &tools["count"]["inputSchema"];
-    assert_eq!(count["properties"].as_object().unwrap().len(), 1, "aliased injections");
+    assert_eq!(
+        count["properties"].as_object().unwrap().len(),
+        1,
+        "aliased injections"
+    );
 }
 
 #[tokio::test]
 async fn calls_and_errors() {
     let client = client().await;
-    let out = client.call_tool("add", json!({"a": 2, "b": 3})).await.unwrap();
+    let out = client
+        .call_tool("add", json!({"a": 2, "b": 3}))
+        .await
+        .unwrap();
     assert_eq!(out["content"][0]["text"], "5");
 
-    let out = client.call_tool("greet", json!({"name": "Bo"})).await.unwrap();
+    let out = client
+        .call_tool("greet", json!({"name": "Bo"}))
+        .await
+        .unwrap();
     assert_eq!(out["content"][0]["text"], "Hello, Bo!");
 
-    let bad = client.call_tool("add", json!({"a": "two", "b": 3})).await.unwrap();
+    let bad = client
+        .call_tool("add", json!({"a": "two", "b": 3}))
+        .await
+        .unwrap();
     assert_eq!(bad["isError"], true);
     let text = bad["content"][0]["text"].as_str().unwrap();
     assert!(text.contains('a'), "names the field: {text}");
     let missing = client.call_tool("add", json!({"a": 1})).await.unwrap();
     assert_eq!(missing["isError"], true);
-    assert!(missing["content"][0]["text"].as_str().unwrap().contains("`b`"));
+    assert!(
+        missing["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("`b`")
+    );
 
-    let err = client.call_tool("divide", json!({"a": 1.0, "b": 0.0})).await.unwrap();
+    let err = client
+        .call_tool("divide", json!({"a": 1.0, "b": 0.0}))
+        .await
+        .unwrap();
     assert_eq!(err["isError"], true);
     assert_eq!(err["content"][0]["text"], "division by zero");
 
@@ -240,7 +292,10 @@ async fn calls_and_errors() {
         )
         .await
         .unwrap();
-    assert_eq!(drawn["structuredContent"], json!({"count": 1, "first": "L:Red"}));
+    assert_eq!(
+        drawn["structuredContent"],
+        json!({"count": 1, "first": "L:Red"})
+    );
 
     let c1 = client.call_tool("count", json!({"step": 2})).await.unwrap();
     let c2 = client.call_tool("count", json!({"step": 2})).await.unwrap();
@@ -256,8 +311,14 @@ async fn resources_and_prompts() {
     assert_eq!(r["contents"][0]["mimeType"], "text/markdown");
     let t = client.read_resource("users://42/name").await.unwrap();
     assert_eq!(t["contents"][0]["text"], "user-42");
-    let p = client.get_prompt("summarize", json!({"text": "abc"})).await.unwrap();
-    assert_eq!(p["messages"][0]["content"]["text"], "Summarize (plain): abc");
+    let p = client
+        .get_prompt("summarize", json!({"text": "abc"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        p["messages"][0]["content"]["text"],
+        "Summarize (plain): abc"
+    );
     let prompts = client.request("prompts/list", json!({})).await.unwrap();
     let args = &prompts["prompts"][0]["arguments"];
     assert_eq!(args[0]["required"], true);
@@ -290,6 +351,9 @@ fn duplicate_names_name_both_origins() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("\"add\""), "{err}");
-    assert!(err.contains("integration::add"), "names the macro origin: {err}");
+    assert!(
+        err.contains("integration::add"),
+        "names the macro origin: {err}"
+    );
     assert!(err.contains("builder"), "names the other origin: {err}");
 }

@@ -132,13 +132,12 @@ pub(crate) fn expand(
             fn __build() -> ::core::result::Result<#krate::ResourceTemplate, #krate::RegistrationError> {
                 #[allow(unreachable_code, clippy::diverging_sub_expression)]
                 if false { #(#checks)* }
-                ::core::result::Result::Ok(#krate::ResourceTemplate::new(#uri, #name, |__ctx, __vars| async move {
+                let __template = #krate::ResourceTemplate::new(#uri, #name, |__ctx, __vars| async move {
                     let __uri = __ctx.resource_uri().unwrap_or(#uri).to_owned();
                     #(#extract)*
                     #convert(#call, &__uri, #mime_opt)
-                })?
-                #(#builders)*
-                #(#completes)*)
+                })?;
+                ::core::result::Result::Ok(__template #(#builders)* #(#completes)*)
             }
         }
     } else {

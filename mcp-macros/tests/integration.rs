@@ -92,6 +92,12 @@ fn nested(
     })
 }
 
+/// Structured output that is not an object: text only, no outputSchema.
+#[mcp_tool]
+fn listing() -> Json<Vec<u8>> {
+    Json(vec![1, 2])
+}
+
 #[mcp_tool]
 fn divide(a: f64, b: f64) -> Result<f64, String> {
     if b == 0.0 {
@@ -268,7 +274,10 @@ async fn calls_and_errors() {
         .unwrap();
     assert_eq!(bad["isError"], true);
     let text = bad["content"][0]["text"].as_str().unwrap();
-    assert!(text.contains('a'), "names the field: {text}");
+    assert!(
+        text.contains("invalid argument `a`"),
+        "names the field: {text}"
+    );
     let missing = client.call_tool("add", json!({"a": 1})).await.unwrap();
     assert_eq!(missing["isError"], true);
     assert!(
@@ -295,6 +304,15 @@ async fn calls_and_errors() {
     assert_eq!(
         drawn["structuredContent"],
         json!({"count": 1, "first": "L:Red"})
+    );
+
+    let listed = client.call_tool("listing", json!({})).await.unwrap();
+    assert!(listed.get("structuredContent").is_none(), "{listed}");
+    assert_eq!(listed["content"][0]["text"], "[1,2]");
+    assert!(
+        tool_list(&client).await["listing"]
+            .get("outputSchema")
+            .is_none()
     );
 
     let c1 = client.call_tool("count", json!({"step": 2})).await.unwrap();

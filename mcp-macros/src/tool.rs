@@ -17,6 +17,7 @@ const KEYS: &[&str] = &[
     "destructive",
     "idempotent",
     "open_world",
+    "icon",
     "crate",
 ];
 
@@ -100,6 +101,15 @@ pub(crate) fn expand(
     let call = func.call();
     let desc_call = description.map(|d| quote!(.description(#d)));
     let title_call = title.map(|t| quote!(.title(#t)));
+    let icon_call = args.string("icon", errors).map(|src| {
+        quote! {
+            .icon({
+                let mut __icon = #krate::JsonObject::new();
+                __icon.insert(::std::string::String::from("src"), ::std::convert::From::from(#src));
+                __icon
+            })
+        }
+    });
     let ann = if hints.is_empty() {
         quote!()
     } else {
@@ -126,6 +136,7 @@ pub(crate) fn expand(
             })
             #desc_call
             #title_call
+            #icon_call
             .input_schema(__input);
             if let ::core::option::Option::Some(__o) = __output {
                 __tool = __tool.output_schema(__o);

@@ -26,7 +26,12 @@ async fn add(
 ///
 /// Examples:
 ///     greet(name = "Ada")
-#[mcp_tool(title = "Greeter", read_only, idempotent)]
+#[mcp_tool(
+    title = "Greeter",
+    read_only,
+    idempotent,
+    icon = "https://example.com/greet.png"
+)]
 fn greet(
     /// Who to greet
     name: String,

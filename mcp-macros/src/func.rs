@@ -170,11 +170,13 @@ impl Func {
     }
 
     /// The call of the user's function with the extracted parameters, awaited if async.
-    pub(crate) fn call(&self) -> TokenStream {
+    pub(crate) fn call(&self, krate: &syn::Path) -> TokenStream {
         let name = &self.item.sig.ident;
         let args = self.params.iter().map(Param::binding);
         if self.is_async {
-            quote!(#name(#(#args),*).await)
+            // Spanned at the function's name, so a future that is not `Send` is reported
+            // there, next to rustc's note on what is held across an `.await`.
+            quote::quote_spanned!(name.span()=> #krate::__private::require_send(#name(#(#args),*)).await)
         } else {
             quote!(#name(#(#args),*))
         }

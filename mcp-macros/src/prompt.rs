@@ -64,7 +64,7 @@ pub(crate) fn expand(
     }
     let ret = &func.ret;
     checks.push(quote_spanned!(ret.span()=> #krate::__private::assert_prompt_result::<#ret>();));
-    let call = func.call();
+    let call = func.call(&krate);
     let desc_call = description.map(|d| quote!(.description(#d)));
     let title_call = title.map(|t| quote!(.title(#t)));
     let completes = completers.iter().map(|(arg, path)| {

@@ -108,7 +108,7 @@ pub(crate) fn expand(
     // The one conversion, spanned at the return type (see tool.rs).
     let convert =
         quote_spanned!(ret.span()=> <#ret as #krate::IntoResourceResult>::into_resource_result);
-    let call = func.call();
+    let call = func.call(&krate);
     let mime_opt = match &mime {
         Some(m) => quote!(::core::option::Option::Some(#m)),
         None => quote!(::core::option::Option::None),

@@ -98,7 +98,7 @@ pub(crate) fn expand(
     // The one conversion, spanned at the return type: an unsupported type gives one error
     // there (a separate assertion would repeat it at the attribute).
     let convert = quote_spanned!(ret.span()=> <#ret as #krate::IntoToolResult>::into_tool_result);
-    let call = func.call();
+    let call = func.call(&krate);
     let desc_call = description.map(|d| quote!(.description(#d)));
     let title_call = title.map(|t| quote!(.title(#t)));
     let icon_call = args.string("icon", errors).map(|src| {

@@ -253,3 +253,9 @@ pub fn completer(
 + 'static {
     move |_, req| std::future::ready(Ok(crate::protocol::Completion::from_values(f(&req.value))))
 }
+
+/// Requires an async handler's future to be `Send` (servers run handlers on a multi-threaded
+/// runtime); emitted with the span of the function's name.
+pub fn require_send<F: std::future::Future + Send>(future: F) -> F {
+    future
+}

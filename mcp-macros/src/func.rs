@@ -36,6 +36,19 @@ pub(crate) struct Func {
     pub(crate) is_async: bool,
 }
 
+impl Param {
+    /// The local the generated adapter binds this parameter to. Never the parameter's own
+    /// name: a parameter called like the function would otherwise shadow it at the call.
+    pub(crate) fn binding(&self) -> proc_macro2::Ident {
+        use syn::ext::IdentExt;
+        // Mixed-site hygiene: the local can neither shadow nor be shadowed by the user's names.
+        proc_macro2::Ident::new(
+            &format!("__mcp_arg{}", self.ident.unraw()),
+            proc_macro2::Span::mixed_site(),
+        )
+    }
+}
+
 impl Func {
     pub(crate) fn analyze(mut item: ItemFn, errors: &mut Errors) -> Func {
         let sig = &item.sig;
@@ -157,11 +170,13 @@ impl Func {
     }
 
     /// The call of the user's function with the extracted parameters, awaited if async.
-    pub(crate) fn call(&self) -> TokenStream {
+    pub(crate) fn call(&self, krate: &syn::Path) -> TokenStream {
         let name = &self.item.sig.ident;
-        let args = self.params.iter().map(|p| &p.ident);
+        let args = self.params.iter().map(Param::binding);
         if self.is_async {
-            quote!(#name(#(#args),*).await)
+            // Spanned at the function's name, so a future that is not `Send` is reported
+            // there, next to rustc's note on what is held across an `.await`.
+            quote::quote_spanned!(name.span()=> #krate::__private::require_send(#name(#(#args),*)).await)
         } else {
             quote!(#name(#(#args),*))
         }

@@ -144,6 +144,7 @@ pub(crate) fn registration(
 /// * Return: anything implementing `IntoToolResult` (strings, numbers, `()`, content,
 ///   `Json<T>` for structured output, `CallToolResult`, and `Result<T, E>` of those: an `Err`
 ///   becomes an `isError` result with the error's text).
+/// * `icon = "https://..."`: an icon (`{"src": ...}`), sent from revision 2025-11-25.
 /// * `crate = "path"`: where mcp-core is, when it is renamed or re-exported.
 #[proc_macro_attribute]
 pub fn mcp_tool(attr: TokenStream, item: TokenStream) -> TokenStream {

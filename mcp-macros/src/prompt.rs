@@ -23,7 +23,10 @@ pub(crate) fn expand(
     let fn_name = &func.item.sig.ident;
     let name = args
         .string("name", errors)
-        .map(|s| s.value())
+        .map(|s| {
+            crate::attrs::check_name(&s, errors);
+            s.value()
+        })
         .unwrap_or_else(|| fn_name.to_string());
     let description = match args.string("description", errors) {
         Some(s) => Some(quote!(#s)),
@@ -32,7 +35,7 @@ pub(crate) fn expand(
     let title = args.string("title", errors);
     let completers = args.completers();
     for (arg, _) in &completers {
-        if !func.params.iter().any(|p| p.json_name == arg.to_string()) {
+        if !func.params.iter().any(|p| *arg == p.json_name) {
             errors.push(
                 arg.span(),
                 format!("`{arg}` is not a parameter of `{fn_name}`"),
@@ -44,7 +47,7 @@ pub(crate) fn expand(
     let mut extract = Vec::new();
     for p in &func.params {
         let ty = &p.ty;
-        let ident = &p.ident;
+        let binding = p.binding();
         let json = &p.json_name;
         let desc = opt_str(&p.description);
         checks.push(quote_spanned!(ty.span()=> #krate::__private::assert_prompt_param::<#ty>();));
@@ -57,11 +60,11 @@ pub(crate) fn expand(
                 ));
             }
         });
-        extract.push(quote!(let #ident: #ty = <#ty as #krate::__private::PromptParam>::extract(&__ctx, &mut __args, #json)?;));
+        extract.push(quote!(let #binding: #ty = <#ty as #krate::__private::PromptParam>::extract(&__ctx, &mut __args, #json)?;));
     }
     let ret = &func.ret;
     checks.push(quote_spanned!(ret.span()=> #krate::__private::assert_prompt_result::<#ret>();));
-    let call = func.call();
+    let call = func.call(&krate);
     let desc_call = description.map(|d| quote!(.description(#d)));
     let title_call = title.map(|t| quote!(.title(#t)));
     let completes = completers.iter().map(|(arg, path)| {

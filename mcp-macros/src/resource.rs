@@ -93,19 +93,22 @@ pub(crate) fn expand(
     for p in &func.params {
         let ty = &p.ty;
         let ident = &p.ident;
+        let binding = p.binding();
         let pname = ident.to_string();
         if vars.contains(&pname) {
             extract.push(
-                quote!(let #ident: #ty = #krate::__private::parse_var::<#ty>(&__vars, #pname)?;),
+                quote!(let #binding: #ty = #krate::__private::parse_var::<#ty>(&__vars, #pname)?;),
             );
         } else {
             checks.push(quote_spanned!(ty.span()=> #krate::__private::assert_injected::<#ty>();));
-            extract.push(quote!(let #ident: #ty = #krate::__private::inject::<#ty>(&__ctx)?;));
+            extract.push(quote!(let #binding: #ty = #krate::__private::inject::<#ty>(&__ctx)?;));
         }
     }
     let ret = &func.ret;
-    checks.push(quote_spanned!(ret.span()=> #krate::__private::assert_resource_result::<#ret>();));
-    let call = func.call();
+    // The one conversion, spanned at the return type (see tool.rs).
+    let convert =
+        quote_spanned!(ret.span()=> <#ret as #krate::IntoResourceResult>::into_resource_result);
+    let call = func.call(&krate);
     let mime_opt = match &mime {
         Some(m) => quote!(::core::option::Option::Some(#m)),
         None => quote!(::core::option::Option::None),
@@ -129,13 +132,12 @@ pub(crate) fn expand(
             fn __build() -> ::core::result::Result<#krate::ResourceTemplate, #krate::RegistrationError> {
                 #[allow(unreachable_code, clippy::diverging_sub_expression)]
                 if false { #(#checks)* }
-                ::core::result::Result::Ok(#krate::ResourceTemplate::new(#uri, #name, |__ctx, __vars| async move {
+                let __template = #krate::ResourceTemplate::new(#uri, #name, |__ctx, __vars| async move {
                     let __uri = __ctx.resource_uri().unwrap_or(#uri).to_owned();
                     #(#extract)*
-                    #krate::IntoResourceResult::into_resource_result(#call, &__uri, #mime_opt)
-                })?
-                #(#builders)*
-                #(#completes)*)
+                    #convert(#call, &__uri, #mime_opt)
+                })?;
+                ::core::result::Result::Ok(__template #(#builders)* #(#completes)*)
             }
         }
     } else {
@@ -145,7 +147,7 @@ pub(crate) fn expand(
                 if false { #(#checks)* }
                 #krate::Resource::new(#uri, #name, |__ctx| async move {
                     #(#extract)*
-                    #krate::IntoResourceResult::into_resource_result(#call, #uri, #mime_opt)
+                    #convert(#call, #uri, #mime_opt)
                 })
                 #(#builders)*
             }

@@ -17,6 +17,7 @@ const KEYS: &[&str] = &[
     "destructive",
     "idempotent",
     "open_world",
+    "icon",
     "crate",
 ];
 
@@ -32,7 +33,10 @@ pub(crate) fn expand(
     let fn_name = &func.item.sig.ident;
     let name = args
         .string("name", errors)
-        .map(|s| s.value())
+        .map(|s| {
+            crate::attrs::check_name(&s, errors);
+            s.value()
+        })
         .unwrap_or_else(|| fn_name.to_string());
     let description = match args.string("description", errors) {
         Some(s) => Some(quote!(#s)),
@@ -57,7 +61,15 @@ pub(crate) fn expand(
     let mut checks = Vec::new();
     for p in &func.params {
         let ty = &p.ty;
-        let ident = &p.ident;
+        if let syn::Type::Reference(r) = ty {
+            errors.push(
+                r.and_token.span,
+                "tool parameters are owned values deserialized from the call's arguments: \
+                 take an owned type (`String` for `&str`, `Vec<T>` for `&[T]`)",
+            );
+            continue;
+        }
+        let binding = p.binding();
         let json = &p.json_name;
         let desc = opt_str(&p.description);
         checks.push(quote_spanned!(ty.span()=> #krate::__private::assert_tool_param::<#ty>();));
@@ -78,15 +90,26 @@ pub(crate) fn expand(
             });
         });
         extract.push(match default_fn {
-            Some(f) => quote!(let #ident: #ty = #krate::__private::extract_or::<#ty>(&mut __args, #json, #f)?;),
-            None => quote!(let #ident: #ty = <#ty as #krate::handler::ToolParam>::extract(&mut __args, #json)?;),
+            Some(f) => quote!(let #binding: #ty = #krate::__private::extract_or::<#ty>(&mut __args, #json, #f)?;),
+            None => quote!(let #binding: #ty = <#ty as #krate::handler::ToolParam>::extract(&mut __args, #json)?;),
         });
     }
     let ret = &func.ret;
-    checks.push(quote_spanned!(ret.span()=> #krate::__private::assert_tool_result::<#ret>();));
-    let call = func.call();
+    // The one conversion, spanned at the return type: an unsupported type gives one error
+    // there (a separate assertion would repeat it at the attribute).
+    let convert = quote_spanned!(ret.span()=> <#ret as #krate::IntoToolResult>::into_tool_result);
+    let call = func.call(&krate);
     let desc_call = description.map(|d| quote!(.description(#d)));
     let title_call = title.map(|t| quote!(.title(#t)));
+    let icon_call = args.string("icon", errors).map(|src| {
+        quote! {
+            .icon({
+                let mut __icon = #krate::JsonObject::new();
+                __icon.insert(::std::string::String::from("src"), ::std::convert::From::from(#src));
+                __icon
+            })
+        }
+    });
     let ann = if hints.is_empty() {
         quote!()
     } else {
@@ -109,10 +132,11 @@ pub(crate) fn expand(
                 let mut __args = #krate::handler::Args::new(__ctx, __raw);
                 let _ = &mut __args;
                 #(#extract)*
-                #krate::IntoToolResult::into_tool_result(#call)
+                #convert(#call)
             })
             #desc_call
             #title_call
+            #icon_call
             .input_schema(__input);
             if let ::core::option::Option::Some(__o) = __output {
                 __tool = __tool.output_schema(__o);

@@ -90,7 +90,15 @@ impl<T: Serialize + JsonSchema> IntoToolResult for Json<T> {
     fn into_tool_result(self) -> Result<CallToolResult, ToolError> {
         let value = serde_json::to_value(&self.0)
             .map_err(|e| McpError::internal(format!("tool output does not serialize: {e}")))?;
-        Ok(CallToolResult::structured(value))
+        if value.is_object() {
+            Ok(CallToolResult::structured(value))
+        } else {
+            // `structuredContent` must be an object; such a `T` has no output schema either,
+            // so the value travels as its JSON text only.
+            Ok(CallToolResult::success(vec![Content::text(
+                value.to_string(),
+            )]))
+        }
     }
 
     fn output_schema(generator: &mut SchemaGenerator) -> Option<JsonObject> {

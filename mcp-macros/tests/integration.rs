@@ -1,0 +1,382 @@
+//! Runtime behaviour of the generated code and snapshots of the generated schemas.
+//!
+//! Snapshots live in `tests/snapshots/<tool>.json`; run with `MCP_SNAPSHOT_OVERWRITE=1` to
+//! rewrite them, then review the diff.
+
+use std::collections::BTreeMap;
+
+use mcp_core::transport::memory::MemoryClient;
+use mcp_core::{Context, Json, Server};
+use mcp_macros::{mcp_prompt, mcp_resource, mcp_tool};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Add two numbers.
+#[mcp_tool]
+async fn add(
+    /// The first addend
+    a: i64,
+    /// The second addend
+    b: i64,
+) -> i64 {
+    a + b
+}
+
+/// Greets someone.
+///
+/// Examples:
+///     greet(name = "Ada")
+#[mcp_tool(
+    title = "Greeter",
+    read_only,
+    idempotent,
+    icon = "https://example.com/greet.png"
+)]
+fn greet(
+    /// Who to greet
+    name: String,
+    /// Optional punctuation
+    punctuation: Option<String>,
+    /// How many times
+    #[mcp(default = 1)]
+    times: u32,
+) -> String {
+    let p = punctuation.unwrap_or_else(|| "!".into());
+    (0..times)
+        .map(|_| format!("Hello, {name}{p}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[mcp_tool]
+fn no_params() -> &'static str {
+    "nothing to see"
+}
+
+/// A point on the plane.
+#[derive(Debug, Deserialize, Serialize, schemars::JsonSchema)]
+struct Point {
+    /// Horizontal
+    x: f64,
+    /// Vertical
+    y: f64,
+}
+
+/// A colour.
+#[derive(Debug, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum Colour {
+    Red,
+    Green,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct Summary {
+    count: usize,
+    first: Option<String>,
+}
+
+/// Summarise a drawing.
+#[mcp_tool]
+fn nested(
+    /// The points
+    points: Vec<Point>,
+    /// The pen colour
+    colour: Colour,
+    /// Renamed on the wire
+    #[serde(rename = "labelText")]
+    label: String,
+    /// Free-form tags
+    tags: BTreeMap<String, String>,
+    ctx: Context,
+) -> Json<Summary> {
+    let _ = ctx;
+    Json(Summary {
+        count: points.len() + tags.len(),
+        first: Some(format!("{label}:{colour:?}")),
+    })
+}
+
+/// Structured output that is not an object: text only, no outputSchema.
+#[mcp_tool]
+fn listing() -> Json<Vec<u8>> {
+    Json(vec![1, 2])
+}
+
+#[mcp_tool]
+fn divide(a: f64, b: f64) -> Result<f64, String> {
+    if b == 0.0 {
+        Err("division by zero".into())
+    } else {
+        Ok(a / b)
+    }
+}
+
+struct Counter(std::sync::atomic::AtomicU64);
+
+mod renamed {
+    pub use mcp_core::Context as Ctx;
+    pub use mcp_core::State as Shared;
+}
+
+/// Counts calls; uses injected parameters under other names.
+#[mcp_tool(name = "count")]
+fn counter(
+    c: renamed::Shared<Counter>,
+    _ctx: renamed::Ctx,
+    /// Step
+    step: u64,
+) -> u64 {
+    c.0.0.fetch_add(step, std::sync::atomic::Ordering::SeqCst) + step
+}
+
+/// The readme.
+#[mcp_resource(uri = "docs://readme", mime_type = "text/markdown")]
+fn readme() -> &'static str {
+    "# Hello"
+}
+
+#[mcp_resource(uri = "users://{id}/name")]
+fn user_name(id: u32) -> String {
+    format!("user-{id}")
+}
+
+/// Ask for a summary.
+#[mcp_prompt]
+fn summarize(
+    /// The text
+    text: String,
+    /// Style
+    style: Option<String>,
+) -> String {
+    format!(
+        "Summarize ({}): {text}",
+        style.as_deref().unwrap_or("plain")
+    )
+}
+
+fn server() -> Server {
+    Server::builder("test", "1.0")
+        .state(Counter(std::sync::atomic::AtomicU64::new(0)))
+        .build()
+        .expect("the annotated items register")
+}
+
+async fn client() -> MemoryClient {
+    let client = MemoryClient::connect(&server());
+    client.initialize().await.expect("initialize");
+    client
+}
+
+async fn tool_list(client: &MemoryClient) -> BTreeMap<String, Value> {
+    let list = client.list_tools().await.expect("tools/list");
+    list["tools"]
+        .as_array()
+        .expect("tools array")
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap().to_owned(), t.clone()))
+        .collect()
+}
+
+fn check_snapshot(name: &str, value: &Value) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.json"));
+    let text = serde_json::to_string_pretty(value).unwrap() + "\n";
+    if std::env::var_os("MCP_SNAPSHOT_OVERWRITE").is_some() {
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}; run with MCP_SNAPSHOT_OVERWRITE=1",
+            path.display()
+        )
+    });
+    assert_eq!(
+        text, expected,
+        "snapshot {name} changed; rerun with MCP_SNAPSHOT_OVERWRITE=1 and review"
+    );
+}
+
+#[tokio::test]
+async fn functions_stay_callable() {
+    assert_eq!(add(2, 3).await, 5);
+    assert_eq!(greet("Ada".into(), None, 2), "Hello, Ada! Hello, Ada!");
+    assert_eq!(no_params(), "nothing to see");
+    assert_eq!(readme(), "# Hello");
+    assert_eq!(user_name(3), "user-3");
+}
+
+#[tokio::test]
+async fn schema_snapshots() {
+    let client = client().await;
+    let tools = tool_list(&client).await;
+    for name in ["add", "greet", "no_params", "nested", "divide", "count"] {
+        let tool = tools
+            .get(name)
+            .unwrap_or_else(|| panic!("tool {name} listed"));
+        check_snapshot(name, tool);
+    }
+}
+
+#[tokio::test]
+async fn schema_details() {
+    let client = client().await;
+    let tools = tool_list(&client).await;
+    assert_eq!(
+        tools["no_params"]["inputSchema"],
+        json!({"type": "object", "properties": {}})
+    );
+    let greet = &tools["greet"];
+    assert_eq!(
+        greet["description"],
+        "Greets someone.\n\nExamples:\n    greet(name = \"Ada\")"
+    );
+    assert_eq!(greet["inputSchema"]["required"], json!(["name"]));
+    assert_eq!(
+        greet["inputSchema"]["properties"]["times"]["default"],
+        json!(1)
+    );
+    assert_eq!(greet["annotations"]["readOnlyHint"], json!(true));
+    let nested = &tools["nested"]["inputSchema"];
+    assert!(
+        nested["properties"].get("ctx").is_none(),
+        "Context is injected"
+    );
+    assert!(
+        nested["properties"].get("labelText").is_some(),
+        "serde rename respected"
+    );
+    assert!(nested["$defs"].get("Point").is_some(), "$defs kept");
+    assert!(tools["nested"].get("outputSchema").is_some());
+    let count = &tools["count"]["inputSchema"];
+    assert_eq!(
+        count["properties"].as_object().unwrap().len(),
+        1,
+        "aliased injections"
+    );
+}
+
+#[tokio::test]
+async fn calls_and_errors() {
+    let client = client().await;
+    let out = client
+        .call_tool("add", json!({"a": 2, "b": 3}))
+        .await
+        .unwrap();
+    assert_eq!(out["content"][0]["text"], "5");
+
+    let out = client
+        .call_tool("greet", json!({"name": "Bo"}))
+        .await
+        .unwrap();
+    assert_eq!(out["content"][0]["text"], "Hello, Bo!");
+
+    let bad = client
+        .call_tool("add", json!({"a": "two", "b": 3}))
+        .await
+        .unwrap();
+    assert_eq!(bad["isError"], true);
+    let text = bad["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("invalid argument `a`"),
+        "names the field: {text}"
+    );
+    let missing = client.call_tool("add", json!({"a": 1})).await.unwrap();
+    assert_eq!(missing["isError"], true);
+    assert!(
+        missing["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("`b`")
+    );
+
+    let err = client
+        .call_tool("divide", json!({"a": 1.0, "b": 0.0}))
+        .await
+        .unwrap();
+    assert_eq!(err["isError"], true);
+    assert_eq!(err["content"][0]["text"], "division by zero");
+
+    let drawn = client
+        .call_tool(
+            "nested",
+            json!({"points": [{"x": 1.0, "y": 2.0}], "colour": "red", "labelText": "L", "tags": {}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        drawn["structuredContent"],
+        json!({"count": 1, "first": "L:Red"})
+    );
+
+    let listed = client.call_tool("listing", json!({})).await.unwrap();
+    assert!(listed.get("structuredContent").is_none(), "{listed}");
+    assert_eq!(listed["content"][0]["text"], "[1,2]");
+    assert!(
+        tool_list(&client).await["listing"]
+            .get("outputSchema")
+            .is_none()
+    );
+
+    let c1 = client.call_tool("count", json!({"step": 2})).await.unwrap();
+    let c2 = client.call_tool("count", json!({"step": 2})).await.unwrap();
+    assert_eq!(c1["content"][0]["text"], "2");
+    assert_eq!(c2["content"][0]["text"], "4");
+}
+
+#[tokio::test]
+async fn resources_and_prompts() {
+    let client = client().await;
+    let r = client.read_resource("docs://readme").await.unwrap();
+    assert_eq!(r["contents"][0]["text"], "# Hello");
+    assert_eq!(r["contents"][0]["mimeType"], "text/markdown");
+    let t = client.read_resource("users://42/name").await.unwrap();
+    assert_eq!(t["contents"][0]["text"], "user-42");
+    let p = client
+        .get_prompt("summarize", json!({"text": "abc"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        p["messages"][0]["content"]["text"],
+        "Summarize (plain): abc"
+    );
+    let prompts = client.request("prompts/list", json!({})).await.unwrap();
+    let args = &prompts["prompts"][0]["arguments"];
+    assert_eq!(args[0]["required"], true);
+    assert_ne!(args[1]["required"], true);
+}
+
+#[tokio::test]
+async fn explicit_registration_without_collection() {
+    let server = Server::builder("explicit", "1.0")
+        .auto_collect(false)
+        .item::<add>()
+        .build()
+        .unwrap();
+    let client = MemoryClient::connect(&server);
+    client.initialize().await.unwrap();
+    let tools = tool_list(&client).await;
+    assert_eq!(tools.keys().collect::<Vec<_>>(), vec!["add"]);
+}
+
+#[test]
+fn duplicate_names_name_both_origins() {
+    let by_hand = mcp_core::Tool::new("add", |_ctx, _args| async {
+        Ok(mcp_core::CallToolResult::success(Vec::new()))
+    });
+    let err = Server::builder("dup", "1.0")
+        .auto_collect(false)
+        .item::<add>()
+        .tool(by_hand)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("\"add\""), "{err}");
+    assert!(
+        err.contains("integration::add"),
+        "names the macro origin: {err}"
+    );
+    assert!(err.contains("builder"), "names the other origin: {err}");
+}

@@ -1,0 +1,6 @@
+#[mcp_macros::mcp_prompt(name = "")]
+fn p() -> String {
+    String::new()
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mcp_macros::mcp_tool(name = "a", name = "b")]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[mcp_macros::mcp_tool(descripton = "typo")]
+fn f() {}
+
+fn main() {
+    f();
+}

@@ -23,8 +23,10 @@ async fn long_task(
     if delay_ms > 60_000 {
         return Err(format!("delay_ms must be at most 60000, got {delay_ms}"));
     }
-    ctx.info(format!("started: {steps} steps of {delay_ms} ms")).await;
-    ctx.progress(0.0, Some(f64::from(steps)), Some("started")).await;
+    ctx.info(format!("started: {steps} steps of {delay_ms} ms"))
+        .await;
+    ctx.progress(0.0, Some(f64::from(steps)), Some("started"))
+        .await;
     for step in 1..=steps {
         // Dropped at the await point if the client cancels: nothing runs after that.
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;

@@ -126,6 +126,13 @@ impl Context {
         self.inner.session.client_capabilities()
     }
 
+    /// Asks the transport to close the stream carrying this request's messages now; the client
+    /// reconnects and receives the rest (Streamable HTTP with resumable streams). Elsewhere it
+    /// does nothing.
+    pub fn close_sse_stream(&self) {
+        self.inner.reply.request_stream_close();
+    }
+
     /// Shared application state of type `T`, if the server was built with one.
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
         self.inner.session.server().inner.state.get::<T>()

@@ -89,6 +89,7 @@ pub struct Outbound {
     tx: mpsc::Sender<Outgoing>,
     stall_timeout: Option<Duration>,
     stalled: CancellationToken,
+    close_stream: CancellationToken,
 }
 
 /// The receiving end a transport drains.
@@ -106,6 +107,7 @@ impl Outbound {
                 tx,
                 stall_timeout: None,
                 stalled: CancellationToken::new(),
+                close_stream: CancellationToken::new(),
             },
             OutboundReceiver { rx },
         )
@@ -160,6 +162,18 @@ impl Outbound {
     /// A token cancelled when a send gave up because the client stopped reading.
     pub fn stalled(&self) -> &CancellationToken {
         &self.stalled
+    }
+
+    /// Asks the transport to close the HTTP stream carrying these messages without ending the
+    /// exchange: later messages are kept for the client to resume (Streamable HTTP polling).
+    /// Transports without resumable streams ignore it.
+    pub fn request_stream_close(&self) {
+        self.close_stream.cancel();
+    }
+
+    /// A token cancelled by [`Outbound::request_stream_close`].
+    pub fn stream_close_requested(&self) -> &CancellationToken {
+        &self.close_stream
     }
 
     /// True when both handles deliver to the same channel.

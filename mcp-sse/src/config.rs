@@ -15,6 +15,10 @@ use crate::security::{Auth, TokenValidator};
 /// | bind address | `127.0.0.1:8000` |
 /// | mount prefix | `""` (paths at the root) |
 /// | SSE path / messages path / health path | `/sse`, `/messages`, `/health` |
+/// | Streamable HTTP endpoint | `/mcp` |
+/// | Streamable HTTP idle session timeout | 30 min |
+/// | Streamable HTTP event store per session | 1,024 events (oldest dropped) |
+/// | SSE `retry` hint (priming, early close) | 1 s |
 /// | keep-alive comment interval | 15 s |
 /// | body limit | 4 MiB (413) |
 /// | body read timeout | 30 s (408) |
@@ -34,6 +38,10 @@ pub struct Config {
     pub(crate) sse_path: String,
     pub(crate) messages_path: String,
     pub(crate) health_path: String,
+    pub(crate) mcp_path: String,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) event_store: usize,
+    pub(crate) retry: Duration,
     pub(crate) keep_alive: Duration,
     pub(crate) max_body: usize,
     pub(crate) body_timeout: Duration,
@@ -69,6 +77,10 @@ impl Default for Config {
             sse_path: "/sse".into(),
             messages_path: "/messages".into(),
             health_path: "/health".into(),
+            mcp_path: "/mcp".into(),
+            idle_timeout: Duration::from_secs(30 * 60),
+            event_store: 1024,
+            retry: Duration::from_secs(1),
             keep_alive: Duration::from_secs(15),
             max_body: 4 * 1024 * 1024,
             body_timeout: Duration::from_secs(30),
@@ -139,6 +151,32 @@ impl Builder {
     /// The path clients POST messages to (default `/messages`).
     pub fn messages_path(mut self, path: impl Into<String>) -> Self {
         self.config.messages_path = path.into();
+        self
+    }
+
+    /// The Streamable HTTP endpoint (default `/mcp`).
+    pub fn mcp_path(mut self, path: impl Into<String>) -> Self {
+        self.config.mcp_path = path.into();
+        self
+    }
+
+    /// How long a Streamable HTTP session may stay idle (no request, no open stream) before
+    /// it is ended (default 30 min).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.idle_timeout = timeout;
+        self
+    }
+
+    /// How many events each Streamable HTTP session keeps for resumption (default 1,024;
+    /// the oldest are dropped first).
+    pub fn event_store_capacity(mut self, events: usize) -> Self {
+        self.config.event_store = events.max(1);
+        self
+    }
+
+    /// The `retry` hint sent with priming events and early stream closes (default 1 s).
+    pub fn retry_interval(mut self, retry: Duration) -> Self {
+        self.config.retry = retry;
         self
     }
 

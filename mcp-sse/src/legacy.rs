@@ -34,6 +34,7 @@ pub(crate) fn open_stream(
         session,
         outbound: outbound.clone(),
         identity,
+        stream: None,
     };
     if !shared.sessions.insert(id.clone(), entry, cfg.max_sessions) {
         tracing::warn!(target: "mcp::sse", max = cfg.max_sessions, "session cap reached");
@@ -129,7 +130,11 @@ pub(crate) async fn post_message(
         Err(msg) => return text(StatusCode::BAD_REQUEST, msg),
     };
     // A session opened with another credential is indistinguishable from an unknown one.
-    let Some(entry) = shared.sessions.get(&id, &identity) else {
+    let Some(entry) = shared
+        .sessions
+        .get(&id, &identity)
+        .filter(|e| e.stream.is_none())
+    else {
         return text(
             StatusCode::NOT_FOUND,
             "unknown or ended session: open a new one with GET /sse",

@@ -56,6 +56,7 @@ mod server;
 mod service;
 mod sessions;
 pub mod sse;
+mod streamable;
 
 pub use config::{Builder, Config};
 pub use error::ServeError;

@@ -75,6 +75,7 @@ impl Builder {
             &self.config.sse_path,
             &self.config.messages_path,
             &self.config.health_path,
+            &self.config.mcp_path,
         ] {
             if !p.starts_with('/') {
                 return Err(ServeError::InvalidPath {
@@ -122,6 +123,7 @@ impl Builder {
             streams_stop: CancellationToken::new(),
             tasks: TaskTracker::new(),
         });
+        tokio::spawn(crate::streamable::reap_idle(shared.clone()));
         let stop = CancellationToken::new();
         let (done_tx, done) = oneshot::channel();
         let external = self.shutdown.take();

@@ -151,13 +151,17 @@ async fn route_inner(
     }
     let is_sse = path == cfg.sse_path;
     let is_messages = path == cfg.messages_path;
-    if !is_sse && !is_messages {
+    let is_mcp = path == cfg.mcp_path;
+    if !is_sse && !is_messages && !is_mcp {
         return text(StatusCode::NOT_FOUND, "not found");
     }
     let identity: Identity = match authenticate(&cfg.auth, headers).await {
         Some(i) => i,
         None => return unauthorized(),
     };
+    if is_mcp {
+        return crate::streamable::handle(shared, identity, req).await;
+    }
     match (is_sse, req.method()) {
         (true, &Method::GET) => crate::legacy::open_stream(shared, conn, identity),
         (true, _) => method_not_allowed("GET"),

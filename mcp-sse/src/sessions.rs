@@ -18,6 +18,8 @@ pub(crate) struct Entry {
     pub(crate) session: Session,
     pub(crate) outbound: Outbound,
     pub(crate) identity: Identity,
+    /// Streamable HTTP state; `None` for legacy HTTP+SSE sessions.
+    pub(crate) stream: Option<Arc<crate::streamable::StreamState>>,
 }
 
 /// Live sessions by id.
@@ -55,6 +57,15 @@ impl Sessions {
         if let Some(e) = entry {
             e.session.close();
         }
+    }
+
+    /// Streamable sessions idle for longer than `idle` with no open stream.
+    pub(crate) fn idle_streamable(&self, idle: std::time::Duration) -> Vec<String> {
+        self.lock()
+            .iter()
+            .filter(|(_, e)| e.stream.as_ref().is_some_and(|s| s.is_idle(idle)))
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     /// How many sessions are live.

@@ -17,6 +17,9 @@
 //!   and a `retry` hint when a stream opens.
 //! * Sessions idle longer than [`crate::Builder::idle_timeout`] with no open stream are ended.
 
+// Early returns carry a ready HTTP response; they are the rare path, so their size is fine.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -328,10 +331,8 @@ async fn post(shared: &Arc<Shared>, identity: Identity, req: Request<Incoming>) 
             }
         }
     };
-    if created {
-        if let Ok(v) = HeaderValue::from_str(&session_id) {
-            resp.headers_mut().insert(SESSION_HEADER, v);
-        }
+    if created && let Ok(v) = HeaderValue::from_str(&session_id) {
+        resp.headers_mut().insert(SESSION_HEADER, v);
     }
     resp
 }

@@ -307,14 +307,25 @@ async fn post(shared: &Arc<Shared>, identity: Identity, req: Request<Incoming>) 
         None => Response::new(empty()),
         Some(fut) => {
             shared.tasks.spawn(fut);
-            match rx.recv().await {
+            // A handler that closes its stream before sending anything still gets an SSE
+            // stream: primed, then closed, its answer kept for the client's resumption.
+            let first = tokio::select! {
+                m = rx.recv() => m.map(Some),
+                _ = close.cancelled() => Some(None),
+            };
+            match first {
+                Some(None) => {
+                    let stream = state.next_stream.fetch_add(1, Ordering::Relaxed);
+                    pump(state.clone(), stream, rx);
+                    sse_response(shared, &entry, state.clone(), stream, 0, close, true)
+                }
                 None => {
                     // The request was cancelled before it answered: nothing to send.
                     let mut r = Response::new(empty());
                     *r.status_mut() = StatusCode::ACCEPTED;
                     r
                 }
-                Some(first) if first.kind == OutgoingKind::Response => {
+                Some(Some(first)) if first.kind == OutgoingKind::Response => {
                     let mut r = Response::new(full(first.json));
                     r.headers_mut().insert(
                         header::CONTENT_TYPE,
@@ -322,7 +333,7 @@ async fn post(shared: &Arc<Shared>, identity: Identity, req: Request<Incoming>) 
                     );
                     r
                 }
-                Some(first) => {
+                Some(Some(first)) => {
                     let stream = state.next_stream.fetch_add(1, Ordering::Relaxed);
                     state.push(stream, first.json, false);
                     pump(state.clone(), stream, rx);

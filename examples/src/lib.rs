@@ -1,1 +1,11 @@
-//! Shared helpers for the examples.
+//! Shared code of the runnable examples in `examples/examples/`.
+//!
+//! Each example is a small `main` that builds an [`mcp_core::Server`] from the pieces in this
+//! crate and serves it over HTTP+SSE ([`mcp_sse`]) or stdio. The tools themselves are plain
+//! async functions, so the unit tests below (and yours) call them directly.
+
+pub mod args;
+pub mod kv;
+pub mod progress;
+pub mod quickstart;
+pub mod run;

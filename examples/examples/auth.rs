@@ -33,8 +33,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // to the token that opened it.
         .bearer_tokens([token]);
     if !cors.is_empty() {
-        // A browser origin must be both allowed (Origin check) and get CORS headers.
-        builder = builder.allowed_origins(cors.clone()).cors_origins(cors);
+        // CORS headers (and preflight answers) for these origins, which the Origin check also admits.
+        builder = builder.cors_origins(cors);
     }
     run::serve(builder).await?;
     Ok(())

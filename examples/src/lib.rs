@@ -9,3 +9,8 @@ pub mod kv;
 pub mod progress;
 pub mod quickstart;
 pub mod run;
+
+/// The README's Rust code blocks, compiled as doctests so the README cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -18,6 +18,8 @@ pub fn schema_of<T: JsonSchema>() -> JsonObject {
         _ => JsonObject::new(),
     };
     object.remove("title");
+    // The struct's own doc comment describes the Rust type, not the tool.
+    object.remove("description");
     object.insert("type".into(), "object".into());
     object
         .entry("properties")

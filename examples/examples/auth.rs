@@ -26,7 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|o| !o.is_empty())
         .map(str::to_owned)
         .collect();
-    let server = quickstart::builder("auth", "sse").build()?;
+    let server = quickstart::builder("auth").build()?;
     let mut builder = SseServer::builder(server)
         .bind_str(run::bind_addr())
         // Missing or wrong token: 401 with `WWW-Authenticate: Bearer`; each session is bound

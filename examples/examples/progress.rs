@@ -11,9 +11,7 @@ use mcp_sse::SseServer;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     run::init_tracing();
-    let server = quickstart::builder("progress", "sse")
-        .tool(progress::tool())
-        .build()?;
+    let server = progress::register(quickstart::builder("progress")).build()?;
     run::serve(SseServer::builder(server).bind_str(run::bind_addr())).await?;
     Ok(())
 }

@@ -12,8 +12,8 @@ use mcp_sse::SseServer;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     run::init_tracing();
-    // The tools are plain async functions; `builder` registers them with their schemas.
-    let server = quickstart::builder("quickstart", "sse").build()?;
+    // `#[mcp_tool]` functions in `examples/src/quickstart.rs`; `builder` registers them.
+    let server = quickstart::builder("quickstart").build()?;
     // Defaults: loopback Host/Origin checks, 4 MiB body limit, 10,000 sessions, `GET /health`.
     run::serve(SseServer::builder(server).bind_str(run::bind_addr())).await?;
     Ok(())

@@ -5,19 +5,14 @@
 //! cargo run --example state -- 127.0.0.1:8002
 //! ```
 
-use mcp_core::Server;
 use mcp_examples::{kv, run};
 use mcp_sse::SseServer;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     run::init_tracing();
-    // One store for the whole process; tools get it with `ctx.state::<KvStore>()`.
-    let mut builder =
-        Server::builder("state", env!("CARGO_PKG_VERSION")).state(kv::KvStore::default());
-    for tool in kv::tools() {
-        builder = builder.tool(tool);
-    }
-    run::serve(SseServer::builder(builder.build()?).bind_str(run::bind_addr())).await?;
+    // One `KvStore` for the whole process; tools receive it as a `State<KvStore>` parameter.
+    let server = kv::builder("state").build()?;
+    run::serve(SseServer::builder(server).bind_str(run::bind_addr())).await?;
     Ok(())
 }

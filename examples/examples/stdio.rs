@@ -12,7 +12,7 @@ use mcp_examples::{quickstart, run};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     run::init_tracing();
-    let server = quickstart::builder("stdio", "stdio").build()?;
+    let server = quickstart::builder("stdio").build()?;
     mcp_core::transport::stdio::serve_stdio(server).await?;
     Ok(())
 }

@@ -1,19 +1,15 @@
 //! Typed application state shared by every client: an in-memory key-value store.
 //!
-//! The store is registered once with [`mcp_core::ServerBuilder::state`]; each tool call gets it
-//! back with [`mcp_core::Context::state`]. A `RwLock` from std is enough: no lock is held across
+//! The store is registered once with [`mcp_core::ServerBuilder::state`]; a tool parameter of
+//! type [`State<KvStore>`] receives it. A `RwLock` from std is enough: no lock is held across
 //! an `.await`.
 
 use std::collections::BTreeMap;
 use std::sync::RwLock;
 
-use mcp_core::{CallToolResult, Content, JsonObject, McpError, Tool, ToolError};
-use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::json;
-
-use crate::args::{parse, schema_of};
-use crate::quickstart::json_result;
+use mcp_core::{Json, Server, ServerBuilder, State};
+use mcp_macros::mcp_tool;
+use serde::Serialize;
 
 /// Most keys the store holds (every buffer is bounded, this one too).
 pub const MAX_KEYS: usize = 10_000;
@@ -53,66 +49,71 @@ impl KvStore {
     }
 }
 
-/// Arguments of `set`.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct SetArgs {
-    /// The key.
+/// Store a value under a key (shared by every client).
+#[mcp_tool]
+pub fn set(
+    store: State<KvStore>,
+    /// The key
+    key: String,
+    /// The value to store
+    value: String,
+) -> Result<Json<SetResult>, String> {
+    let previous = store.0.set(key.clone(), value)?;
+    Ok(Json(SetResult { key, previous }))
+}
+
+/// What `set` answers.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SetResult {
+    /// The key written.
     pub key: String,
-    /// The value to store.
-    pub value: String,
+    /// The value it replaced, if any.
+    pub previous: Option<String>,
 }
 
-/// Arguments of `get`.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct GetArgs {
-    /// The key to look up.
-    pub key: String,
+/// Read the value stored under a key.
+#[mcp_tool(read_only)]
+pub fn get(
+    store: State<KvStore>,
+    /// The key to look up
+    key: String,
+) -> Result<String, String> {
+    store
+        .0
+        .get(&key)
+        .ok_or_else(|| format!("no value under key {key:?}"))
 }
 
-/// Arguments of `list` (none).
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct ListArgs {}
-
-fn store(ctx: &mcp_core::Context) -> Result<std::sync::Arc<KvStore>, ToolError> {
-    ctx.state::<KvStore>()
-        .ok_or_else(|| McpError::internal("the server was built without a KvStore").into())
+/// Every key of the store.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Keys {
+    /// The keys, sorted.
+    pub keys: Vec<String>,
 }
 
-/// The `set`, `get` and `list` tools over the [`KvStore`] in the server's state.
-pub fn tools() -> Vec<Tool> {
-    vec![
-        Tool::new("set", |ctx, raw: JsonObject| async move {
-            let a: SetArgs = parse(raw)?;
-            let previous = store(&ctx)?
-                .set(a.key.clone(), a.value)
-                .map_err(ToolError::tool)?;
-            Ok(json_result(json!({"key": a.key, "previous": previous})))
-        })
-        .description("Store a value under a key (shared by every client).")
-        .input_schema(schema_of::<SetArgs>()),
-        Tool::new("get", |ctx, raw: JsonObject| async move {
-            let a: GetArgs = parse(raw)?;
-            match store(&ctx)?.get(&a.key) {
-                Some(v) => Ok(CallToolResult::success(vec![Content::text(v)])),
-                None => Err(ToolError::tool(format!("no value under key {:?}", a.key))),
-            }
-        })
-        .description("Read the value stored under a key.")
-        .input_schema(schema_of::<GetArgs>()),
-        Tool::new("list", |ctx, raw: JsonObject| async move {
-            let _: ListArgs = parse(raw)?;
-            Ok(json_result(json!({"keys": store(&ctx)?.keys()})))
-        })
-        .description("List every key, sorted.")
-        .input_schema(schema_of::<ListArgs>()),
-    ]
+/// List every key, sorted.
+#[mcp_tool(read_only)]
+pub fn list(store: State<KvStore>) -> Json<Keys> {
+    Json(Keys {
+        keys: store.0.keys(),
+    })
+}
+
+/// A server named `name` holding a fresh [`KvStore`] and the `set`, `get`, `list` tools.
+pub fn builder(name: &str) -> ServerBuilder {
+    Server::builder(name, env!("CARGO_PKG_VERSION"))
+        .auto_collect(false)
+        .state(KvStore::default())
+        .item::<set>()
+        .item::<get>()
+        .item::<list>()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mcp_core::Server;
     use mcp_core::transport::memory::MemoryClient;
+    use serde_json::json;
     use std::sync::Arc;
 
     #[test]
@@ -126,14 +127,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_sessions_share_one_store() {
-        let server = Server::builder("t", "0")
-            .state(KvStore::default())
-            .auto_collect(false);
-        let server = tools()
-            .into_iter()
-            .fold(server, |b, t| b.tool(t))
-            .build()
-            .unwrap();
+        let server = builder("t").build().unwrap();
         let mut tasks = Vec::new();
         for c in 0..8 {
             let server = server.clone();

@@ -1,10 +1,10 @@
 //! Shared code of the runnable examples in `examples/examples/`.
 //!
-//! Each example is a small `main` that builds an [`mcp_core::Server`] from the pieces in this
-//! crate and serves it over HTTP+SSE ([`mcp_sse`]) or stdio. The tools themselves are plain
-//! async functions, so the unit tests below (and yours) call them directly.
+//! The tools, resources and prompts are ordinary functions marked with the attribute macros of
+//! `mcp-macros`; each module offers a `builder` that registers exactly its items
+//! (`ServerBuilder::item::<name>()`), and each example's `main` serves that over HTTP+SSE
+//! ([`mcp_sse`]) or stdio. Being plain functions, the tools are unit-tested directly below.
 
-pub mod args;
 pub mod kv;
 pub mod progress;
 pub mod quickstart;

@@ -3,27 +3,13 @@
 
 use std::time::Duration;
 
-use mcp_core::{CallToolResult, Content, Context, JsonObject, Tool};
-use schemars::JsonSchema;
-use serde::Deserialize;
-
-use crate::args::{parse, schema_of};
+use mcp_core::{Context, ServerBuilder};
+use mcp_macros::mcp_tool;
 
 /// Most steps one call may ask for (bounds the notifications a call can produce).
 pub const MAX_STEPS: u32 = 1_000;
 /// Longest pause between steps one call may ask for, in milliseconds.
 pub const MAX_DELAY_MS: u64 = 10_000;
-
-/// Arguments of `long_task`.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct LongTaskArgs {
-    /// How many steps to run (default 5, at most 1000).
-    #[serde(default)]
-    pub steps: Option<u32>,
-    /// Pause between steps in milliseconds (default 200, at most 10000).
-    #[serde(default)]
-    pub delay_ms: Option<u64>,
-}
 
 /// What happened to a run of [`long_task`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +22,7 @@ pub enum Outcome {
 
 /// Runs `steps` steps of `delay` each, reporting progress `1..=steps` of `steps` and log lines
 /// "started", "NN%" and "done" through `ctx`. Returns early when the request is cancelled.
-pub async fn long_task(ctx: &Context, steps: u32, delay: Duration) -> Outcome {
+pub async fn run_steps(ctx: &Context, steps: u32, delay: Duration) -> Outcome {
     ctx.info(format!(
         "started: {steps} steps of {} ms",
         delay.as_millis()
@@ -57,30 +43,38 @@ pub async fn long_task(ctx: &Context, steps: u32, delay: Duration) -> Outcome {
     Outcome::Completed(steps)
 }
 
-/// The `long_task` tool.
-pub fn tool() -> Tool {
-    Tool::new("long_task", |ctx, raw: JsonObject| async move {
-        let a: LongTaskArgs = parse(raw)?;
-        let steps = a.steps.unwrap_or(5);
-        let delay_ms = a.delay_ms.unwrap_or(200);
-        if steps == 0 || steps > MAX_STEPS {
-            return Err(mcp_core::ToolError::tool(format!(
-                "steps must be between 1 and {MAX_STEPS}, got {steps}"
-            )));
-        }
-        if delay_ms > MAX_DELAY_MS {
-            return Err(mcp_core::ToolError::tool(format!(
-                "delay_ms must be at most {MAX_DELAY_MS}, got {delay_ms}"
-            )));
-        }
-        let text = match long_task(&ctx, steps, Duration::from_millis(delay_ms)).await {
+/// Run a slow task that reports progress and log notifications; stops when cancelled.
+#[mcp_tool]
+pub async fn long_task(
+    ctx: Context,
+    /// How many steps to run (default 5, at most 1000)
+    steps: Option<u32>,
+    /// Pause between steps in milliseconds (default 200, at most 10000)
+    delay_ms: Option<u64>,
+) -> Result<String, String> {
+    let steps = steps.unwrap_or(5);
+    let delay_ms = delay_ms.unwrap_or(200);
+    if steps == 0 || steps > MAX_STEPS {
+        return Err(format!(
+            "steps must be between 1 and {MAX_STEPS}, got {steps}"
+        ));
+    }
+    if delay_ms > MAX_DELAY_MS {
+        return Err(format!(
+            "delay_ms must be at most {MAX_DELAY_MS}, got {delay_ms}"
+        ));
+    }
+    Ok(
+        match run_steps(&ctx, steps, Duration::from_millis(delay_ms)).await {
             Outcome::Completed(n) => format!("completed {n} steps"),
             Outcome::Cancelled(n) => format!("cancelled after {n} steps"),
-        };
-        Ok(CallToolResult::success(vec![Content::text(text)]))
-    })
-    .description("Run a slow task that reports progress and logs; stops when cancelled.")
-    .input_schema(schema_of::<LongTaskArgs>())
+        },
+    )
+}
+
+/// Adds `long_task` to `builder`.
+pub fn register(builder: ServerBuilder) -> ServerBuilder {
+    builder.item::<long_task>()
 }
 
 #[cfg(test)]
@@ -92,9 +86,7 @@ mod tests {
 
     #[tokio::test]
     async fn progress_and_logs_precede_the_result() {
-        let server = Server::builder("t", "0")
-            .tool(tool())
-            .auto_collect(false)
+        let server = register(Server::builder("t", "0").auto_collect(false))
             .build()
             .unwrap();
         let client = MemoryClient::connect(&server);
@@ -127,9 +119,7 @@ mod tests {
 
     #[tokio::test]
     async fn out_of_range_arguments_are_tool_errors() {
-        let server = Server::builder("t", "0")
-            .tool(tool())
-            .auto_collect(false)
+        let server = register(Server::builder("t", "0").auto_collect(false))
             .build()
             .unwrap();
         let client = MemoryClient::connect(&server);
@@ -145,9 +135,7 @@ mod tests {
     async fn cancel_stops_the_task() {
         use mcp_core::jsonrpc::{Message, Notification, Request, RequestId};
         use mcp_core::{Outbound, SessionOptions};
-        let server = Server::builder("t", "0")
-            .tool(tool())
-            .auto_collect(false)
+        let server = register(Server::builder("t", "0").auto_collect(false))
             .build()
             .unwrap();
         let (out, _rx) = Outbound::channel(64);

@@ -33,6 +33,7 @@ struct ContextInner {
     reply: Outbound,
     meta: Option<JsonObject>,
     cancel: CancellationToken,
+    resource_uri: Option<String>,
 }
 
 impl std::fmt::Debug for Context {
@@ -58,8 +59,28 @@ impl Context {
                 reply,
                 meta,
                 cancel,
+                resource_uri: None,
             }),
         }
+    }
+
+    pub(crate) fn with_resource_uri(self, uri: &str) -> Self {
+        let inner = &self.inner;
+        Context {
+            inner: Arc::new(ContextInner {
+                session: inner.session.clone(),
+                request_id: inner.request_id.clone(),
+                reply: inner.reply.clone(),
+                meta: inner.meta.clone(),
+                cancel: inner.cancel.clone(),
+                resource_uri: Some(uri.to_owned()),
+            }),
+        }
+    }
+
+    /// For `resources/read`: the uri being read.
+    pub fn resource_uri(&self) -> Option<&str> {
+        self.inner.resource_uri.as_deref()
     }
 
     /// The id of the request being answered.
@@ -80,6 +101,11 @@ impl Context {
     /// The transport's session id, if it has one.
     pub fn session_id(&self) -> Option<&str> {
         self.inner.session.id()
+    }
+
+    /// The name of the transport carrying the request (`"sse"`, `"stdio"`, ...).
+    pub fn transport(&self) -> &'static str {
+        self.inner.session.transport()
     }
 
     /// The negotiated protocol revision.

@@ -374,7 +374,7 @@ async fn read_resource(
 ) -> Outcome {
     let p = params_object(req.params.clone())?;
     let uri = str_param(&p, "uri")?.to_owned();
-    let ctx = context(session, &req, &p, reply, token);
+    let ctx = context(session, &req, &p, reply, token).with_resource_uri(&uri);
     let fut = {
         let reg = session.server().read();
         if let Some(r) = reg.resources.get(&uri) {

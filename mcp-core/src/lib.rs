@@ -5,9 +5,12 @@
 //! HTTP lives in `mcp-sse`; the attribute macros in `mcp-macros` expand to this crate's public
 //! API only.
 
+#[doc(hidden)]
+pub mod __private;
 pub mod context;
 mod dispatch;
 pub mod error;
+pub mod handler;
 pub mod jsonrpc;
 pub mod outbound;
 pub mod protocol;
@@ -23,6 +26,8 @@ mod wire;
 pub use context::Context;
 #[doc(inline)]
 pub use error::{McpError, RegistrationError, ToolError};
+#[doc(inline)]
+pub use handler::{Blob, IntoPromptResult, IntoResourceResult, IntoToolResult, Json, State};
 #[doc(inline)]
 pub use outbound::{Outbound, OutboundReceiver, Outgoing, OutgoingKind};
 #[doc(inline)]

@@ -387,12 +387,24 @@ pub struct SessionOptions {
     pub id: Option<String>,
     /// Where messages not tied to a client request go.
     pub outbound: Outbound,
+    /// The transport's name (`"sse"`, `"streamable-http"`, `"stdio"`, `"memory"`).
+    pub transport: &'static str,
 }
 
 impl SessionOptions {
     /// Options with no session id.
     pub fn new(outbound: Outbound) -> Self {
-        SessionOptions { id: None, outbound }
+        SessionOptions {
+            id: None,
+            outbound,
+            transport: "custom",
+        }
+    }
+
+    /// Sets the transport's name, exposed through `Context::transport`.
+    pub fn transport(mut self, name: &'static str) -> Self {
+        self.transport = name;
+        self
     }
 
     /// Sets the session id.
@@ -467,6 +479,19 @@ impl ServerBuilder {
     pub fn prompt(mut self, prompt: Prompt) -> Self {
         self.prompts.push(prompt);
         self
+    }
+
+    /// Adds one item declared with an attribute macro, by its name:
+    /// `builder.auto_collect(false).item::<add>()`.
+    pub fn item<T: crate::__private::McpItem>(self) -> Self {
+        use crate::registry::collect::Item;
+        let origin = std::any::type_name::<T>();
+        match T::ITEM {
+            Item::Tool(f) => self.tool(f().origin(origin)),
+            Item::Resource(f) => self.resource(f().origin(origin)),
+            Item::Template(f) => self.resource_template(f().map(|t| t.origin(origin))),
+            Item::Prompt(f) => self.prompt(f().origin(origin)),
+        }
     }
 
     /// Whether items declared with the attribute macros join the server (default on).

@@ -52,6 +52,7 @@ pub(crate) struct SessionInner {
     pub(crate) server: Server,
     pub(crate) serial: u64,
     pub(crate) id: Option<String>,
+    pub(crate) transport: &'static str,
     pub(crate) outbound: Outbound,
     pub(crate) state: Mutex<ProtocolState>,
     pub(crate) in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
@@ -86,6 +87,7 @@ impl Session {
                 server,
                 serial,
                 id: options.id,
+                transport: options.transport,
                 outbound: options.outbound,
                 state: Mutex::new(ProtocolState::default()),
                 in_flight: Mutex::new(HashMap::new()),
@@ -99,6 +101,11 @@ impl Session {
     /// The transport's id for this session, if it has one.
     pub fn id(&self) -> Option<&str> {
         self.inner.id.as_deref()
+    }
+
+    /// The name of the transport carrying this session.
+    pub fn transport(&self) -> &'static str {
+        self.inner.transport
     }
 
     /// The server this session belongs to.

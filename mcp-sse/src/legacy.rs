@@ -25,9 +25,11 @@ pub(crate) fn open_stream(
     let id = uuid::Uuid::new_v4().to_string();
     let (outbound, rx) = Outbound::channel(cfg.queue);
     let outbound = outbound.with_stall_timeout(cfg.stall_timeout);
-    let session = shared
-        .server
-        .session(SessionOptions::new(outbound.clone()).id(id.clone()));
+    let session = shared.server.session(
+        SessionOptions::new(outbound.clone())
+            .id(id.clone())
+            .transport("sse"),
+    );
     let entry = Entry {
         session,
         outbound: outbound.clone(),

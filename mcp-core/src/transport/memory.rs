@@ -62,7 +62,11 @@ impl MemoryClient {
     /// Opens a session on `server`. Must be called inside a tokio runtime.
     pub fn connect(server: &Server) -> MemoryClient {
         let (outbound, rx) = Outbound::channel(1024);
-        let session = server.session(SessionOptions::new(outbound.clone()).id("in-memory"));
+        let session = server.session(
+            SessionOptions::new(outbound.clone())
+                .id("in-memory")
+                .transport("memory"),
+        );
         let pending: PendingMap = Arc::default();
         let responder: Arc<Mutex<Option<Responder>>> = Arc::default();
         let recorded: Arc<Mutex<Vec<Value>>> = Arc::default();

@@ -27,7 +27,7 @@ where
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let (outbound, mut rx) = Outbound::channel(QUEUE);
-    let session = server.session(SessionOptions::new(outbound.clone()));
+    let session = server.session(SessionOptions::new(outbound.clone()).transport("stdio"));
     let writer_task = tokio::spawn(async move {
         while let Some(msg) = rx.recv().await {
             writer.write_all(&msg.json).await?;

@@ -1,0 +1,165 @@
+//! Tool parameters: JSON arguments or injected values.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use schemars::{JsonSchema, SchemaGenerator};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::context::Context;
+use crate::error::ToolError;
+use crate::protocol::JsonObject;
+
+/// Typed shared application state, injected into a handler parameter.
+///
+/// Registered with `ServerBuilder::state(value)`; a handler taking `State<T>` fails with a
+/// tool error if no `T` was registered.
+#[derive(Debug)]
+pub struct State<T: ?Sized>(pub Arc<T>);
+
+impl<T: ?Sized> Clone for State<T> {
+    fn clone(&self) -> Self {
+        State(self.0.clone())
+    }
+}
+
+impl<T: ?Sized> Deref for State<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// How one handler parameter is described and obtained.
+///
+/// Implemented for every `T: Deserialize + JsonSchema` (a JSON argument, listed in the input
+/// schema) and for the injected [`Context`] and [`State<T>`] (never in the schema).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool parameter",
+    label = "this parameter type",
+    note = "arguments must implement `serde::Deserialize` and `schemars::JsonSchema`",
+    note = "injected parameters are `mcp_core::Context` and `mcp_core::handler::State<T>`"
+)]
+pub trait ToolParam: Sized {
+    /// The JSON Schema of the argument, or `None` for injected parameters.
+    fn schema(generator: &mut SchemaGenerator) -> Option<Value>;
+
+    /// Whether a JSON argument must be present (false for `Option<T>` and injected values).
+    fn required() -> bool;
+
+    /// Produces the value for the parameter named `name`.
+    fn extract(args: &mut Args, name: &str) -> Result<Self, ToolError>;
+}
+
+impl<T: DeserializeOwned + JsonSchema> ToolParam for T {
+    fn schema(generator: &mut SchemaGenerator) -> Option<Value> {
+        Some(generator.subschema_for::<T>().to_value())
+    }
+
+    fn required() -> bool {
+        // `Option<T>` (and anything else that accepts null) may be omitted.
+        T::deserialize(Value::Null).is_err()
+    }
+
+    fn extract(args: &mut Args, name: &str) -> Result<Self, ToolError> {
+        let value = args.take(name).unwrap_or(Value::Null);
+        let missing = value.is_null();
+        T::deserialize(value).map_err(|e| {
+            if missing && !args.had(name) {
+                ToolError::tool(format!("missing required argument `{name}`"))
+            } else {
+                ToolError::tool(format!("invalid argument `{name}`: {e}"))
+            }
+        })
+    }
+}
+
+impl ToolParam for Context {
+    fn schema(_: &mut SchemaGenerator) -> Option<Value> {
+        None
+    }
+    fn required() -> bool {
+        false
+    }
+    fn extract(args: &mut Args, _: &str) -> Result<Self, ToolError> {
+        Ok(args.context().clone())
+    }
+}
+
+impl<T: Send + Sync + 'static> ToolParam for State<T> {
+    fn schema(_: &mut SchemaGenerator) -> Option<Value> {
+        None
+    }
+    fn required() -> bool {
+        false
+    }
+    fn extract(args: &mut Args, _: &str) -> Result<Self, ToolError> {
+        args.context().state::<T>().map(State).ok_or_else(|| {
+            ToolError::tool(format!(
+                "server misconfigured: no shared state of type {} was registered",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+}
+
+/// The arguments of one call, consumed parameter by parameter.
+#[derive(Debug)]
+pub struct Args {
+    ctx: Context,
+    map: JsonObject,
+    names: Vec<String>,
+}
+
+impl Args {
+    /// Wraps the request context and its arguments object.
+    pub fn new(ctx: Context, map: JsonObject) -> Self {
+        let names = map.keys().cloned().collect();
+        Args { ctx, map, names }
+    }
+
+    /// The request context.
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// Removes and returns the argument `name`.
+    pub fn take(&mut self, name: &str) -> Option<Value> {
+        self.map.remove(name)
+    }
+
+    /// True when the client sent an argument called `name` (even null).
+    pub fn had(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+}
+
+/// One parameter's entry in a generated input schema.
+#[derive(Debug, Clone)]
+pub struct ParamSpec {
+    /// The JSON name (after any rename).
+    pub name: &'static str,
+    /// The `///` description.
+    pub description: Option<&'static str>,
+    /// The default value, when the parameter has one (makes it optional).
+    pub default: Option<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_are_optional_and_scalars_required() {
+        assert!(<i64 as ToolParam>::required());
+        assert!(!<Option<i64> as ToolParam>::required());
+        assert!(!<Context as ToolParam>::required());
+        let mut g = SchemaGenerator::default();
+        assert!(<Context as ToolParam>::schema(&mut g).is_none());
+        assert_eq!(
+            <i64 as ToolParam>::schema(&mut g).unwrap()["type"],
+            "integer"
+        );
+    }
+}

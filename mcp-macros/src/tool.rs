@@ -1,0 +1,126 @@
+//! `#[mcp_tool]`: the user's function, plus a descriptor registered at startup.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::ItemFn;
+use syn::spanned::Spanned;
+
+use crate::attrs::{Args, Errors};
+use crate::func::{Default, Func, opt_str};
+use crate::{docs, registration};
+
+const KEYS: &[&str] = &[
+    "name",
+    "description",
+    "title",
+    "read_only",
+    "destructive",
+    "idempotent",
+    "open_world",
+    "crate",
+];
+
+pub(crate) fn expand(
+    attr: TokenStream,
+    item: ItemFn,
+    errors: &mut Errors,
+) -> (ItemFn, TokenStream) {
+    let args = Args::parse(attr, errors);
+    args.check(KEYS, errors);
+    let krate = args.crate_path(errors);
+    let func = Func::analyze(item, errors);
+    let fn_name = &func.item.sig.ident;
+    let name = args
+        .string("name", errors)
+        .map(|s| s.value())
+        .unwrap_or_else(|| fn_name.to_string());
+    let description = match args.string("description", errors) {
+        Some(s) => Some(quote!(#s)),
+        None => docs::description(&func.item.attrs),
+    };
+    let title = args.string("title", errors);
+    let hints: Vec<TokenStream> = [
+        ("read_only", quote!(read_only_hint)),
+        ("destructive", quote!(destructive_hint)),
+        ("idempotent", quote!(idempotent_hint)),
+        ("open_world", quote!(open_world_hint)),
+    ]
+    .into_iter()
+    .filter_map(|(k, field)| {
+        args.flag(k, errors)
+            .map(|v| quote!(__ann.#field = ::core::option::Option::Some(#v);))
+    })
+    .collect();
+
+    let mut schema = Vec::new();
+    let mut extract = Vec::new();
+    let mut checks = Vec::new();
+    for p in &func.params {
+        let ty = &p.ty;
+        let ident = &p.ident;
+        let json = &p.json_name;
+        let desc = opt_str(&p.description);
+        checks.push(quote_spanned!(ty.span()=> #krate::__private::assert_tool_param::<#ty>();));
+        let default_fn = p.default.as_ref().map(|d| match d {
+            Default::Trait => quote!(|| <#ty as ::core::default::Default>::default()),
+            Default::Expr(e) => quote!(|| -> #ty { #e }),
+            Default::Path(path) => quote!(|| -> #ty { #path() }),
+        });
+        let default_json = match &default_fn {
+            Some(f) => quote!(#krate::__private::default_json((#f)())),
+            None => quote!(::core::option::Option::None),
+        };
+        schema.push(quote! {
+            __schema.param::<#ty>(&mut __gen, #krate::handler::ParamSpec {
+                name: #json,
+                description: #desc,
+                default: #default_json,
+            });
+        });
+        extract.push(match default_fn {
+            Some(f) => quote!(let #ident: #ty = #krate::__private::extract_or::<#ty>(&mut __args, #json, #f)?;),
+            None => quote!(let #ident: #ty = <#ty as #krate::handler::ToolParam>::extract(&mut __args, #json)?;),
+        });
+    }
+    let ret = &func.ret;
+    checks.push(quote_spanned!(ret.span()=> #krate::__private::assert_tool_result::<#ret>();));
+    let call = func.call();
+    let desc_call = description.map(|d| quote!(.description(#d)));
+    let title_call = title.map(|t| quote!(.title(#t)));
+    let ann = if hints.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            let mut __ann = #krate::ToolAnnotations::default();
+            #(#hints)*
+            __tool = __tool.annotations(__ann);
+        }
+    };
+    let build = quote! {
+        fn __build() -> #krate::Tool {
+            #[allow(unreachable_code, clippy::diverging_sub_expression)]
+            if false { #(#checks)* }
+            let mut __gen = #krate::__private::generator();
+            let mut __schema = #krate::__private::InputSchema::new();
+            #(#schema)*
+            let __input = __schema.finish(&mut __gen);
+            let __output = <#ret as #krate::IntoToolResult>::output_schema(&mut #krate::__private::generator());
+            let mut __tool = #krate::Tool::new(#name, |__ctx, __raw| async move {
+                let mut __args = #krate::handler::Args::new(__ctx, __raw);
+                let _ = &mut __args;
+                #(#extract)*
+                #krate::IntoToolResult::into_tool_result(#call)
+            })
+            #desc_call
+            #title_call
+            .input_schema(__input);
+            if let ::core::option::Option::Some(__o) = __output {
+                __tool = __tool.output_schema(__o);
+            }
+            #ann
+            __tool
+        }
+    };
+    let reg = registration(&krate, &func.item, quote!(Tool), build);
+    (func.item, reg)
+}

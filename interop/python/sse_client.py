@@ -47,6 +47,8 @@ async def connect_sse(url: str):
 
 
 CONNECTORS = {"sse": connect_sse}
+# What `echo` reports as its transport, per client transport.
+ECHO_TRANSPORT = {"sse": "sse"}
 
 
 @asynccontextmanager
@@ -66,7 +68,7 @@ def text_of(result) -> str:
     return first.text
 
 
-async def check_quickstart(session: ClientSession) -> None:
+async def check_quickstart(session: ClientSession, transport: str) -> None:
     init = await session.initialize()
     check(bool(init.server_info.name), "initialize: server_info.name is empty")
     print(f"  initialize: {init.server_info.name} {init.server_info.version}, "
@@ -91,7 +93,7 @@ async def check_quickstart(session: ClientSession) -> None:
     check(not r.is_error and text_of(r) == "5", f"add(2, 3): {r!r}")
     r = await session.call_tool("echo", {"message": "héllo"})
     echoed = json.loads(text_of(r))
-    check(echoed["message"] == "héllo" and echoed["transport"] == "sse" and "timestamp" in echoed,
+    check(echoed["message"] == "héllo" and echoed["transport"] == ECHO_TRANSPORT[transport] and "timestamp" in echoed,
           f"echo: {echoed}")
     r = await session.call_tool("uppercase_text", {"text": "abc"})
     check(text_of(r) == "ABC", f"uppercase_text: {r!r}")
@@ -160,7 +162,7 @@ async def main() -> int:
     try:
         step = "quickstart"
         async with session_for(args.transport, args.url, []) as session:
-            await asyncio.wait_for(check_quickstart(session), 60)
+            await asyncio.wait_for(check_quickstart(session, args.transport), 60)
         step = "progress"
         logs: list = []
         async with session_for(args.transport, args.progress_url or args.url, logs) as session:

@@ -23,6 +23,9 @@ const TRANSPORTS = {
   sse: (url) => new SSEClientTransport(new URL(url)),
 };
 
+// What `echo` reports as its transport, per client transport.
+const ECHO_TRANSPORT = { sse: "sse" };
+
 class CheckFailed extends Error {}
 
 function check(condition, message) {
@@ -45,7 +48,7 @@ async function connect(transport, url, logs) {
   return client;
 }
 
-async function checkQuickstart(client) {
+async function checkQuickstart(client, transport) {
   const info = client.getServerVersion();
   check(info && info.name, "initialize: no serverInfo");
   console.log(`  initialize: ${info.name} ${info.version}`);
@@ -73,7 +76,7 @@ async function checkQuickstart(client) {
   check(!r.isError && textOf(r) === "5", `add(2, 3): ${JSON.stringify(r)}`);
   r = await client.callTool({ name: "echo", arguments: { message: "héllo" } });
   const echoed = JSON.parse(textOf(r));
-  check(echoed.message === "héllo" && echoed.transport === "sse" && echoed.timestamp,
+  check(echoed.message === "héllo" && echoed.transport === ECHO_TRANSPORT[transport] && echoed.timestamp,
     `echo: ${JSON.stringify(echoed)}`);
   r = await client.callTool({ name: "uppercase_text", arguments: { text: "abc" } });
   check(textOf(r) === "ABC", `uppercase_text: ${JSON.stringify(r)}`);
@@ -149,7 +152,7 @@ async function main() {
   let step = "quickstart";
   try {
     const client = await connect(values.transport, values.url, []);
-    await withTimeout(checkQuickstart(client), 60_000, "quickstart checks");
+    await withTimeout(checkQuickstart(client, values.transport), 60_000, "quickstart checks");
     await client.close();
     step = "progress";
     const logs = [];

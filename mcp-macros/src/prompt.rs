@@ -32,7 +32,7 @@ pub(crate) fn expand(
     let title = args.string("title", errors);
     let completers = args.completers();
     for (arg, _) in &completers {
-        if !func.params.iter().any(|p| p.json_name == arg.to_string()) {
+        if !func.params.iter().any(|p| *arg == p.json_name) {
             errors.push(
                 arg.span(),
                 format!("`{arg}` is not a parameter of `{fn_name}`"),

@@ -151,10 +151,29 @@ async def check_progress(session: ClientSession, logs: list) -> None:
     print(f"  log notifications: {texts}")
 
 
+async def check_state(session: ClientSession) -> None:
+    await session.initialize()
+
+    async def put(i: int) -> None:
+        r = await session.call_tool("set", {"key": f"k{i:02}", "value": f"v{i}"})
+        check(not r.is_error, f"set k{i:02}: {r!r}")
+
+    await asyncio.gather(*(put(i) for i in range(CONCURRENT_CALLS)))
+    r = await session.call_tool("get", {"key": "k07"})
+    check(text_of(r) == "v7", f"get k07: {r!r}")
+    r = await session.call_tool("list", {})
+    keys = json.loads(text_of(r))["keys"]
+    check(keys == sorted(f"k{i:02}" for i in range(CONCURRENT_CALLS)), f"list: {keys}")
+    r = await session.call_tool("get", {"key": "missing"})
+    check(r.is_error is True, f"get of a missing key must be a tool error: {r!r}")
+    print(f"  state: {CONCURRENT_CALLS} concurrent set, get, list, missing key: ok")
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--progress-url")
+    parser.add_argument("--state-url", help="the state example (optional)")
     parser.add_argument("--transport", choices=sorted(CONNECTORS), default="sse")
     args = parser.parse_args()
     label = f"python/{args.transport}"
@@ -167,6 +186,10 @@ async def main() -> int:
         logs: list = []
         async with session_for(args.transport, args.progress_url or args.url, logs) as session:
             await asyncio.wait_for(check_progress(session, logs), 60)
+        if args.state_url:
+            step = "state"
+            async with session_for(args.transport, args.state_url, []) as session:
+                await asyncio.wait_for(check_state(session), 60)
     except CheckFailed as e:
         print(f"FAIL {label} ({step}): {e}", file=sys.stderr)
         return 1

@@ -169,6 +169,13 @@ async def check_state(session: ClientSession) -> None:
     print(f"  state: {CONCURRENT_CALLS} concurrent set, get, list, missing key: ok")
 
 
+def describe(e: BaseException) -> str:
+    """The innermost errors of an exception (task groups wrap them in ExceptionGroups)."""
+    if isinstance(e, BaseExceptionGroup):
+        return "; ".join(describe(sub) for sub in e.exceptions)
+    return f"{type(e).__name__}: {e}"
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
@@ -194,7 +201,7 @@ async def main() -> int:
         print(f"FAIL {label} ({step}): {e}", file=sys.stderr)
         return 1
     except BaseException as e:  # connection errors, timeouts, SDK exceptions
-        print(f"FAIL {label} ({step}): {type(e).__name__}: {e}", file=sys.stderr)
+        print(f"FAIL {label} ({step}): {describe(e)}", file=sys.stderr)
         traceback.print_exc()
         return 1
     print(f"PASS {label}")

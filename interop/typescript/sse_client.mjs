@@ -168,4 +168,5 @@ async function main() {
   return 0;
 }
 
-process.exitCode = await main();
+// Exit explicitly: an SSE connection left open by a failed check must not keep node alive.
+process.exit(await main());

@@ -295,8 +295,31 @@ fn test_prompt_with_image() -> Vec<PromptMessage> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Explicit, so the example library's own items (linked into every example) stay out.
     let server = mcp_core::Server::builder("mcp-conformance-fixture", env!("CARGO_PKG_VERSION"))
+        .auto_collect(false)
+        .item::<test_simple_text>()
+        .item::<test_image_content>()
+        .item::<test_audio_content>()
+        .item::<test_embedded_resource>()
+        .item::<test_multiple_content_types>()
+        .item::<test_tool_with_logging>()
+        .item::<test_tool_with_progress>()
+        .item::<test_error_handling>()
+        .item::<test_sampling>()
+        .item::<test_elicitation>()
+        .item::<test_elicitation_sep1034_defaults>()
+        .item::<test_elicitation_sep1330_enums>()
+        .item::<test_reconnection>()
         .tool(json_schema_2020_12_tool())
+        .item::<static_text>()
+        .item::<static_binary>()
+        .item::<watched_resource>()
+        .item::<template_data>()
+        .item::<test_simple_prompt>()
+        .item::<test_prompt_with_arguments>()
+        .item::<test_prompt_with_embedded_resource>()
+        .item::<test_prompt_with_image>()
         .build()?;
     let addr = std::env::args()
         .nth(1)

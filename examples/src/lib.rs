@@ -1,25 +1,16 @@
-//! Shared helpers for the example servers.
+//! Shared code of the runnable examples in `examples/examples/`.
+//!
+//! The tools, resources and prompts are ordinary functions marked with the attribute macros of
+//! `mcp-macros`; each module offers a `builder` that registers exactly its items
+//! (`ServerBuilder::item::<name>()`), and each example's `main` serves that over HTTP+SSE
+//! ([`mcp_sse`]) or stdio. Being plain functions, the tools are unit-tested directly below.
 
-use std::net::SocketAddr;
+pub mod kv;
+pub mod progress;
+pub mod quickstart;
+pub mod run;
 
-/// The bind address from the first command-line argument, or `127.0.0.1:8000`.
-pub fn bind_addr() -> String {
-    std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8000".to_owned())
-}
-
-/// Logs to stderr (stdout stays free for the stdio transport), honouring `RUST_LOG`.
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-}
-
-/// Prints where to connect once the server listens.
-pub fn announce(addr: SocketAddr) {
-    println!("MCP server listening: http://{addr}/sse  (health: http://{addr}/health)");
-}
+/// The README's Rust code blocks, compiled as doctests so the README cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -23,14 +23,15 @@ pub fn init_tracing() {
         .init();
 }
 
-/// Starts `builder`, prints the SSE URL on stdout (one line, flushed), and serves until
-/// Ctrl-C or SIGTERM.
+/// Starts `builder`, prints the SSE URL on stdout (one line, flushed), both URLs on stderr, and
+/// serves until Ctrl-C or SIGTERM.
 pub async fn serve(builder: Builder) -> Result<(), ServeError> {
     let handle = builder.with_os_signals(true).start().await?;
     println!("{}", handle.sse_url());
     eprintln!(
-        "MCP server ready: connect a client to {} (health: http://{}/health)",
+        "MCP server ready: HTTP+SSE at {}, Streamable HTTP at {} (health: http://{}/health)",
         handle.sse_url(),
+        handle.mcp_url(),
         handle.local_addr()
     );
     handle.wait().await;

@@ -48,7 +48,13 @@ impl ServerHandle {
         format!("http://{}{}{}", self.local_addr, c.prefix, c.sse_path)
     }
 
-    /// The number of live SSE sessions.
+    /// The URL of the Streamable HTTP endpoint, e.g. `http://127.0.0.1:8000/mcp`.
+    pub fn mcp_url(&self) -> String {
+        let c = &self.shared.config;
+        format!("http://{}{}{}", self.local_addr, c.prefix, c.mcp_path)
+    }
+
+    /// The number of live sessions (both transports).
     pub fn session_count(&self) -> usize {
         self.shared.sessions.len()
     }

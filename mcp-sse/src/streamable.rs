@@ -310,6 +310,7 @@ async fn post(shared: &Arc<Shared>, identity: Identity, req: Request<Incoming>) 
             // A handler that closes its stream before sending anything still gets an SSE
             // stream: primed, then closed, its answer kept for the client's resumption.
             let first = tokio::select! {
+                biased;
                 m = rx.recv() => m.map(Some),
                 _ = close.cancelled() => Some(None),
             };

@@ -1,0 +1,356 @@
+//! MCP clients for the two HTTP transports, on hyper's low-level HTTP/1.1 client.
+//!
+//! * Legacy HTTP+SSE (2024-11-05): one `GET /sse` stream per session carrying the `endpoint`
+//!   event and then every answer; requests are `POST`ed to the endpoint and answered `202`.
+//! * Streamable HTTP (2025-11-25): `POST /mcp` with `Mcp-Session-Id`; each request is answered
+//!   on its own response, as `application/json` or as a `text/event-stream`.
+//!
+//! POSTs go through a [`PostPool`]: in load mode each session owns a pool of one connection
+//! (like a real client), in idle mode thousands of sessions share a few connections so that the
+//! generator does not churn through ephemeral ports.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::{Request, StatusCode, header};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio::sync::Mutex;
+
+use crate::sse;
+
+/// Errors of the generator: anything unexpected ends the session and is counted.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Which HTTP transport to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// Legacy HTTP+SSE: `GET /sse` + `POST /messages?sessionId=..`.
+    Sse,
+    /// Streamable HTTP: `POST /mcp` with `Mcp-Session-Id`.
+    Streamable,
+}
+
+/// Where the server is and what to call.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The server's socket address.
+    pub addr: SocketAddr,
+    /// The `Host` header value.
+    pub authority: String,
+    /// Path prefix before `/sse` or `/mcp` (empty by default).
+    pub prefix: String,
+}
+
+async fn connect<B>(addr: SocketAddr) -> Result<SendRequest<B>, Error>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(async move {
+        // The connection ends when the server or the generator closes it; either is normal here.
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
+/// A set of keep-alive connections used for POSTs, handed out round-robin.
+#[derive(Debug)]
+pub struct PostPool {
+    addr: SocketAddr,
+    conns: Vec<Mutex<Option<SendRequest<Full<Bytes>>>>>,
+    next: AtomicUsize,
+}
+
+impl PostPool {
+    /// A pool of `size` lazily opened connections to `addr`.
+    pub fn new(addr: SocketAddr, size: usize) -> Arc<Self> {
+        Arc::new(PostPool {
+            addr,
+            conns: (0..size.max(1)).map(|_| Mutex::new(None)).collect(),
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// Sends one request on the next connection, (re)opening it if needed.
+    pub async fn send(
+        &self,
+        req: Request<Full<Bytes>>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, Error> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
+        let mut slot = self.conns[i].lock().await;
+        let usable = match slot.as_mut() {
+            Some(s) => s.ready().await.is_ok(),
+            None => false,
+        };
+        if !usable {
+            *slot = Some(connect(self.addr).await?);
+        }
+        let sender = slot.as_mut().ok_or("no connection")?;
+        Ok(sender.send_request(req).await?)
+    }
+}
+
+fn initialize_body(version: &str) -> Bytes {
+    Bytes::from(format!(
+        r#"{{"jsonrpc":"2.0","id":0,"method":"initialize","params":{{"protocolVersion":"{version}","capabilities":{{}},"clientInfo":{{"name":"mcp-load","version":"0.1.0"}}}}}}"#
+    ))
+}
+
+const INITIALIZED: &[u8] = br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+
+fn call_body(id: u64, tool: &str) -> Bytes {
+    Bytes::from(format!(
+        r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{{"a":{id},"b":1}}}}}}"#
+    ))
+}
+
+/// Checks that `data` is the successful answer to request `id`; returns the parsed message.
+fn check_answer(data: &[u8], id: u64) -> Result<Option<Value>, Error> {
+    let msg: Value = serde_json::from_slice(data)?;
+    if msg.get("id").and_then(Value::as_u64) != Some(id) {
+        // A notification or another message: not the answer we wait for.
+        return Ok(None);
+    }
+    if let Some(err) = msg.get("error") {
+        return Err(format!("request {id} failed: {err}").into());
+    }
+    let result = msg.get("result").ok_or("response without result")?;
+    if result.get("isError").and_then(Value::as_bool) == Some(true) {
+        return Err(format!("tool error: {result}").into());
+    }
+    Ok(Some(msg))
+}
+
+/// One client session on either transport.
+#[derive(Debug)]
+pub enum Client {
+    /// Legacy HTTP+SSE.
+    Sse(SseClient),
+    /// Streamable HTTP.
+    Streamable(StreamableClient),
+}
+
+impl Client {
+    /// Opens a session and performs `initialize` + `notifications/initialized`.
+    pub async fn open(
+        transport: Transport,
+        target: &Target,
+        pool: Arc<PostPool>,
+    ) -> Result<Client, Error> {
+        match transport {
+            Transport::Sse => Ok(Client::Sse(SseClient::open(target, pool).await?)),
+            Transport::Streamable => Ok(Client::Streamable(
+                StreamableClient::open(target, pool).await?,
+            )),
+        }
+    }
+
+    /// Calls the target tool once and waits for its successful result.
+    pub async fn call_tool(&mut self, tool: &str) -> Result<(), Error> {
+        match self {
+            Client::Sse(c) => c.call_tool(tool).await,
+            Client::Streamable(c) => c.call_tool(tool).await,
+        }
+    }
+}
+
+/// A legacy HTTP+SSE session.
+#[derive(Debug)]
+pub struct SseClient {
+    authority: String,
+    post_path: String,
+    events: sse::Reader,
+    // Kept so the stream's connection lives as long as the session.
+    _stream_conn: SendRequest<Empty<Bytes>>,
+    pool: Arc<PostPool>,
+    next_id: u64,
+}
+
+impl SseClient {
+    async fn open(target: &Target, pool: Arc<PostPool>) -> Result<SseClient, Error> {
+        let mut stream_conn = connect::<Empty<Bytes>>(target.addr).await?;
+        let req = Request::get(format!("{}/sse", target.prefix))
+            .header(header::HOST, &target.authority)
+            .header(header::ACCEPT, "text/event-stream")
+            .body(Empty::new())?;
+        let resp = stream_conn.send_request(req).await?;
+        if resp.status() != StatusCode::OK {
+            return Err(format!("GET /sse answered {}", resp.status()).into());
+        }
+        let mut events = sse::Reader::new(resp.into_body());
+        let first = events
+            .next()
+            .await?
+            .ok_or("stream ended before the endpoint event")?;
+        if first.event != "endpoint" {
+            return Err(format!("first event is {:?}, not endpoint", first.event).into());
+        }
+        let post_path = match first.data.find("://") {
+            // An absolute URL: keep its path and query.
+            Some(i) => {
+                let rest = &first.data[i + 3..];
+                rest[rest.find('/').unwrap_or(rest.len())..].to_owned()
+            }
+            None => first.data,
+        };
+        let mut client = SseClient {
+            authority: target.authority.clone(),
+            post_path,
+            events,
+            _stream_conn: stream_conn,
+            pool,
+            next_id: 1,
+        };
+        client.post(initialize_body("2024-11-05")).await?;
+        client.wait_answer(0).await?;
+        client.post(Bytes::from_static(INITIALIZED)).await?;
+        Ok(client)
+    }
+
+    async fn post(&self, body: Bytes) -> Result<(), Error> {
+        let req = Request::post(&self.post_path)
+            .header(header::HOST, &self.authority)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(body))?;
+        let resp = self.pool.send(req).await?;
+        let status = resp.status();
+        // Drain the (empty) body so the connection can carry the next request.
+        resp.into_body().collect().await?;
+        if status != StatusCode::ACCEPTED {
+            return Err(format!("POST {} answered {status}", self.post_path).into());
+        }
+        Ok(())
+    }
+
+    async fn wait_answer(&mut self, id: u64) -> Result<Value, Error> {
+        loop {
+            let ev = self
+                .events
+                .next()
+                .await?
+                .ok_or("SSE stream ended while waiting for an answer")?;
+            if ev.event != "message" {
+                continue;
+            }
+            if let Some(msg) = check_answer(ev.data.as_bytes(), id)? {
+                return Ok(msg);
+            }
+        }
+    }
+
+    async fn call_tool(&mut self, tool: &str) -> Result<(), Error> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.post(call_body(id, tool)).await?;
+        self.wait_answer(id).await?;
+        Ok(())
+    }
+}
+
+/// A Streamable HTTP session.
+#[derive(Debug)]
+pub struct StreamableClient {
+    authority: String,
+    path: String,
+    session_id: String,
+    pool: Arc<PostPool>,
+    next_id: u64,
+}
+
+/// The negotiated revision sent in `MCP-Protocol-Version`.
+const STREAMABLE_VERSION: &str = "2025-11-25";
+
+impl StreamableClient {
+    async fn open(target: &Target, pool: Arc<PostPool>) -> Result<StreamableClient, Error> {
+        let mut client = StreamableClient {
+            authority: target.authority.clone(),
+            path: format!("{}/mcp", target.prefix),
+            session_id: String::new(),
+            pool,
+            next_id: 1,
+        };
+        let (status, session, answer) = client
+            .post(initialize_body(STREAMABLE_VERSION), Some(0))
+            .await?;
+        if status != StatusCode::OK || answer.is_none() {
+            return Err(format!("initialize answered {status}").into());
+        }
+        client.session_id = session.ok_or("initialize answered without Mcp-Session-Id")?;
+        let (status, _, _) = client.post(Bytes::from_static(INITIALIZED), None).await?;
+        if status != StatusCode::ACCEPTED {
+            return Err(format!("notifications/initialized answered {status}").into());
+        }
+        Ok(client)
+    }
+
+    /// POSTs `body`; when `id` is given, reads the answer from JSON or SSE.
+    async fn post(
+        &self,
+        body: Bytes,
+        id: Option<u64>,
+    ) -> Result<(StatusCode, Option<String>, Option<Value>), Error> {
+        let mut req = Request::post(&self.path)
+            .header(header::HOST, &self.authority)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json, text/event-stream");
+        if !self.session_id.is_empty() {
+            req = req
+                .header("mcp-session-id", &self.session_id)
+                .header("mcp-protocol-version", STREAMABLE_VERSION);
+        }
+        let resp = self.pool.send(req.body(Full::new(body))?).await?;
+        let status = resp.status();
+        let session = resp
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let is_sse = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("text/event-stream"));
+        let Some(id) = id.filter(|_| status == StatusCode::OK) else {
+            resp.into_body().collect().await?;
+            return Ok((status, session, None));
+        };
+        let answer = if is_sse {
+            let mut events = sse::Reader::new(resp.into_body());
+            let mut answer = None;
+            while let Some(ev) = events.next().await? {
+                if ev.event != "message" || ev.data.is_empty() {
+                    // The 2025-11-25 priming event carries an id and empty data.
+                    continue;
+                }
+                if answer.is_none() {
+                    answer = check_answer(ev.data.as_bytes(), id)?;
+                }
+            }
+            answer.ok_or("SSE response ended without the answer")?
+        } else {
+            let bytes = resp.into_body().collect().await?.to_bytes();
+            check_answer(&bytes, id)?.ok_or("JSON response is not the answer")?
+        };
+        Ok((status, session, Some(answer)))
+    }
+
+    async fn call_tool(&mut self, tool: &str) -> Result<(), Error> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let (status, _, answer) = self.post(call_body(id, tool), Some(id)).await?;
+        if answer.is_none() {
+            return Err(format!("tools/call answered {status}").into());
+        }
+        Ok(())
+    }
+}

@@ -24,6 +24,7 @@ use crate::wire;
 pub(crate) enum Body {
     Value(Value),
     Raw(Arc<RawValue>),
+    Call(wire::CallResult),
 }
 
 impl Serialize for Body {
@@ -31,6 +32,7 @@ impl Serialize for Body {
         match self {
             Body::Value(v) => v.serialize(s),
             Body::Raw(r) => r.serialize(s),
+            Body::Call(c) => c.serialize(s),
         }
     }
 }
@@ -362,7 +364,7 @@ async fn call_tool(
         Ok(Err(ToolError::Protocol(e))) => return Err(e),
         Err(panic) => CallToolResult::error(format!("tool {name:?} failed: it panicked ({panic})")),
     };
-    Ok(Body::Value(wire::call_result(&result, v)))
+    Ok(Body::Call(wire::CallResult { result, version: v }))
 }
 
 async fn read_resource(

@@ -347,8 +347,15 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::E
 }
 
 fn parse_one(input: &[u8]) -> Result<Message, ParseError> {
-    let value: Value = serde_json::from_slice(input).map_err(not_json)?;
-    from_value(value)
+    // Fast path: straight into the message fields, no intermediate tree of the whole body.
+    match serde_json::from_slice::<RawMessage>(input) {
+        Ok(raw) => classify(raw),
+        // Slow path, only for bad input: tell "not JSON" (-32700) from "not a message" (-32600).
+        Err(_) => {
+            let value: Value = serde_json::from_slice(input).map_err(not_json)?;
+            from_value(value)
+        }
+    }
 }
 
 fn invalid(id: Option<RequestId>, msg: impl Into<String>) -> ParseError {
@@ -365,6 +372,11 @@ pub fn from_value(value: Value) -> Result<Message, ParseError> {
     }
     let raw: RawMessage = serde_json::from_value(value)
         .map_err(|e| invalid(None, format!("malformed JSON-RPC message: {e}")))?;
+    classify(raw)
+}
+
+/// Turns the fields of one JSON object into a message, or says what is wrong with it.
+fn classify(raw: RawMessage) -> Result<Message, ParseError> {
     // `"id": null` is allowed only on error responses about unreadable requests.
     let null_id = matches!(raw.id, Some(Value::Null));
     if null_id && (raw.method.is_some() || raw.error.is_none()) {

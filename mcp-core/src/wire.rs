@@ -148,7 +148,72 @@ pub(crate) fn content(c: &Content, v: ProtocolVersion) -> Value {
     }
 }
 
-/// A `tools/call` result for a client of revision `v`.
+/// True when `c` cannot be sent to revision `v` as it is (see [`content`]).
+fn needs_rewrite(c: &Content, v: ProtocolVersion) -> bool {
+    let last_modified = |a: &Option<crate::protocol::Annotations>| {
+        a.as_ref().is_some_and(|a| a.last_modified.is_some())
+    };
+    match c {
+        Content::Audio { .. } => !v.has_audio_and_annotations(),
+        Content::ResourceLink { .. } => !v.has_structured_output(),
+        Content::Text { annotations, .. }
+        | Content::Image { annotations, .. }
+        | Content::Resource { annotations, .. } => {
+            !v.has_structured_output() && last_modified(annotations)
+        }
+    }
+}
+
+struct ContentList<'a>(&'a [Content], ProtocolVersion);
+
+impl serde::Serialize for ContentList<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for c in self.0 {
+            if needs_rewrite(c, self.1) {
+                seq.serialize_element(&content(c, self.1))?;
+            } else {
+                seq.serialize_element(c)?;
+            }
+        }
+        seq.end()
+    }
+}
+
+/// A `tools/call` result as a client of revision `v` sees it, serialized directly (no
+/// intermediate JSON tree): the hot path of every tool call.
+pub(crate) struct CallResult {
+    pub(crate) result: CallToolResult,
+    pub(crate) version: ProtocolVersion,
+}
+
+impl serde::Serialize for CallResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (r, v) = (&self.result, self.version);
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("content", &ContentList(&r.content, v))?;
+        if v.has_structured_output()
+            && let Some(sc) = &r.structured_content
+        {
+            m.serialize_entry("structuredContent", sc)?;
+        }
+        if r.is_error() {
+            m.serialize_entry("isError", &true)?;
+        }
+        if v.has_structured_output()
+            && let Some(meta) = &r.meta
+        {
+            m.serialize_entry("_meta", meta)?;
+        }
+        m.end()
+    }
+}
+
+/// A `tools/call` result for a client of revision `v`, as a JSON tree (tests compare it
+/// with [`CallResult`]).
+#[cfg(test)]
 pub(crate) fn call_result(r: &CallToolResult, v: ProtocolVersion) -> Value {
     let mut m = Map::new();
     m.insert(
@@ -242,5 +307,35 @@ mod tests {
                 .get("structuredContent")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn direct_serialization_matches_the_tree() {
+        let ann = crate::protocol::Annotations {
+            last_modified: Some("2025-01-01T00:00:00Z".into()),
+            ..Default::default()
+        };
+        let r = CallToolResult {
+            content: vec![
+                Content::text("t"),
+                Content::audio("AAAA", "audio/wav"),
+                Content::resource_link("a://b", "b"),
+                Content::Text {
+                    text: "x".into(),
+                    annotations: Some(ann),
+                },
+            ],
+            structured_content: Some(json!({"a": 1})),
+            is_error: Some(true),
+            meta: Some(JsonObject::new()),
+        };
+        for v in ProtocolVersion::ALL {
+            let direct = serde_json::to_value(CallResult {
+                result: r.clone(),
+                version: *v,
+            })
+            .unwrap();
+            assert_eq!(direct, call_result(&r, *v), "{v}");
+        }
     }
 }

@@ -5,13 +5,11 @@ use std::sync::Arc;
 
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
-use mcp_core::jsonrpc;
 use mcp_core::{Outbound, SessionOptions};
 use tracing::Instrument;
 
-use crate::body::{BodyError, read_limited};
 use crate::security::Identity;
-use crate::service::{Body, Shared, rpc_error, text};
+use crate::service::{Body, Shared, text};
 use crate::sessions::Entry;
 use crate::sse::{SseBody, frame};
 
@@ -110,21 +108,12 @@ fn session_id(query: Option<&str>) -> Result<String, &'static str> {
     }
 }
 
-fn is_json(req: &Request<Incoming>) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-}
-
 /// `POST /messages?sessionId=`: validates, answers 202, and hands the message to the session.
 pub(crate) async fn post_message(
     shared: &Arc<Shared>,
     identity: Identity,
     req: Request<Incoming>,
 ) -> Response<Body> {
-    let cfg = &shared.config;
     let id = match session_id(req.uri().query()) {
         Ok(id) => id,
         Err(msg) => return text(StatusCode::BAD_REQUEST, msg),
@@ -140,40 +129,9 @@ pub(crate) async fn post_message(
             "unknown or ended session: open a new one with GET /sse",
         );
     };
-    if !is_json(&req) {
-        return text(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type must be application/json",
-        );
-    }
-    let length = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let bytes = match read_limited(req.into_body(), length, cfg.max_body, cfg.body_timeout).await {
-        Ok(b) => b,
-        Err(BodyError::TooLarge) => {
-            return text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("request body exceeds the limit of {} bytes", cfg.max_body),
-            );
-        }
-        Err(BodyError::Timeout) => {
-            return text(
-                StatusCode::REQUEST_TIMEOUT,
-                "request body not received in time",
-            );
-        }
-        Err(BodyError::Broken) => {
-            return text(StatusCode::BAD_REQUEST, "request body could not be read");
-        }
-    };
-    let mut limits = shared.server.parse_limits();
-    limits.max_bytes = limits.max_bytes.max(cfg.max_body);
-    let incoming = match jsonrpc::parse(&bytes, &limits) {
+    let incoming = match crate::service::read_rpc_body(shared, req).await {
         Ok(m) => m,
-        Err(e) => return rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error),
+        Err(r) => return r,
     };
     let span = tracing::debug_span!(target: "mcp::sse", "message", session_id = %id);
     if let Some(fut) = span.in_scope(|| entry.session.receive_incoming(incoming, &entry.outbound)) {

@@ -216,3 +216,49 @@ fn health(shared: &Shared) -> Response<Body> {
     );
     r
 }
+
+/// Reads a POSTed JSON-RPC body for either transport: the content type must be JSON (415),
+/// the body within the size and time limits (413, 408), the JSON a JSON-RPC message or batch
+/// (400 with the JSON-RPC error). The error is the response to send.
+pub(crate) async fn read_rpc_body(
+    shared: &Shared,
+    req: Request<Incoming>,
+) -> Result<jsonrpc::Incoming, Response<Body>> {
+    let cfg = &shared.config;
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(text(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json",
+        ));
+    }
+    let length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let bytes = crate::body::read_limited(req.into_body(), length, cfg.max_body, cfg.body_timeout)
+        .await
+        .map_err(|e| match e {
+            crate::body::BodyError::TooLarge => text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body exceeds the limit of {} bytes", cfg.max_body),
+            ),
+            crate::body::BodyError::Timeout => text(
+                StatusCode::REQUEST_TIMEOUT,
+                "request body not received in time",
+            ),
+            crate::body::BodyError::Broken => {
+                text(StatusCode::BAD_REQUEST, "request body could not be read")
+            }
+        })?;
+    let mut limits = shared.server.parse_limits();
+    limits.max_bytes = limits.max_bytes.max(cfg.max_body);
+    jsonrpc::parse(&bytes, &limits)
+        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error))
+}

@@ -30,12 +30,11 @@ use futures_util::StreamExt;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
-use mcp_core::jsonrpc::{self, Incoming as Body_, Message};
+use mcp_core::jsonrpc::{Incoming as Body_, Message};
 use mcp_core::{Outbound, OutboundReceiver, OutgoingKind, ProtocolVersion, SessionOptions};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::body::{BodyError, read_limited};
 use crate::security::Identity;
 use crate::service::{Body, Shared, empty, full, rpc_error, text};
 use crate::sessions::Entry;
@@ -237,43 +236,12 @@ async fn post(shared: &Arc<Shared>, identity: Identity, req: Request<Incoming>) 
             "Accept must list both application/json and text/event-stream",
         );
     }
-    let json_body = header_str(&h, header::CONTENT_TYPE.as_str())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-    if !json_body {
-        return text(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type must be application/json",
-        );
-    }
     if let Err(r) = check_version_header(&h) {
         return r;
     }
-    let length =
-        header_str(&h, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
-    let bytes = match read_limited(req.into_body(), length, cfg.max_body, cfg.body_timeout).await {
-        Ok(b) => b,
-        Err(BodyError::TooLarge) => {
-            return text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("request body exceeds the limit of {} bytes", cfg.max_body),
-            );
-        }
-        Err(BodyError::Timeout) => {
-            return text(
-                StatusCode::REQUEST_TIMEOUT,
-                "request body not received in time",
-            );
-        }
-        Err(BodyError::Broken) => {
-            return text(StatusCode::BAD_REQUEST, "request body could not be read");
-        }
-    };
-    let mut limits = shared.server.parse_limits();
-    limits.max_bytes = limits.max_bytes.max(cfg.max_body);
-    let incoming = match jsonrpc::parse(&bytes, &limits) {
+    let incoming = match crate::service::read_rpc_body(shared, req).await {
         Ok(m) => m,
-        Err(e) => return rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error),
+        Err(r) => return r,
     };
     let (session_id, entry, state, created) =
         if header_str(&h, SESSION_HEADER).is_none() && is_initialize(&incoming) {

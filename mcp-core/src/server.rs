@@ -58,6 +58,7 @@ pub(crate) struct ServerInner {
     pub(crate) parse_limits: ParseLimits,
     pub(crate) page_size: usize,
     pub(crate) request_timeout: Duration,
+    pub(crate) max_in_flight: usize,
     pub(crate) state: StateMap,
     pub(crate) registry: RwLock<Registry>,
     /// Serialized list pages, keyed by list, revision and page start; cleared on change.
@@ -82,6 +83,7 @@ pub struct ServerBuilder {
     parse_limits: ParseLimits,
     page_size: usize,
     request_timeout: Duration,
+    max_in_flight: usize,
     state: StateMap,
     tools: Vec<Tool>,
     resources: Vec<Resource>,
@@ -120,6 +122,7 @@ impl Server {
             parse_limits: ParseLimits::default(),
             page_size: 100,
             request_timeout: Duration::from_secs(60),
+            max_in_flight: 256,
             state: StateMap::default(),
             tools: Vec::new(),
             resources: Vec::new(),
@@ -461,6 +464,13 @@ impl ServerBuilder {
         self
     }
 
+    /// The most requests one session may have running at once (default 256); past it a request
+    /// is answered at once with a -32600 error asking the client to wait for answers first.
+    pub fn max_in_flight(mut self, max: usize) -> Self {
+        self.max_in_flight = max.max(1);
+        self
+    }
+
     /// Adds typed application state, reachable from handlers through `Context::state`.
     pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
         self.state.insert(value);
@@ -544,6 +554,7 @@ impl ServerBuilder {
                 parse_limits: self.parse_limits,
                 page_size: self.page_size,
                 request_timeout: self.request_timeout,
+                max_in_flight: self.max_in_flight,
                 state: self.state,
                 registry: RwLock::new(Registry::default()),
                 list_cache: Mutex::new(HashMap::new()),

@@ -295,6 +295,15 @@ impl Session {
                 let id = req.id;
                 return Some(Box::pin(async move { Some(Outgoing::response(id, json)) }));
             }
+            let max = self.inner.server.inner.max_in_flight;
+            if in_flight.len() >= max {
+                let err = McpError::invalid_request(format!(
+                    "too many requests in flight on this session (limit {max}): wait for answers before sending more"
+                ));
+                let json = jsonrpc::error_bytes(Some(&req.id), &err.into_error_object());
+                let id = req.id;
+                return Some(Box::pin(async move { Some(Outgoing::response(id, json)) }));
+            }
             in_flight.insert(req.id.clone(), token.clone());
         }
         // Initialization state changes now, in arrival order.

@@ -522,3 +522,33 @@ fn every_revision_schema_is_present() {
         schema.check("EmptyResult", &json!({}));
     }
 }
+
+#[tokio::test]
+async fn requests_in_flight_per_session_are_capped() {
+    use mcp_core::transport::memory::MemoryClient;
+    use mcp_core::{CallToolResult, Server, Tool};
+    let server = Server::builder("cap", "1")
+        .auto_collect(false)
+        .max_in_flight(2)
+        .tool(Tool::new("wait", |ctx, _| async move {
+            ctx.cancelled().await;
+            Ok(CallToolResult::default())
+        }))
+        .build()
+        .unwrap();
+    let client = MemoryClient::connect(&server);
+    client.initialize().await.unwrap();
+    let _a = client.start_request("tools/call", serde_json::json!({"name": "wait"}));
+    let _b = client.start_request("tools/call", serde_json::json!({"name": "wait"}));
+    tokio::task::yield_now().await;
+    let err = client
+        .request("ping", serde_json::json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, -32600);
+    assert!(
+        err.message.contains("too many requests in flight"),
+        "{}",
+        err.message
+    );
+}

@@ -311,14 +311,13 @@ impl Session {
         let session = self.clone();
         Some(Box::pin(async move {
             let id = req.id.clone();
-            let method = req.method.clone();
+            let span = tracing::debug_span!(target: "mcp::rpc", "request", session_id = session.id(), %id, method = %req.method);
             let work = async {
                 match early {
                     Some(r) => r,
                     None => crate::dispatch::dispatch(&session, req, &reply, &token).await,
                 }
             };
-            let span = tracing::debug_span!(target: "mcp::rpc", "request", session_id = session.id(), %id, %method);
             let outcome = async {
                 tokio::select! {
                     biased;

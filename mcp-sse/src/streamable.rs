@@ -140,6 +140,11 @@ fn pump(state: Arc<StreamState>, stream: u64, mut rx: OutboundReceiver) {
         while let Some(msg) = rx.recv().await {
             state.push(stream, msg.json, msg.kind == OutgoingKind::Response);
         }
+        // Nothing more can arrive on this stream: forget its counter (its events stay
+        // replayable until the bounded store drops them).
+        if stream != STANDALONE {
+            state.lock().seqs.remove(&stream);
+        }
     });
 }
 
@@ -432,7 +437,7 @@ struct Reader {
     prelude: VecDeque<Bytes>,
     stop: CancellationToken,
     close: CancellationToken,
-    closed_session: CancellationToken,
+    session: mcp_core::Session,
     keep_alive: Duration,
     retry_ms: u64,
     done: bool,
@@ -464,7 +469,7 @@ impl Reader {
                 _ = &mut notified => {}
                 _ = tokio::time::sleep(self.keep_alive) => return Some(Bytes::from_static(KEEP_ALIVE)),
                 _ = self.stop.cancelled() => { self.done = true; return None; }
-                _ = self.closed_session.cancelled() => { self.done = true; return None; }
+                _ = self.session.closed() => { self.done = true; return None; }
                 _ = self.close.cancelled() => {
                     // Closed early by the handler: tell the client when to come back.
                     self.done = true;
@@ -496,13 +501,6 @@ fn sse_response(
         let id = format!("{stream}-{cursor}");
         prelude.push_back(Bytes::from(format!("id: {id}\nretry: {retry}\ndata: \n\n")));
     }
-    let closed_session = CancellationToken::new();
-    let watch = closed_session.clone();
-    let session = entry.session.clone();
-    tokio::spawn(async move {
-        session.closed().await;
-        watch.cancel();
-    });
     let reader = Reader {
         _guard: OpenGuard {
             state: state.clone(),
@@ -514,7 +512,7 @@ fn sse_response(
         prelude,
         stop: shared.streams_stop.child_token(),
         close,
-        closed_session,
+        session: entry.session.clone(),
         keep_alive: cfg.keep_alive,
         retry_ms: cfg.retry.as_millis() as u64,
         done: false,

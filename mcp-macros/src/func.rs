@@ -190,3 +190,54 @@ pub(crate) fn opt_str(d: &Option<TokenStream>) -> TokenStream {
         None => quote!(::core::option::Option::None),
     }
 }
+
+/// What every macro reads first: its checked arguments, the crate path, the analysed
+/// function, and the item's name (default: the function's), description (default: the doc
+/// comment) and title.
+pub(crate) struct Common {
+    pub(crate) args: crate::attrs::Args,
+    pub(crate) krate: syn::Path,
+    pub(crate) func: Func,
+    pub(crate) name: String,
+    pub(crate) description: Option<TokenStream>,
+    pub(crate) title: Option<syn::LitStr>,
+}
+
+impl Common {
+    /// Parses `attr` against `keys`; `client_name` applies the tool/prompt name rule to an
+    /// explicit `name`.
+    pub(crate) fn parse(
+        attr: TokenStream,
+        item: ItemFn,
+        keys: &[&str],
+        client_name: bool,
+        errors: &mut Errors,
+    ) -> Common {
+        let args = crate::attrs::Args::parse(attr, errors);
+        args.check(keys, errors);
+        let krate = args.crate_path(errors);
+        let func = Func::analyze(item, errors);
+        let name = args
+            .string("name", errors)
+            .map(|s| {
+                if client_name {
+                    crate::attrs::check_name(&s, errors);
+                }
+                s.value()
+            })
+            .unwrap_or_else(|| func.item.sig.ident.to_string());
+        let description = match args.string("description", errors) {
+            Some(s) => Some(quote!(#s)),
+            None => docs::description(&func.item.attrs),
+        };
+        let title = args.string("title", errors);
+        Common {
+            args,
+            krate,
+            func,
+            name,
+            description,
+            title,
+        }
+    }
+}

@@ -5,9 +5,9 @@ use quote::{quote, quote_spanned};
 use syn::ItemFn;
 use syn::spanned::Spanned;
 
-use crate::attrs::{Args, Errors};
-use crate::func::Func;
-use crate::{docs, registration};
+use crate::attrs::Errors;
+use crate::func::Common;
+use crate::registration;
 
 const KEYS: &[&str] = &[
     "uri",
@@ -41,10 +41,14 @@ pub(crate) fn expand(
     item: ItemFn,
     errors: &mut Errors,
 ) -> (ItemFn, TokenStream) {
-    let args = Args::parse(attr, errors);
-    args.check(KEYS, errors);
-    let krate = args.crate_path(errors);
-    let func = Func::analyze(item, errors);
+    let Common {
+        args,
+        krate,
+        func,
+        name,
+        description,
+        title,
+    } = Common::parse(attr, item, KEYS, false, errors);
     let fn_name = &func.item.sig.ident;
     let Some(uri) = args.string("uri", errors) else {
         errors.push(
@@ -69,16 +73,7 @@ pub(crate) fn expand(
         }
     }
     let is_template = uri.value().contains('{');
-    let name = args
-        .string("name", errors)
-        .map(|s| s.value())
-        .unwrap_or_else(|| fn_name.to_string());
-    let description = match args.string("description", errors) {
-        Some(s) => Some(quote!(#s)),
-        None => docs::description(&func.item.attrs),
-    };
     let mime = args.string("mime_type", errors);
-    let title = args.string("title", errors);
     let completers = args.completers();
     for (arg, _) in &completers {
         if !vars.contains(&arg.to_string()) {

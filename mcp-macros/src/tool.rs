@@ -5,9 +5,9 @@ use quote::{quote, quote_spanned};
 use syn::ItemFn;
 use syn::spanned::Spanned;
 
-use crate::attrs::{Args, Errors};
-use crate::func::{Default, Func, opt_str};
-use crate::{docs, registration};
+use crate::attrs::Errors;
+use crate::func::{Common, Default, opt_str};
+use crate::registration;
 
 const KEYS: &[&str] = &[
     "name",
@@ -26,23 +26,14 @@ pub(crate) fn expand(
     item: ItemFn,
     errors: &mut Errors,
 ) -> (ItemFn, TokenStream) {
-    let args = Args::parse(attr, errors);
-    args.check(KEYS, errors);
-    let krate = args.crate_path(errors);
-    let func = Func::analyze(item, errors);
-    let fn_name = &func.item.sig.ident;
-    let name = args
-        .string("name", errors)
-        .map(|s| {
-            crate::attrs::check_name(&s, errors);
-            s.value()
-        })
-        .unwrap_or_else(|| fn_name.to_string());
-    let description = match args.string("description", errors) {
-        Some(s) => Some(quote!(#s)),
-        None => docs::description(&func.item.attrs),
-    };
-    let title = args.string("title", errors);
+    let Common {
+        args,
+        krate,
+        func,
+        name,
+        description,
+        title,
+    } = Common::parse(attr, item, KEYS, true, errors);
     let hints: Vec<TokenStream> = [
         ("read_only", quote!(read_only_hint)),
         ("destructive", quote!(destructive_hint)),

@@ -29,7 +29,7 @@ pub use error::{McpError, RegistrationError, ToolError};
 #[doc(inline)]
 pub use handler::{Blob, IntoPromptResult, IntoResourceResult, IntoToolResult, Json, State};
 #[doc(inline)]
-pub use outbound::{Outbound, OutboundReceiver, Outgoing, OutgoingKind};
+pub use outbound::{Outbound, OutboundReceiver, Outgoing, OutgoingKind, StreamCloseSignal};
 #[doc(inline)]
 pub use protocol::{
     CallToolResult, Completion, Content, GetPromptResult, JsonObject, LoggingLevel, PromptArgument,

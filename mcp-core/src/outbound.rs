@@ -7,14 +7,23 @@
 //!
 //! The channel is bounded. [`Outbound::send`] waits while it is full; when the transport set a
 //! stall timeout and the receiver has not made room within it, the outbound is marked
-//! [stalled](Outbound::stalled) and the send fails. A transport watches for that and ends the
-//! session, so a client that stops reading cannot grow server memory.
+//! [stalled](Outbound::is_stalled), the send fails, and the hook given to
+//! [`Outbound::on_stall`] runs: a transport uses it to end the session, so a client that stops
+//! reading cannot grow server memory.
+//!
+//! The channel is one small allocation holding a queue that allocates only once a message is
+//! sent, so an idle session costs a few hundred bytes here. Cloning an [`Outbound`] is one
+//! reference-count increment.
 
+use std::collections::VecDeque;
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use tokio::sync::Notify;
 
 use crate::jsonrpc::RequestId;
 
@@ -83,127 +92,369 @@ impl Outgoing {
 #[error("the client's message stream is closed")]
 pub struct Closed;
 
-/// A cloneable handle that delivers [`Outgoing`] messages to one destination.
-#[derive(Debug, Clone)]
-pub struct Outbound {
-    tx: mpsc::Sender<Outgoing>,
+/// Something a transport runs when a send gave up on a client that stopped reading.
+type StallHook = Box<dyn FnOnce() + Send + Sync>;
+
+struct State {
+    queue: VecDeque<Outgoing>,
+    /// The receiver's waker, while it waits for a message.
+    rx_waker: Option<Waker>,
+    /// Senders waiting for room.
+    waiting: usize,
+    /// The receiver was dropped or closed.
+    rx_gone: bool,
+    /// [`Outbound::close`] was called: queued messages drain, new ones are refused.
+    closed: bool,
+    stalled: bool,
+    stream_close_requested: bool,
     stall_timeout: Option<Duration>,
-    stalled: CancellationToken,
-    close_stream: CancellationToken,
+    on_stall: Option<StallHook>,
+}
+
+struct Chan {
+    state: Mutex<State>,
+    capacity: usize,
+    /// Live [`Outbound`] handles; the receiver sees the end once it reaches zero.
+    senders: AtomicUsize,
+    /// Wakes senders waiting for room.
+    room: Notify,
+    /// Wakes whoever waits for the receiver to go, a stall, or a stream-close request.
+    events: Notify,
+}
+
+impl Chan {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `msg` if there is room. `Err(msg)` when full (counted as a waiting sender when
+    /// `wait`, in the same critical section, so the receiver's next pop wakes it); `Ok(Err(Closed))`
+    /// when closed.
+    fn try_push(&self, msg: Outgoing, wait: bool) -> Result<Result<(), Closed>, Outgoing> {
+        let waker = {
+            let mut s = self.lock();
+            if s.rx_gone || s.closed || s.stalled {
+                return Ok(Err(Closed));
+            }
+            if s.queue.len() >= self.capacity {
+                s.waiting += usize::from(wait);
+                return Err(msg);
+            }
+            s.queue.push_back(msg);
+            s.rx_waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(Ok(()))
+    }
+
+    /// Marks the channel stalled and runs the transport's hook.
+    fn stall(&self) {
+        let hook = {
+            let mut s = self.lock();
+            s.stalled = true;
+            s.on_stall.take()
+        };
+        tracing::warn!(
+            target: "mcp::rpc",
+            "client stopped reading its stream; closing it"
+        );
+        self.events.notify_waiters();
+        self.room.notify_waiters();
+        if let Some(f) = hook {
+            f();
+        }
+    }
+
+    /// Waits until `done` holds for the state.
+    async fn wait_for(&self, done: impl Fn(&State) -> bool) {
+        loop {
+            let mut notified = pin!(self.events.notified());
+            notified.as_mut().enable();
+            if done(&self.lock()) {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// A cloneable handle that delivers [`Outgoing`] messages to one destination.
+pub struct Outbound {
+    chan: Arc<Chan>,
+}
+
+impl std::fmt::Debug for Outbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbound")
+            .field("capacity", &self.chan.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Clone for Outbound {
+    fn clone(&self) -> Self {
+        self.chan.senders.fetch_add(1, Ordering::Relaxed);
+        Outbound {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl Drop for Outbound {
+    fn drop(&mut self) {
+        if self.chan.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The last sender: the receiver sees the end once the queue is drained.
+            let waker = self.chan.lock().rx_waker.take();
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+    }
 }
 
 /// The receiving end a transport drains.
-#[derive(Debug)]
 pub struct OutboundReceiver {
-    rx: mpsc::Receiver<Outgoing>,
+    chan: Arc<Chan>,
+}
+
+impl std::fmt::Debug for OutboundReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboundReceiver").finish_non_exhaustive()
+    }
 }
 
 impl Outbound {
     /// A bounded channel holding at most `capacity` messages (at least 1).
     pub fn channel(capacity: usize) -> (Outbound, OutboundReceiver) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
-        (
-            Outbound {
-                tx,
+        let chan = Arc::new(Chan {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                rx_waker: None,
+                waiting: 0,
+                rx_gone: false,
+                closed: false,
+                stalled: false,
+                stream_close_requested: false,
                 stall_timeout: None,
-                stalled: CancellationToken::new(),
-                close_stream: CancellationToken::new(),
-            },
-            OutboundReceiver { rx },
-        )
+                on_stall: None,
+            }),
+            capacity: capacity.max(1),
+            senders: AtomicUsize::new(1),
+            room: Notify::new(),
+            events: Notify::new(),
+        });
+        (Outbound { chan: chan.clone() }, OutboundReceiver { chan })
     }
 
     /// Fails sends that wait longer than `timeout` for room, and marks the outbound stalled.
-    pub fn with_stall_timeout(mut self, timeout: Duration) -> Self {
-        self.stall_timeout = Some(timeout);
+    pub fn with_stall_timeout(self, timeout: Duration) -> Self {
+        self.chan.lock().stall_timeout = Some(timeout);
         self
+    }
+
+    /// Runs `hook` once, when a send gives up because the client stopped reading (see
+    /// [`Outbound::with_stall_timeout`]). A transport ends the session there: nothing else
+    /// notices, since the stalled stream's body is no longer polled.
+    pub fn on_stall(&self, hook: impl FnOnce() + Send + Sync + 'static) {
+        self.chan.lock().on_stall = Some(Box::new(hook));
     }
 
     /// Sends one message, waiting for room in the channel.
     pub async fn send(&self, msg: Outgoing) -> Result<(), Closed> {
-        if self.stalled.is_cancelled() {
-            return Err(Closed);
-        }
-        match self.stall_timeout {
-            None => self.tx.send(msg).await.map_err(|_| Closed),
-            Some(t) => match tokio::time::timeout(t, self.tx.send(msg)).await {
-                Ok(r) => r.map_err(|_| Closed),
+        let msg = match self.chan.try_push(msg, false) {
+            Ok(r) => return r,
+            Err(msg) => msg,
+        };
+        let timeout = self.chan.lock().stall_timeout;
+        let wait = self.send_slow(msg);
+        match timeout {
+            None => wait.await,
+            Some(t) => match tokio::time::timeout(t, wait).await {
+                Ok(r) => r,
                 Err(_) => {
-                    tracing::warn!(
-                        target: "mcp::rpc",
-                        timeout_ms = t.as_millis() as u64,
-                        "client stopped reading its stream; closing it"
-                    );
-                    self.stalled.cancel();
+                    self.chan.stall();
                     Err(Closed)
                 }
             },
         }
     }
 
-    /// Sends without waiting; fails when the channel is full or closed.
-    pub fn try_send(&self, msg: Outgoing) -> Result<(), Closed> {
-        self.tx.try_send(msg).map_err(|_| Closed)
-    }
-
-    /// True once the receiver was dropped.
-    pub fn is_closed(&self) -> bool {
-        self.tx.is_closed() || self.stalled.is_cancelled()
-    }
-
-    /// Resolves when the receiver is dropped.
-    pub async fn closed(&self) {
-        tokio::select! {
-            _ = self.tx.closed() => {}
-            _ = self.stalled.cancelled() => {}
+    async fn send_slow(&self, mut msg: Outgoing) -> Result<(), Closed> {
+        struct Waiting<'a>(&'a Chan);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.lock().waiting -= 1;
+            }
+        }
+        loop {
+            let mut notified = pin!(self.chan.room.notified());
+            notified.as_mut().enable();
+            msg = match self.chan.try_push(msg, true) {
+                Ok(r) => return r,
+                Err(msg) => msg,
+            };
+            let _waiting = Waiting(&self.chan);
+            notified.await;
         }
     }
 
-    /// A token cancelled when a send gave up because the client stopped reading.
-    pub fn stalled(&self) -> &CancellationToken {
-        &self.stalled
+    /// Sends without waiting; fails when the channel is full or closed.
+    pub fn try_send(&self, msg: Outgoing) -> Result<(), Closed> {
+        self.chan.try_push(msg, false).unwrap_or(Err(Closed))
+    }
+
+    /// True once the receiver is gone, the channel was closed, or it stalled.
+    pub fn is_closed(&self) -> bool {
+        let s = self.chan.lock();
+        s.rx_gone || s.closed || s.stalled
+    }
+
+    /// Resolves once [`Outbound::is_closed`] holds.
+    pub async fn closed(&self) {
+        self.chan
+            .wait_for(|s| s.rx_gone || s.closed || s.stalled)
+            .await;
+    }
+
+    /// Closes the channel from the sending side: messages already queued are still received,
+    /// then the receiver sees the end; later sends fail. Transports use it to end a stream
+    /// (server shutdown).
+    pub fn close(&self) {
+        let waker = {
+            let mut s = self.chan.lock();
+            s.closed = true;
+            s.rx_waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        self.chan.events.notify_waiters();
+        self.chan.room.notify_waiters();
+    }
+
+    /// True once a send gave up because the client stopped reading.
+    pub fn is_stalled(&self) -> bool {
+        self.chan.lock().stalled
+    }
+
+    /// Resolves once a send gave up because the client stopped reading.
+    pub async fn stalled(&self) {
+        self.chan.wait_for(|s| s.stalled).await;
     }
 
     /// Asks the transport to close the HTTP stream carrying these messages without ending the
     /// exchange: later messages are kept for the client to resume (Streamable HTTP polling).
     /// Transports without resumable streams ignore it.
     pub fn request_stream_close(&self) {
-        self.close_stream.cancel();
-    }
-
-    /// A token cancelled by [`Outbound::request_stream_close`].
-    pub fn stream_close_requested(&self) -> &CancellationToken {
-        &self.close_stream
+        self.chan.lock().stream_close_requested = true;
+        self.chan.events.notify_waiters();
     }
 
     /// True when both handles deliver to the same channel.
     pub fn same_channel(&self, other: &Outbound) -> bool {
-        self.tx.same_channel(&other.tx)
+        Arc::ptr_eq(&self.chan, &other.chan)
     }
 }
 
 impl OutboundReceiver {
-    /// The next message, or `None` once every [`Outbound`] clone is dropped.
+    /// The next message, or `None` once every [`Outbound`] clone is dropped or the channel
+    /// was closed, and the queue is drained.
     pub async fn recv(&mut self) -> Option<Outgoing> {
-        self.rx.recv().await
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
     /// The next message if one is ready now.
     pub fn try_recv(&mut self) -> Option<Outgoing> {
-        self.rx.try_recv().ok()
+        let msg = {
+            let mut s = self.chan.lock();
+            let msg = s.queue.pop_front()?;
+            (msg, s.waiting > 0)
+        };
+        if msg.1 {
+            self.chan.room.notify_one();
+        }
+        Some(msg.0)
     }
 
     /// Polls for the next message (for hand-written streams).
-    pub fn poll_recv(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Outgoing>> {
-        self.rx.poll_recv(cx)
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outgoing>> {
+        let (msg, wake_sender) = {
+            let mut s = self.chan.lock();
+            match s.queue.pop_front() {
+                Some(m) => (m, s.waiting > 0),
+                None => {
+                    if s.closed || s.stalled || self.chan.senders.load(Ordering::Acquire) == 0 {
+                        return Poll::Ready(None);
+                    }
+                    match &s.rx_waker {
+                        Some(w) if w.will_wake(cx.waker()) => {}
+                        _ => s.rx_waker = Some(cx.waker().clone()),
+                    }
+                    return Poll::Pending;
+                }
+            }
+        };
+        if wake_sender {
+            self.chan.room.notify_one();
+        }
+        Poll::Ready(Some(msg))
+    }
+
+    /// Observes [`Outbound::request_stream_close`] on this channel, without keeping it open.
+    pub fn stream_close_signal(&self) -> StreamCloseSignal {
+        StreamCloseSignal {
+            chan: self.chan.clone(),
+        }
     }
 
     /// Stops accepting messages; queued ones can still be received.
     pub fn close(&mut self) {
-        self.rx.close();
+        self.chan.lock().closed = true;
+        self.chan.events.notify_waiters();
+        self.chan.room.notify_waiters();
+    }
+}
+
+/// Tells a transport that the handler asked to close the stream carrying its messages
+/// ([`Outbound::request_stream_close`]). It does not count as a sender.
+#[derive(Clone)]
+pub struct StreamCloseSignal {
+    chan: Arc<Chan>,
+}
+
+impl std::fmt::Debug for StreamCloseSignal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamCloseSignal")
+            .field("requested", &self.is_requested())
+            .finish()
+    }
+}
+
+impl StreamCloseSignal {
+    /// True once the close was requested.
+    pub fn is_requested(&self) -> bool {
+        self.chan.lock().stream_close_requested
+    }
+
+    /// Resolves once the close was requested.
+    pub async fn requested(&self) {
+        self.chan.wait_for(|s| s.stream_close_requested).await;
+    }
+}
+
+impl Drop for OutboundReceiver {
+    fn drop(&mut self) {
+        {
+            let mut s = self.chan.lock();
+            s.rx_gone = true;
+            // Queued messages can never be delivered now; free them.
+            s.queue = VecDeque::new();
+            s.on_stall = None;
+        }
+        self.chan.events.notify_waiters();
+        self.chan.room.notify_waiters();
     }
 }
 
@@ -211,12 +462,14 @@ impl OutboundReceiver {
 mod tests {
     use super::*;
 
+    fn note(s: &'static str) -> Outgoing {
+        Outgoing::notification(Bytes::from_static(s.as_bytes()))
+    }
+
     #[tokio::test]
     async fn delivers_in_order_and_reports_close() {
         let (out, mut rx) = Outbound::channel(4);
-        out.send(Outgoing::notification(Bytes::from_static(b"1")))
-            .await
-            .unwrap();
+        out.send(note("1")).await.unwrap();
         out.send(Outgoing::response(1.into(), Bytes::from_static(b"2")))
             .await
             .unwrap();
@@ -224,22 +477,104 @@ mod tests {
         assert_eq!(rx.recv().await.unwrap().kind, OutgoingKind::Response);
         drop(rx);
         assert!(out.is_closed());
-        assert_eq!(
-            out.send(Outgoing::notification(Bytes::new())).await,
-            Err(Closed)
-        );
+        out.closed().await;
+        assert_eq!(out.send(note("3")).await, Err(Closed));
+    }
+
+    #[tokio::test]
+    async fn the_receiver_ends_when_the_last_sender_goes() {
+        let (out, mut rx) = Outbound::channel(4);
+        let other = out.clone();
+        out.send(note("1")).await.unwrap();
+        drop(out);
+        let waiter = tokio::spawn(async move { (rx.recv().await, rx.recv().await) });
+        tokio::task::yield_now().await;
+        drop(other);
+        let (first, second) = waiter.await.unwrap();
+        assert_eq!(first.unwrap().json, "1");
+        assert_eq!(second, None);
+    }
+
+    #[tokio::test]
+    async fn close_drains_then_ends() {
+        let (out, mut rx) = Outbound::channel(4);
+        out.send(note("1")).await.unwrap();
+        out.close();
+        assert_eq!(out.send(note("2")).await, Err(Closed));
+        assert_eq!(rx.recv().await.unwrap().json, "1");
+        assert_eq!(rx.recv().await, None);
+    }
+
+    #[tokio::test]
+    async fn a_full_channel_waits_for_room() {
+        let (out, mut rx) = Outbound::channel(1);
+        out.send(note("1")).await.unwrap();
+        assert_eq!(out.try_send(note("x")), Err(Closed));
+        let senders: Vec<_> = ["2", "3", "4"]
+            .into_iter()
+            .map(|n| {
+                let out = out.clone();
+                tokio::spawn(async move { out.send(note(n)).await })
+            })
+            .collect();
+        let mut got = Vec::new();
+        for _ in 0..4 {
+            got.push(rx.recv().await.unwrap().json);
+        }
+        for s in senders {
+            s.await.unwrap().unwrap();
+        }
+        got.sort();
+        assert_eq!(got, ["1", "2", "3", "4"]);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_waiting_send_does_not_lose_the_wakeup() {
+        let (out, mut rx) = Outbound::channel(1);
+        out.send(note("1")).await.unwrap();
+        let cancelled = {
+            let out = out.clone();
+            tokio::spawn(async move { out.send(note("lost")).await })
+        };
+        let kept = {
+            let out = out.clone();
+            tokio::spawn(async move { out.send(note("2")).await })
+        };
+        tokio::task::yield_now().await;
+        cancelled.abort();
+        assert_eq!(rx.recv().await.unwrap().json, "1");
+        kept.await.unwrap().unwrap();
+        assert_eq!(rx.recv().await.unwrap().json, "2");
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_full_channel_stalls_after_the_timeout() {
+    async fn a_full_channel_stalls_after_the_timeout_and_runs_the_hook() {
         let (out, _rx) = Outbound::channel(1);
         let out = out.with_stall_timeout(Duration::from_secs(5));
-        out.send(Outgoing::notification(Bytes::new()))
-            .await
-            .unwrap();
-        let r = out.send(Outgoing::notification(Bytes::new())).await;
+        let fired = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let f = fired.clone();
+        out.on_stall(move || f.store(true, Ordering::SeqCst));
+        out.send(note("1")).await.unwrap();
+        let r = out.send(note("2")).await;
         assert_eq!(r, Err(Closed));
-        assert!(out.stalled().is_cancelled());
+        assert!(out.is_stalled());
         assert!(out.is_closed());
+        assert!(fired.load(Ordering::SeqCst));
+        out.stalled().await;
+    }
+
+    #[tokio::test]
+    async fn stream_close_requests_are_observable() {
+        let (out, rx) = Outbound::channel(1);
+        let signal = rx.stream_close_signal();
+        let waiter = {
+            let signal = signal.clone();
+            tokio::spawn(async move { signal.requested().await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!signal.is_requested());
+        out.request_stream_close();
+        waiter.await.unwrap();
+        assert!(signal.is_requested());
     }
 }

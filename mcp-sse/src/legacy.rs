@@ -9,6 +9,7 @@ use mcp_core::{Outbound, SessionOptions};
 use tracing::Instrument;
 
 use crate::security::Identity;
+use crate::server::Kill;
 use crate::service::{Body, Shared, text};
 use crate::sessions::Entry;
 use crate::sse::{SseBody, frame};
@@ -16,7 +17,7 @@ use crate::sse::{SseBody, frame};
 /// `GET /sse`: creates a session and streams its messages.
 pub(crate) fn open_stream(
     shared: &Arc<Shared>,
-    conn: &tokio_util::sync::CancellationToken,
+    kill: &Arc<Kill>,
     identity: Identity,
 ) -> Response<Body> {
     let cfg = &shared.config;
@@ -46,37 +47,25 @@ pub(crate) fn open_stream(
     }
     tracing::info!(target: "mcp::sse", session_id = %id, "session opened");
     let endpoint = format!("{}{}?sessionId={id}", cfg.prefix, cfg.messages_path);
-    // The stream ends on shutdown or when the client stopped reading past the stall timeout.
-    let stop = shared.streams_stop.child_token();
     // A client that stopped reading leaves its body unpolled, so the body cannot notice the
-    // stall itself: this watcher ends the session and drops the connection.
-    let stalled = outbound.stalled().clone();
-    let stop_on_stall = stop.clone();
-    let conn = conn.clone();
-    let stall_sessions = shared.sessions.clone();
-    let stall_id = id.clone();
-    tokio::spawn(async move {
-        tokio::select! {
-            _ = stalled.cancelled() => {
-                tracing::warn!(target: "mcp::sse", session_id = %stall_id, "client stopped reading; session closed");
-                stall_sessions.remove(&stall_id);
-                stop_on_stall.cancel();
-                conn.cancel();
-            }
-            _ = stop_on_stall.cancelled() => {}
-        }
-    });
+    // stall itself: the send that gives up ends the session and drops the connection.
     let sessions = shared.sessions.clone();
-    let close_id = id.clone();
+    let stall_id = id.clone();
+    let kill = kill.clone();
+    outbound.on_stall(move || {
+        tracing::warn!(target: "mcp::sse", session_id = %stall_id, "client stopped reading; session closed");
+        sessions.remove(&stall_id);
+        kill.kill();
+    });
+    drop(outbound);
+    let sessions = shared.sessions.clone();
     let body = SseBody::new(
         Some(frame(Some("endpoint"), None, endpoint.as_bytes())),
         rx,
         cfg.keep_alive,
-        stop.clone(),
         Box::new(move || {
-            stop.cancel();
-            sessions.remove(&close_id);
-            tracing::info!(target: "mcp::sse", session_id = %close_id, "session closed");
+            sessions.remove(&id);
+            tracing::info!(target: "mcp::sse", session_id = %id, "session closed");
         }),
     );
     let mut r = Response::new(http_body_util::BodyExt::boxed_unsync(body));

@@ -233,18 +233,22 @@ impl Guard {
         Ok(())
     }
 
-    /// The CORS headers for a request from `origin`, when it is a configured CORS origin.
-    pub(crate) fn cors_headers(&self, headers: &HeaderMap, out: &mut HeaderMap) {
-        let Some(raw) = headers.get(header::ORIGIN) else {
-            return;
-        };
-        let Some(origin) = raw.to_str().ok().and_then(parse_origin) else {
-            return;
-        };
-        if !self.cors.iter().any(|c| c.matches(&origin)) {
-            return;
+    /// The request's `Origin` when it is a configured CORS origin.
+    pub(crate) fn cors_origin(&self, headers: &HeaderMap) -> Option<HeaderValue> {
+        if self.cors.is_empty() {
+            return None;
         }
-        out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, raw.clone());
+        let raw = headers.get(header::ORIGIN)?;
+        let origin = raw.to_str().ok().and_then(parse_origin)?;
+        self.cors
+            .iter()
+            .any(|c| c.matches(&origin))
+            .then(|| raw.clone())
+    }
+
+    /// The CORS headers for an answer to `origin` (from [`Guard::cors_origin`]).
+    pub(crate) fn cors_headers(origin: HeaderValue, out: &mut HeaderMap) {
+        out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         out.insert(header::VARY, HeaderValue::from_static("Origin"));
         out.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
@@ -320,7 +324,7 @@ mod tests {
         ]);
         assert!(g.check(&h).is_ok());
         let mut out = HeaderMap::new();
-        g.cors_headers(&h, &mut out);
+        Guard::cors_headers(g.cors_origin(&h).unwrap(), &mut out);
         assert_eq!(
             out[header::ACCESS_CONTROL_ALLOW_ORIGIN],
             "https://app.example.com"
@@ -330,6 +334,7 @@ mod tests {
             ("origin", "http://app.example.com"),
         ]);
         assert_eq!(g.check(&h), Err(Refusal::Origin));
+        assert_eq!(g.cors_origin(&h), None);
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! The accept loop, per-connection tasks, and graceful shutdown.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
+use futures_util::task::AtomicWaker;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -19,6 +23,43 @@ use crate::error::ServeError;
 use crate::security::Guard;
 use crate::service::{Shared, handle};
 use crate::sessions::Sessions;
+
+/// What a connection's requests share: the server, and the switch that drops the connection.
+pub(crate) struct Conn {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) kill: Arc<Kill>,
+}
+
+/// Drops a connection at once, from outside its task (a client that stopped reading its
+/// stream leaves the task waiting on a full socket forever).
+#[derive(Default)]
+pub(crate) struct Kill {
+    killed: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Kill {
+    /// Ends the connection: its task stops polling it and drops it.
+    pub(crate) fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Resolves once [`Kill::kill`] was called.
+    fn killed(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            if self.killed.load(Ordering::Acquire) {
+                return Poll::Ready(());
+            }
+            self.waker.register(cx.waker());
+            if self.killed.load(Ordering::Acquire) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+}
 
 /// A running server: its address, and a way to stop it.
 pub struct ServerHandle {
@@ -223,21 +264,25 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: Cancellat
             }
         };
         let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        // Cancelled to drop this connection at once (a client that stopped reading).
-        let kill = CancellationToken::new();
-        let svc_kill = kill.clone();
-        let svc = service_fn(move |req| handle(shared.clone(), svc_kill.clone(), req));
+        let ctx = Arc::new(Conn {
+            shared: shared.clone(),
+            kill: Arc::default(),
+        });
+        let kill = ctx.kill.clone();
+        // Boxed, so that an idle connection keeps no room for a request future it is not
+        // running.
+        let svc = service_fn(move |req| Box::pin(handle(ctx.clone(), req)));
         let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
         let conn = graceful.watch(conn.into_owned());
         let span = tracing::debug_span!(target: "mcp::sse", "connection", %remote);
         tokio::spawn(
             async move {
                 tokio::select! {
+                    biased;
                     r = conn => if let Err(e) = r {
                         tracing::debug!(target: "mcp::sse", error = %e, "connection ended with an error");
                     },
-                    _ = kill.cancelled() => {}
+                    _ = kill.killed() => {}
                 }
             }
             .instrument(span),

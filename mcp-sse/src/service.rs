@@ -14,6 +14,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::security::{Guard, Identity, Refusal, authenticate};
+use crate::server::{Conn, Kill};
 use crate::sessions::Sessions;
 
 /// The response body type of every endpoint.
@@ -90,43 +91,23 @@ fn local_path<'a>(prefix: &str, path: &'a str) -> Option<&'a str> {
 
 /// Handles one HTTP request.
 pub(crate) async fn handle(
-    shared: Arc<Shared>,
-    conn: CancellationToken,
+    conn: Arc<Conn>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
-    let mut resp = route(&shared, &conn, req.headers().clone(), req).await;
-    Ok({
-        // CORS headers go on every answer to a configured CORS origin, errors included, so
-        // browser clients can read them.
-        let req_headers = resp.extensions_mut().remove::<RequestHeaders>();
-        if let Some(RequestHeaders(h)) = req_headers {
-            shared.guard.cors_headers(&h, resp.headers_mut());
-        }
-        resp
-    })
+    let shared = &conn.shared;
+    // CORS headers go on every answer to a configured CORS origin, errors included, so
+    // browser clients can read them.
+    let cors_origin = shared.guard.cors_origin(req.headers());
+    let mut resp = route(shared, &conn.kill, req).await;
+    if let Some(origin) = cors_origin {
+        Guard::cors_headers(origin, resp.headers_mut());
+    }
+    Ok(resp)
 }
 
-#[derive(Clone)]
-struct RequestHeaders(http::HeaderMap);
-
-async fn route(
-    shared: &Arc<Shared>,
-    conn: &CancellationToken,
-    headers: http::HeaderMap,
-    req: Request<Incoming>,
-) -> Response<Body> {
-    let mut resp = route_inner(shared, conn, &headers, req).await;
-    resp.extensions_mut().insert(RequestHeaders(headers));
-    resp
-}
-
-async fn route_inner(
-    shared: &Arc<Shared>,
-    conn: &CancellationToken,
-    headers: &http::HeaderMap,
-    req: Request<Incoming>,
-) -> Response<Body> {
+async fn route(shared: &Arc<Shared>, kill: &Arc<Kill>, req: Request<Incoming>) -> Response<Body> {
     let cfg = &shared.config;
+    let headers = req.headers();
     if let Err(refusal) = shared.guard.check(headers) {
         tracing::warn!(target: "mcp::sse", ?refusal, "request refused by DNS-rebinding protection");
         let msg = match refusal {
@@ -155,7 +136,7 @@ async fn route_inner(
     if !is_sse && !is_messages && !is_mcp {
         return text(StatusCode::NOT_FOUND, "not found");
     }
-    let identity: Identity = match authenticate(&cfg.auth, headers).await {
+    let identity: Identity = match authenticate(&cfg.auth, req.headers()).await {
         Some(i) => i,
         None => return unauthorized(),
     };
@@ -163,7 +144,7 @@ async fn route_inner(
         return crate::streamable::handle(shared, identity, req).await;
     }
     match (is_sse, req.method()) {
-        (true, &Method::GET) => crate::legacy::open_stream(shared, conn, identity),
+        (true, &Method::GET) => crate::legacy::open_stream(shared, kill, identity),
         (true, _) => method_not_allowed("GET"),
         (false, &Method::POST) => crate::legacy::post_message(shared, identity, req).await,
         (false, _) => method_not_allowed("POST"),

@@ -22,6 +22,15 @@ pub(crate) struct Entry {
     pub(crate) stream: Option<Arc<crate::streamable::StreamState>>,
 }
 
+impl Entry {
+    /// Ends the session: cancels its in-flight requests and ends its stream once what is
+    /// queued was sent.
+    fn close(&self) {
+        self.session.close();
+        self.outbound.close();
+    }
+}
+
 /// Live sessions by id.
 #[derive(Clone, Default)]
 pub(crate) struct Sessions {
@@ -55,7 +64,7 @@ impl Sessions {
     pub(crate) fn remove(&self, id: &str) {
         let entry = self.lock().remove(id);
         if let Some(e) = entry {
-            e.session.close();
+            e.close();
         }
     }
 
@@ -77,7 +86,7 @@ impl Sessions {
     pub(crate) fn close_all(&self) {
         let all: Vec<Entry> = self.lock().drain().map(|(_, e)| e).collect();
         for e in all {
-            e.session.close();
+            e.close();
         }
     }
 }

@@ -8,7 +8,6 @@ use bytes::{BufMut, Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
 use mcp_core::OutboundReceiver;
 use tokio::time::{Interval, MissedTickBehavior};
-use tokio_util::sync::WaitForCancellationFutureOwned;
 
 /// Builds one SSE event frame: optional `id:` and `event:` lines, one `data:` line per line of
 /// `data`, and the blank line that ends the event.
@@ -53,12 +52,12 @@ pub const KEEP_ALIVE: &[u8] = b": keep-alive\n\n";
 pub(crate) type OnClose = Box<dyn FnOnce() + Send + Sync>;
 
 /// A streaming SSE body: a first frame, then one `event: message` frame per outgoing message,
-/// with keep-alive comments while idle. Ends when the message channel closes or `stop` fires.
+/// with keep-alive comments while idle. Ends when the message channel ends (its session was
+/// closed, or the server shuts down).
 pub(crate) struct SseBody {
     first: Option<Bytes>,
     rx: OutboundReceiver,
     keep_alive: Interval,
-    stop: Pin<Box<WaitForCancellationFutureOwned>>,
     done: bool,
     on_close: Option<OnClose>,
 }
@@ -68,7 +67,6 @@ impl SseBody {
         first: Option<Bytes>,
         rx: OutboundReceiver,
         keep_alive: Duration,
-        stop: tokio_util::sync::CancellationToken,
         on_close: OnClose,
     ) -> Self {
         let mut interval =
@@ -78,7 +76,6 @@ impl SseBody {
             first,
             rx,
             keep_alive: interval,
-            stop: Box::pin(stop.cancelled_owned()),
             done: false,
             on_close: Some(on_close),
         }
@@ -114,10 +111,6 @@ impl Body for SseBody {
         }
         if let Some(first) = this.first.take() {
             return Poll::Ready(Some(Ok(Frame::data(first))));
-        }
-        if this.stop.as_mut().poll(cx).is_ready() {
-            this.finish();
-            return Poll::Ready(None);
         }
         match this.rx.poll_recv(cx) {
             Poll::Ready(Some(msg)) => {

@@ -31,7 +31,9 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
 use mcp_core::jsonrpc::{Incoming as Body_, Message};
-use mcp_core::{Outbound, OutboundReceiver, OutgoingKind, ProtocolVersion, SessionOptions};
+use mcp_core::{
+    Outbound, OutboundReceiver, OutgoingKind, ProtocolVersion, SessionOptions, StreamCloseSignal,
+};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -268,7 +270,7 @@ async fn post(shared: &Arc<Shared>, identity: Identity, req: Request<Incoming>) 
             .any(|i| matches!(i, Ok(m) if m.is_request()) || i.is_err()),
     };
     let (reply, mut rx) = Outbound::channel(cfg.queue);
-    let close = reply.stream_close_requested().clone();
+    let close = rx.stream_close_signal();
     let fut = entry.session.receive_incoming(incoming, &reply);
     drop(reply);
     let mut resp = match fut {
@@ -285,13 +287,13 @@ async fn post(shared: &Arc<Shared>, identity: Identity, req: Request<Incoming>) 
             let first = tokio::select! {
                 biased;
                 m = rx.recv() => m.map(Some),
-                _ = close.cancelled() => Some(None),
+                _ = close.requested() => Some(None),
             };
             match first {
                 Some(None) => {
                     let stream = state.next_stream.fetch_add(1, Ordering::Relaxed);
                     pump(state.clone(), stream, rx);
-                    sse_response(shared, &entry, state.clone(), stream, 0, close, true)
+                    sse_response(shared, &entry, state.clone(), stream, 0, Some(close), true)
                 }
                 None => {
                     // The request was cancelled before it answered: nothing to send.
@@ -311,7 +313,7 @@ async fn post(shared: &Arc<Shared>, identity: Identity, req: Request<Incoming>) 
                     let stream = state.next_stream.fetch_add(1, Ordering::Relaxed);
                     state.push(stream, first.json, false);
                     pump(state.clone(), stream, rx);
-                    sse_response(shared, &entry, state.clone(), stream, 0, close, true)
+                    sse_response(shared, &entry, state.clone(), stream, 0, Some(close), true)
                 }
             }
         }
@@ -394,15 +396,7 @@ fn get(shared: &Arc<Shared>, identity: Identity, h: &HeaderMap) -> Response<Body
             "this session already has an open standalone stream",
         );
     }
-    sse_response(
-        shared,
-        &entry,
-        state,
-        stream,
-        cursor,
-        CancellationToken::new(),
-        false,
-    )
+    sse_response(shared, &entry, state, stream, cursor, None, false)
 }
 
 fn delete(shared: &Arc<Shared>, identity: Identity, h: &HeaderMap) -> Response<Body> {
@@ -436,7 +430,8 @@ struct Reader {
     cursor: u64,
     prelude: VecDeque<Bytes>,
     stop: CancellationToken,
-    close: CancellationToken,
+    /// For a POST's stream: the handler asked to close it early.
+    close: Option<StreamCloseSignal>,
     session: mcp_core::Session,
     keep_alive: Duration,
     retry_ms: u64,
@@ -470,7 +465,7 @@ impl Reader {
                 _ = tokio::time::sleep(self.keep_alive) => return Some(Bytes::from_static(KEEP_ALIVE)),
                 _ = self.stop.cancelled() => { self.done = true; return None; }
                 _ = self.session.closed() => { self.done = true; return None; }
-                _ = self.close.cancelled() => {
+                _ = async { match &self.close { Some(c) => c.requested().await, None => std::future::pending().await } } => {
                     // Closed early by the handler: tell the client when to come back.
                     self.done = true;
                     return Some(Bytes::from(format!("retry: {}\n\n", self.retry_ms)));
@@ -486,7 +481,7 @@ fn sse_response(
     state: Arc<StreamState>,
     stream: u64,
     cursor: u64,
-    close: CancellationToken,
+    close: Option<StreamCloseSignal>,
     priming: bool,
 ) -> Response<Body> {
     let cfg = &shared.config;

@@ -209,11 +209,13 @@ impl Guard {
     }
 
     /// Validates Host and Origin (DNS-rebinding protection).
-    pub(crate) fn check(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+    pub(crate) fn check(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<(), Refusal> {
         if let Some(allowed) = &self.hosts {
+            // HTTP/2 carries the host in the `:authority` pseudo-header, which is the URI's.
             let host = headers
                 .get(header::HOST)
                 .and_then(|h| h.to_str().ok())
+                .or_else(|| uri.authority().map(|a| a.as_str()))
                 .and_then(split_host_port)
                 .ok_or(Refusal::Host)?;
             if !allowed.iter().any(|a| a.matches(&host)) {
@@ -270,6 +272,12 @@ impl Guard {
 mod tests {
     use super::*;
 
+    impl Guard {
+        fn check_headers(&self, h: &HeaderMap) -> Result<(), Refusal> {
+            self.check(h, &http::Uri::from_static("/"))
+        }
+    }
+
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
@@ -281,16 +289,22 @@ mod tests {
     #[test]
     fn loopback_defaults() {
         let g = Guard::new("127.0.0.1:8000".parse().unwrap(), &None, &None, &[]).unwrap();
-        assert!(g.check(&headers(&[("host", "localhost:8000")])).is_ok());
-        assert!(g.check(&headers(&[("host", "127.0.0.1:9")])).is_ok());
-        assert!(g.check(&headers(&[("host", "[::1]:8000")])).is_ok());
+        assert!(
+            g.check_headers(&headers(&[("host", "localhost:8000")]))
+                .is_ok()
+        );
+        assert!(
+            g.check_headers(&headers(&[("host", "127.0.0.1:9")]))
+                .is_ok()
+        );
+        assert!(g.check_headers(&headers(&[("host", "[::1]:8000")])).is_ok());
         assert_eq!(
-            g.check(&headers(&[("host", "evil.example.com")])),
+            g.check_headers(&headers(&[("host", "evil.example.com")])),
             Err(Refusal::Host)
         );
-        assert_eq!(g.check(&headers(&[])), Err(Refusal::Host));
+        assert_eq!(g.check_headers(&headers(&[])), Err(Refusal::Host));
         assert!(
-            g.check(&headers(&[
+            g.check_headers(&headers(&[
                 ("host", "localhost"),
                 ("origin", "http://localhost:6274")
             ]))
@@ -302,7 +316,7 @@ mod tests {
             "http://localhost.evil.com",
         ] {
             assert_eq!(
-                g.check(&headers(&[("host", "localhost"), ("origin", bad)])),
+                g.check_headers(&headers(&[("host", "localhost"), ("origin", bad)])),
                 Err(Refusal::Origin),
                 "{bad}"
             );
@@ -322,7 +336,7 @@ mod tests {
             ("host", "api.example.com:443"),
             ("origin", "https://app.example.com"),
         ]);
-        assert!(g.check(&h).is_ok());
+        assert!(g.check_headers(&h).is_ok());
         let mut out = HeaderMap::new();
         Guard::cors_headers(g.cors_origin(&h).unwrap(), &mut out);
         assert_eq!(
@@ -333,7 +347,7 @@ mod tests {
             ("host", "api.example.com"),
             ("origin", "http://app.example.com"),
         ]);
-        assert_eq!(g.check(&h), Err(Refusal::Origin));
+        assert_eq!(g.check_headers(&h), Err(Refusal::Origin));
         assert_eq!(g.cors_origin(&h), None);
     }
 

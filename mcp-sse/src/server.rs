@@ -8,11 +8,11 @@ use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::task::AtomicWaker;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -238,17 +238,77 @@ async fn os_signal() {
     }
 }
 
+/// The first bytes of every HTTP/2 connection (RFC 9113 §3.4); no HTTP/1 method starts so.
+const H2_PREFACE: &[u8] = b"PRI ";
+
+/// Which protocol a new connection speaks, from its first bytes (peeked, not consumed, so
+/// hyper reads the request into its own buffer from the start). `None`: closed or silent
+/// past `timeout`.
+async fn sniff(stream: &TcpStream, timeout: Duration) -> Option<bool> {
+    let sniff = async {
+        let mut buf = [0u8; H2_PREFACE.len()];
+        loop {
+            let n = stream.peek(&mut buf).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            if buf[..n] != H2_PREFACE[..n] {
+                return Some(false);
+            }
+            if n == H2_PREFACE.len() {
+                return Some(true);
+            }
+            // A prefix of the preface arrived alone: wait for the rest.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(timeout, sniff).await.ok().flatten()
+}
+
+/// Serves one connection until it ends, the server drains it, or it is killed.
+async fn serve(
+    stream: TcpStream,
+    shared: Arc<Shared>,
+    h1: http1::Builder,
+    h2: http2::Builder<TokioExecutor>,
+    watcher: Watcher,
+) {
+    let Some(is_h2) = sniff(&stream, shared.config.header_timeout).await else {
+        return;
+    };
+    let ctx = Arc::new(Conn {
+        shared,
+        kill: Arc::default(),
+    });
+    let kill = ctx.kill.clone();
+    // Boxed, so that an idle connection keeps no room for a request future it is not running.
+    let svc = service_fn(move |req| Box::pin(handle(ctx.clone(), req)));
+    let io = TokioIo::new(stream);
+    let result = if is_h2 {
+        until_killed(watcher.watch(h2.serve_connection(io, svc)), &kill).await
+    } else {
+        until_killed(watcher.watch(h1.serve_connection(io, svc)), &kill).await
+    };
+    if let Some(Err(e)) = result {
+        tracing::debug!(target: "mcp::sse", error = %e, "connection ended with an error");
+    }
+}
+
+async fn until_killed<F: Future>(conn: F, kill: &Kill) -> Option<F::Output> {
+    tokio::select! {
+        biased;
+        r = conn => Some(r),
+        _ = kill.killed() => None,
+    }
+}
+
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: CancellationToken) {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
+    let mut h1 = http1::Builder::new();
+    h1.timer(TokioTimer::new())
         .header_read_timeout(shared.config.header_timeout)
         .max_buf_size(shared.config.max_header_bytes);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(200);
+    let mut h2 = http2::Builder::new(TokioExecutor::new());
+    h2.timer(TokioTimer::new()).max_concurrent_streams(200);
     let graceful = GracefulShutdown::new();
     loop {
         let (stream, remote) = tokio::select! {
@@ -264,27 +324,15 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: Cancellat
             }
         };
         let _ = stream.set_nodelay(true);
-        let ctx = Arc::new(Conn {
-            shared: shared.clone(),
-            kill: Arc::default(),
-        });
-        let kill = ctx.kill.clone();
-        // Boxed, so that an idle connection keeps no room for a request future it is not
-        // running.
-        let svc = service_fn(move |req| Box::pin(handle(ctx.clone(), req)));
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
-        let conn = graceful.watch(conn.into_owned());
         let span = tracing::debug_span!(target: "mcp::sse", "connection", %remote);
         tokio::spawn(
-            async move {
-                tokio::select! {
-                    biased;
-                    r = conn => if let Err(e) = r {
-                        tracing::debug!(target: "mcp::sse", error = %e, "connection ended with an error");
-                    },
-                    _ = kill.killed() => {}
-                }
-            }
+            serve(
+                stream,
+                shared.clone(),
+                h1.clone(),
+                h2.clone(),
+                graceful.watcher(),
+            )
             .instrument(span),
         );
     }

@@ -108,7 +108,7 @@ pub(crate) async fn handle(
 async fn route(shared: &Arc<Shared>, kill: &Arc<Kill>, req: Request<Incoming>) -> Response<Body> {
     let cfg = &shared.config;
     let headers = req.headers();
-    if let Err(refusal) = shared.guard.check(headers) {
+    if let Err(refusal) = shared.guard.check(headers, req.uri()) {
         tracing::warn!(target: "mcp::sse", ?refusal, "request refused by DNS-rebinding protection");
         let msg = match refusal {
             Refusal::Host => "forbidden: Host header not allowed",

@@ -505,3 +505,66 @@ impl HandleAddr {
         status(&String::from_utf8_lossy(&out))
     }
 }
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_is_served() {
+    let h = start(|b| b).await;
+    let io = hyper_util::rt::TokioIo::new(TcpStream::connect(h.local_addr()).await.unwrap());
+    let (mut send, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let req = hyper::Request::get(format!("http://{}/health", h.local_addr()))
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let resp = tokio::time::timeout(T, send.send_request(req))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.version(), hyper::Version::HTTP_2);
+    // The `:authority` pseudo-header is checked like Host.
+    let req = hyper::Request::get("http://evil.example.com/health")
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let resp = tokio::time::timeout(T, send.send_request(req))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    drop(send);
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_request_line_split_across_packets_is_served() {
+    let h = start(|b| b).await;
+    // "P" alone could start an HTTP/2 preface or "POST": the server waits for more.
+    let mut s = TcpStream::connect(h.local_addr()).await.unwrap();
+    s.write_all(b"P").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let rest = post("/messages", "application/json", "{}", "");
+    s.write_all(&rest.as_bytes()[1..]).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(T, s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    // Routed as HTTP/1: no sessionId, so 400.
+    assert_eq!(status(&String::from_utf8_lossy(&out)), 400);
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_dropped_after_the_header_timeout() {
+    let h = start(|b| b.header_read_timeout(Duration::from_millis(200))).await;
+    let mut s = TcpStream::connect(h.local_addr()).await.unwrap();
+    let mut out = Vec::new();
+    let n = tokio::time::timeout(T, s.read_to_end(&mut out))
+        .await
+        .expect("the server should close a connection that sends nothing")
+        .unwrap();
+    assert_eq!(n, 0);
+    h.shutdown().await;
+}

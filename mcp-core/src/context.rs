@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
+use crate::cancel::Cancel;
 use crate::error::McpError;
 use crate::jsonrpc::{self, RequestId};
 use crate::outbound::{Outbound, Outgoing};
@@ -32,7 +32,7 @@ struct ContextInner {
     request_id: RequestId,
     reply: Outbound,
     meta: Option<JsonObject>,
-    cancel: CancellationToken,
+    cancel: Cancel,
     resource_uri: Option<String>,
 }
 
@@ -50,7 +50,7 @@ impl Context {
         request_id: RequestId,
         reply: Outbound,
         meta: Option<JsonObject>,
-        cancel: CancellationToken,
+        cancel: Cancel,
     ) -> Self {
         Context {
             inner: Arc::new(ContextInner {

@@ -7,8 +7,8 @@ use futures_util::FutureExt;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
+use crate::cancel::Cancel;
 use crate::context::Context;
 use crate::error::{McpError, ToolError};
 use crate::jsonrpc::Request;
@@ -145,7 +145,7 @@ pub(crate) async fn dispatch(
     session: &Session,
     req: Request,
     reply: &Outbound,
-    token: &CancellationToken,
+    token: &Cancel,
 ) -> Outcome {
     let version = session
         .protocol_version()
@@ -302,7 +302,7 @@ fn context(
     req: &Request,
     p: &JsonObject,
     reply: &Outbound,
-    token: &CancellationToken,
+    token: &Cancel,
 ) -> Context {
     Context::new(
         session.clone(),
@@ -336,7 +336,7 @@ async fn call_tool(
     session: &Session,
     mut req: Request,
     reply: &Outbound,
-    token: &CancellationToken,
+    token: &Cancel,
     v: ProtocolVersion,
 ) -> Outcome {
     let mut p = params_object(req.params.take())?;
@@ -371,7 +371,7 @@ async fn read_resource(
     session: &Session,
     mut req: Request,
     reply: &Outbound,
-    token: &CancellationToken,
+    token: &Cancel,
     _v: ProtocolVersion,
 ) -> Outcome {
     let p = params_object(req.params.take())?;
@@ -406,7 +406,7 @@ async fn get_prompt(
     session: &Session,
     mut req: Request,
     reply: &Outbound,
-    token: &CancellationToken,
+    token: &Cancel,
     v: ProtocolVersion,
 ) -> Outcome {
     let p = params_object(req.params.take())?;
@@ -460,7 +460,7 @@ async fn complete(
     session: &Session,
     mut req: Request,
     reply: &Outbound,
-    token: &CancellationToken,
+    token: &Cancel,
 ) -> Outcome {
     let p = params_object(req.params.take())?;
     let reference = p

@@ -7,6 +7,7 @@
 
 #[doc(hidden)]
 pub mod __private;
+mod cancel;
 pub mod context;
 mod dispatch;
 pub mod error;

@@ -10,7 +10,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
+use std::task::Poll;
+
+use futures_util::future::Either;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +23,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::cancel::Cancel;
 use crate::error::McpError;
 use crate::jsonrpc::{self, ErrorObject, Incoming, Message, Notification, Request, RequestId};
 use crate::outbound::{Outbound, Outgoing};
@@ -55,7 +59,7 @@ pub(crate) struct SessionInner {
     pub(crate) transport: &'static str,
     pub(crate) outbound: Outbound,
     pub(crate) state: Mutex<ProtocolState>,
-    pub(crate) in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+    pub(crate) in_flight: Mutex<HashMap<RequestId, Cancel>>,
     pub(crate) pending: Mutex<HashMap<RequestId, Pending>>,
     pub(crate) next_request_id: AtomicI64,
     pub(crate) closed: CancellationToken,
@@ -212,12 +216,12 @@ impl Session {
         {
             return refuse("initialize must not be part of a JSON-RPC batch");
         }
-        let mut answers = Vec::new();
+        let mut answers: Vec<Pin<Box<dyn Future<Output = Option<Outgoing>> + Send>>> = Vec::new();
         for item in items {
             match item {
                 Ok(Message::Request(req)) => {
                     if let Some(a) = self.answer(req, reply.clone()) {
-                        answers.push(a);
+                        answers.push(Box::pin(a));
                     }
                 }
                 Ok(other) => {
@@ -262,6 +266,10 @@ impl Session {
     /// Ends the session: cancels in-flight requests and fails pending server-to-client requests.
     pub fn close(&self) {
         self.inner.closed.cancel();
+        let in_flight: Vec<Cancel> = lock(&self.inner.in_flight).values().cloned().collect();
+        for c in in_flight {
+            c.cancel();
+        }
         lock(&self.inner.pending).clear();
     }
 
@@ -282,52 +290,73 @@ impl Session {
         &self,
         req: Request,
         reply: Outbound,
-    ) -> Option<Pin<Box<dyn Future<Output = Option<Outgoing>> + Send>>> {
-        let token = self.inner.closed.child_token();
+    ) -> Option<impl Future<Output = Option<Outgoing>> + Send + 'static> {
+        let refuse = |id: RequestId, message: String| {
+            let err = McpError::invalid_request(message);
+            let json = jsonrpc::error_bytes(Some(&id), &err.into_error_object());
+            Some(Either::Left(std::future::ready(Some(Outgoing::response(
+                id, json,
+            )))))
+        };
+        let cancel = Cancel::default();
         {
             let mut in_flight = lock(&self.inner.in_flight);
             if in_flight.contains_key(&req.id) {
-                let err = McpError::invalid_request(format!(
+                let message = format!(
                     "request id {} is already in use by a request in flight",
                     req.id
-                ));
-                let json = jsonrpc::error_bytes(Some(&req.id), &err.into_error_object());
-                let id = req.id;
-                return Some(Box::pin(async move { Some(Outgoing::response(id, json)) }));
+                );
+                return refuse(req.id, message);
             }
             let max = self.inner.server.inner.max_in_flight;
             if in_flight.len() >= max {
-                let err = McpError::invalid_request(format!(
+                let message = format!(
                     "too many requests in flight on this session (limit {max}): wait for answers before sending more"
-                ));
-                let json = jsonrpc::error_bytes(Some(&req.id), &err.into_error_object());
-                let id = req.id;
-                return Some(Box::pin(async move { Some(Outgoing::response(id, json)) }));
+                );
+                return refuse(req.id, message);
             }
-            in_flight.insert(req.id.clone(), token.clone());
+            in_flight.insert(req.id.clone(), cancel.clone());
+        }
+        // `close` marks the session closed before it cancels what is in flight.
+        if self.is_closed() {
+            cancel.cancel();
         }
         // Initialization state changes now, in arrival order.
         let early = crate::dispatch::precheck(self, &req);
         let session = self.clone();
-        Some(Box::pin(async move {
+        Some(Either::Right(async move {
             let id = req.id.clone();
             let span = tracing::debug_span!(target: "mcp::rpc", "request", session_id = session.id(), %id, method = %req.method);
-            let work = async {
-                match early {
-                    Some(r) => r,
-                    None => crate::dispatch::dispatch(&session, req, &reply, &token).await,
+            let mut work = pin!(
+                async {
+                    match early {
+                        Some(r) => r,
+                        None => crate::dispatch::dispatch(&session, req, &reply, &cancel).await,
+                    }
                 }
-            };
-            let outcome = async {
-                tokio::select! {
-                    biased;
-                    _ = token.cancelled() => None,
-                    r = work => Some(r),
+                .instrument(span)
+            );
+            // Waiting for the cancellation registers a waiter: only done once the work is
+            // actually waiting.
+            let mut stop = pin!(cancel.cancelled());
+            let outcome = std::future::poll_fn(|cx| {
+                if cancel.is_cancelled() {
+                    return Poll::Ready(None);
+                }
+                if let Poll::Ready(r) = work.as_mut().poll(cx) {
+                    return Poll::Ready(Some(r));
+                }
+                stop.as_mut().poll(cx).map(|()| None)
+            })
+            .await;
+            {
+                // The id may already name a newer request (after a cancellation): only remove
+                // this one's entry.
+                let mut in_flight = lock(&session.inner.in_flight);
+                if in_flight.get(&id).is_some_and(|c| c.same(&cancel)) {
+                    in_flight.remove(&id);
                 }
             }
-            .instrument(span)
-            .await;
-            lock(&session.inner.in_flight).remove(&id);
             let outcome = outcome?;
             let json = match outcome {
                 Ok(raw) => jsonrpc::result_bytes(&id, &raw),

@@ -80,7 +80,7 @@ pub(crate) fn open_stream(
 }
 
 /// The `sessionId` query parameter: exactly one, non-empty.
-fn session_id(query: Option<&str>) -> Result<String, &'static str> {
+fn session_id(query: Option<&str>) -> Result<&str, &'static str> {
     let mut found = None;
     for pair in query.unwrap_or("").split('&') {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -88,7 +88,7 @@ fn session_id(query: Option<&str>) -> Result<String, &'static str> {
             if found.is_some() {
                 return Err("sessionId must be given once");
             }
-            found = Some(v.to_owned());
+            found = Some(v);
         }
     }
     match found {
@@ -103,28 +103,28 @@ pub(crate) async fn post_message(
     identity: Identity,
     req: Request<Incoming>,
 ) -> Response<Body> {
-    let id = match session_id(req.uri().query()) {
-        Ok(id) => id,
+    let entry = match session_id(req.uri().query()) {
+        // A session opened with another credential is indistinguishable from an unknown one.
+        Ok(id) => shared
+            .sessions
+            .get(id, &identity)
+            .filter(|e| e.stream.is_none()),
         Err(msg) => return text(StatusCode::BAD_REQUEST, msg),
     };
-    // A session opened with another credential is indistinguishable from an unknown one.
-    let Some(entry) = shared
-        .sessions
-        .get(&id, &identity)
-        .filter(|e| e.stream.is_none())
-    else {
+    let Some(entry) = entry else {
         return text(
             StatusCode::NOT_FOUND,
             "unknown or ended session: open a new one with GET /sse",
         );
     };
-    let incoming = match crate::service::read_rpc_body(shared, req).await {
+    let (parts, body) = req.into_parts();
+    let incoming = match crate::service::read_rpc_body(shared, &parts.headers, body).await {
         Ok(m) => m,
         Err(r) => return r,
     };
-    let span = tracing::debug_span!(target: "mcp::sse", "message", session_id = %id);
+    let span = tracing::debug_span!(target: "mcp::sse", "message", session_id = entry.session.id());
     if let Some(fut) = span.in_scope(|| entry.session.receive_incoming(incoming, &entry.outbound)) {
-        shared.tasks.spawn(fut.instrument(span));
+        crate::service::run_or_spawn(shared, fut.instrument(span));
     }
     let mut r = Response::new(crate::service::empty());
     *r.status_mut() = StatusCode::ACCEPTED;

@@ -88,57 +88,98 @@ struct OriginPattern {
 
 const LOOPBACK_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
-fn split_host_port(s: &str) -> Option<HostPattern> {
-    let s = s.trim().to_ascii_lowercase();
+/// A `host[:port]` as it appears in a request, borrowed (requests are checked without
+/// allocating).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct HostRef<'a> {
+    host: &'a str,
+    port: Option<u16>,
+}
+
+/// A `scheme://host[:port]` origin as it appears in a request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OriginRef<'a> {
+    scheme: Option<&'a str>,
+    host: HostRef<'a>,
+}
+
+fn split_host_port(s: &str) -> Option<HostRef<'_>> {
+    let s = s.trim();
     if s.is_empty() {
         return None;
     }
-    if let Some(rest) = s.strip_prefix('[') {
-        let end = rest.find(']')?;
-        let host = format!("[{}]", &rest[..end]);
-        let after = &rest[end + 1..];
+    if s.starts_with('[') {
+        let end = s.find(']')?;
+        let after = &s[end + 1..];
         let port = match after.strip_prefix(':') {
             Some(p) => Some(p.parse().ok()?),
             None if after.is_empty() => None,
             None => return None,
         };
-        return Some(HostPattern { host, port });
+        return Some(HostRef {
+            host: &s[..=end],
+            port,
+        });
     }
     match s.rsplit_once(':') {
-        Some((h, p)) => Some(HostPattern {
-            host: h.to_owned(),
+        Some((h, p)) => Some(HostRef {
+            host: h,
             port: Some(p.parse().ok()?),
         }),
-        None => Some(HostPattern {
+        None => Some(HostRef {
             host: s,
             port: None,
         }),
     }
 }
 
-fn parse_origin(s: &str) -> Option<OriginPattern> {
+fn parse_origin(s: &str) -> Option<OriginRef<'_>> {
     let (scheme, rest) = match s.split_once("://") {
-        Some((scheme, rest)) => (Some(scheme.to_ascii_lowercase()), rest),
+        Some((scheme, rest)) => (Some(scheme), rest),
         None => (None, s),
     };
     if rest.contains('/') {
         return None;
     }
-    Some(OriginPattern {
+    Some(OriginRef {
         scheme,
         host: split_host_port(rest)?,
     })
 }
 
+impl HostRef<'_> {
+    fn to_pattern(self) -> HostPattern {
+        HostPattern {
+            host: self.host.to_ascii_lowercase(),
+            port: self.port,
+        }
+    }
+}
+
+impl OriginRef<'_> {
+    fn to_pattern(self) -> OriginPattern {
+        OriginPattern {
+            scheme: self.scheme.map(str::to_ascii_lowercase),
+            host: self.host.to_pattern(),
+        }
+    }
+}
+
 impl HostPattern {
-    fn matches(&self, other: &HostPattern) -> bool {
-        self.host == other.host && (self.port.is_none() || self.port == other.port)
+    fn matches(&self, other: &HostRef<'_>) -> bool {
+        self.host.eq_ignore_ascii_case(other.host)
+            && (self.port.is_none() || self.port == other.port)
     }
 }
 
 impl OriginPattern {
-    fn matches(&self, other: &OriginPattern) -> bool {
-        (self.scheme.is_none() || self.scheme == other.scheme) && self.host.matches(&other.host)
+    fn matches(&self, other: &OriginRef<'_>) -> bool {
+        let scheme = match (&self.scheme, other.scheme) {
+            (None, _) => true,
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            (Some(_), None) => false,
+        };
+        scheme && self.host.matches(&other.host)
     }
 }
 
@@ -165,7 +206,11 @@ impl Guard {
         let hosts = match hosts {
             Some(list) => Some(
                 list.iter()
-                    .map(|h| split_host_port(h).ok_or_else(|| bad("host", h)))
+                    .map(|h| {
+                        split_host_port(h)
+                            .map(HostRef::to_pattern)
+                            .ok_or_else(|| bad("host", h))
+                    })
                     .collect::<Result<Vec<_>, _>>()?,
             ),
             None if loopback => Some(
@@ -181,12 +226,20 @@ impl Guard {
         };
         let cors = cors
             .iter()
-            .map(|o| parse_origin(o).ok_or_else(|| bad("origin", o)))
+            .map(|o| {
+                parse_origin(o)
+                    .map(OriginRef::to_pattern)
+                    .ok_or_else(|| bad("origin", o))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let mut origins = match origins {
             Some(list) => list
                 .iter()
-                .map(|o| parse_origin(o).ok_or_else(|| bad("origin", o)))
+                .map(|o| {
+                    parse_origin(o)
+                        .map(OriginRef::to_pattern)
+                        .ok_or_else(|| bad("origin", o))
+                })
                 .collect::<Result<Vec<_>, _>>()?,
             None if loopback => LOOPBACK_NAMES
                 .iter()

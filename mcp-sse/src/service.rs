@@ -38,8 +38,11 @@ pub(crate) fn full(body: impl Into<Bytes>) -> Body {
         .boxed_unsync()
 }
 
+/// An empty body. `Empty` has no size, so boxing it allocates nothing.
 pub(crate) fn empty() -> Body {
-    full(Bytes::new())
+    http_body_util::Empty::new()
+        .map_err(|e| match e {})
+        .boxed_unsync()
 }
 
 /// A plain-text error response.
@@ -198,16 +201,31 @@ fn health(shared: &Shared) -> Response<Body> {
     r
 }
 
+/// Polls a request's work once here, and spawns it only if it has to wait: most calls finish
+/// at once, and then no task is created for them. The first poll uses a waker that does
+/// nothing; the spawned task polls again at once and registers its own.
+pub(crate) fn run_or_spawn<F>(shared: &Shared, fut: F)
+where
+    F: std::future::Future<Output = ()> + Send + Unpin + 'static,
+{
+    let mut fut = fut;
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    if std::pin::Pin::new(&mut fut).poll(&mut cx).is_pending() {
+        shared.tasks.spawn(fut);
+    }
+}
+
 /// Reads a POSTed JSON-RPC body for either transport: the content type must be JSON (415),
 /// the body within the size and time limits (413, 408), the JSON a JSON-RPC message or batch
 /// (400 with the JSON-RPC error). The error is the response to send.
 pub(crate) async fn read_rpc_body(
     shared: &Shared,
-    req: Request<Incoming>,
+    headers: &http::HeaderMap,
+    body: Incoming,
 ) -> Result<jsonrpc::Incoming, Response<Body>> {
     let cfg = &shared.config;
-    let json = req
-        .headers()
+    let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
@@ -218,12 +236,11 @@ pub(crate) async fn read_rpc_body(
             "Content-Type must be application/json",
         ));
     }
-    let length = req
-        .headers()
+    let length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let bytes = crate::body::read_limited(req.into_body(), length, cfg.max_body, cfg.body_timeout)
+    let bytes = crate::body::read_limited(body, length, cfg.max_body, cfg.body_timeout)
         .await
         .map_err(|e| match e {
             crate::body::BodyError::TooLarge => text(

@@ -4,7 +4,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use mcp_core::OutboundReceiver;
 use tokio::time::{Interval, MissedTickBehavior};
@@ -17,32 +17,40 @@ use tokio::time::{Interval, MissedTickBehavior};
 /// Panics if `event` or `id` contains a line break: they are always our own constants or
 /// generated ids, so that would be a bug here, never bad input.
 pub fn frame(event: Option<&str>, id: Option<&str>, data: &[u8]) -> Bytes {
-    let mut buf = BytesMut::with_capacity(data.len() + 32);
+    let lines = || data.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+    // The exact size, so the buffer becomes `Bytes` without another allocation.
+    let len = id.map_or(0, |id| 5 + id.len())
+        + event.map_or(0, |e| 8 + e.len())
+        + if data.is_empty() { 7 } else { 0 }
+        + lines().map(|l| 7 + l.len()).sum::<usize>()
+        + 1;
+    let mut buf = Vec::with_capacity(len);
     if let Some(id) = id {
         assert!(!id.contains(['\r', '\n']), "SSE id must be one line");
-        buf.put_slice(b"id: ");
-        buf.put_slice(id.as_bytes());
-        buf.put_u8(b'\n');
+        buf.extend_from_slice(b"id: ");
+        buf.extend_from_slice(id.as_bytes());
+        buf.push(b'\n');
     }
     if let Some(event) = event {
         assert!(
             !event.contains(['\r', '\n']),
             "SSE event name must be one line"
         );
-        buf.put_slice(b"event: ");
-        buf.put_slice(event.as_bytes());
-        buf.put_u8(b'\n');
+        buf.extend_from_slice(b"event: ");
+        buf.extend_from_slice(event.as_bytes());
+        buf.push(b'\n');
     }
     if data.is_empty() {
-        buf.put_slice(b"data: \n");
+        buf.extend_from_slice(b"data: \n");
     }
-    for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        buf.put_slice(b"data: ");
-        buf.put_slice(line);
-        buf.put_u8(b'\n');
+    for line in lines() {
+        buf.extend_from_slice(b"data: ");
+        buf.extend_from_slice(line);
+        buf.push(b'\n');
     }
-    buf.put_u8(b'\n');
-    buf.freeze()
+    buf.push(b'\n');
+    debug_assert_eq!(buf.len(), len);
+    Bytes::from(buf)
 }
 
 /// The keep-alive comment frame.

@@ -236,28 +236,29 @@ fn is_initialize(incoming: &Body_) -> bool {
 
 async fn post(shared: &Arc<Shared>, identity: Identity, req: Request<Incoming>) -> Response<Body> {
     let cfg = &shared.config;
-    let h = req.headers().clone();
-    if !(accepts(&h, "application/json") && accepts(&h, "text/event-stream")) {
+    let (parts, body) = req.into_parts();
+    let h = &parts.headers;
+    if !(accepts(h, "application/json") && accepts(h, "text/event-stream")) {
         return text(
             StatusCode::NOT_ACCEPTABLE,
             "Accept must list both application/json and text/event-stream",
         );
     }
-    if let Err(r) = check_version_header(&h) {
+    if let Err(r) = check_version_header(h) {
         return r;
     }
-    let incoming = match crate::service::read_rpc_body(shared, req).await {
+    let incoming = match crate::service::read_rpc_body(shared, h, body).await {
         Ok(m) => m,
         Err(r) => return r,
     };
     let (session_id, entry, state, created) =
-        if header_str(&h, SESSION_HEADER).is_none() && is_initialize(&incoming) {
+        if header_str(h, SESSION_HEADER).is_none() && is_initialize(&incoming) {
             match open_session(shared, identity) {
                 Ok((id, entry, state)) => (id, entry, state, true),
                 Err(r) => return r,
             }
         } else {
-            match lookup(shared, &h, &identity) {
+            match lookup(shared, h, &identity) {
                 Ok((id, entry, state)) => (id, entry, state, false),
                 Err(r) => return r,
             }
@@ -281,7 +282,7 @@ async fn post(shared: &Arc<Shared>, identity: Identity, req: Request<Incoming>) 
         }
         None => Response::new(empty()),
         Some(fut) => {
-            shared.tasks.spawn(fut);
+            crate::service::run_or_spawn(shared, fut);
             // A handler that closes its stream before sending anything still gets an SSE
             // stream: primed, then closed, its answer kept for the client's resumption.
             let first = tokio::select! {

@@ -63,10 +63,10 @@ impl<T: DeserializeOwned + JsonSchema> ToolParam for T {
     }
 
     fn extract(args: &mut Args, name: &str) -> Result<Self, ToolError> {
-        let value = args.take(name).unwrap_or(Value::Null);
-        let missing = value.is_null();
-        T::deserialize(value).map_err(|e| {
-            if missing && !args.had(name) {
+        let value = args.take(name);
+        let sent = value.is_some();
+        T::deserialize(value.unwrap_or(Value::Null)).map_err(|e| {
+            if !sent {
                 ToolError::tool(format!("missing required argument `{name}`"))
             } else {
                 ToolError::tool(format!("invalid argument `{name}`: {e}"))
@@ -109,14 +109,12 @@ impl<T: Send + Sync + 'static> ToolParam for State<T> {
 pub struct Args {
     ctx: Context,
     map: JsonObject,
-    names: Vec<String>,
 }
 
 impl Args {
     /// Wraps the request context and its arguments object.
     pub fn new(ctx: Context, map: JsonObject) -> Self {
-        let names = map.keys().cloned().collect();
-        Args { ctx, map, names }
+        Args { ctx, map }
     }
 
     /// The request context.
@@ -129,9 +127,10 @@ impl Args {
         self.map.remove(name)
     }
 
-    /// True when the client sent an argument called `name` (even null).
+    /// True when the client sent an argument called `name` (even null) and it was not taken
+    /// yet.
     pub fn had(&self, name: &str) -> bool {
-        self.names.iter().any(|n| n == name)
+        self.map.contains_key(name)
     }
 }
 

@@ -552,3 +552,46 @@ async fn requests_in_flight_per_session_are_capped() {
         err.message
     );
 }
+
+#[tokio::test]
+async fn a_cancelled_request_id_can_be_reused_and_cancelled_again() {
+    use mcp_core::jsonrpc::{Message, Request, RequestId};
+    use mcp_core::transport::memory::MemoryClient;
+    use mcp_core::{CallToolResult, Server, Tool};
+    let server = Server::builder("reuse", "1")
+        .auto_collect(false)
+        .tool(Tool::new("wait", |ctx, _| async move {
+            ctx.cancelled().await;
+            Ok(CallToolResult::default())
+        }))
+        .build()
+        .unwrap();
+    let client = MemoryClient::connect(&server);
+    client.initialize().await.unwrap();
+    let session = client.session().clone();
+    let start = |id: i64| {
+        let msg = Message::Request(Request {
+            id: RequestId::Int(id),
+            method: "tools/call".into(),
+            params: Some(json!({"name": "wait"})),
+        });
+        tokio::spawn(session.receive(msg, session.outbound()).unwrap())
+    };
+    let cancel = || {
+        client.notify(
+            "notifications/cancelled",
+            Some(json!({"requestId": 7, "reason": "test"})),
+        )
+    };
+    let first = start(7);
+    tokio::task::yield_now().await;
+    cancel().await;
+    // The id is free again at once; the first request's cleanup must not unregister this one.
+    let second = start(7);
+    first.await.unwrap();
+    cancel().await;
+    tokio::time::timeout(Duration::from_secs(5), second)
+        .await
+        .expect("the second request with the reused id was not cancelled")
+        .unwrap();
+}

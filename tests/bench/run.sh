@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Side-by-side load benchmark: the ceiling (raw hyper, same JSON work, no MCP) and our server,
 # over HTTP+SSE and Streamable HTTP. The server runs pinned to CPU 0, the generator to CPU 1.
-#   tests/bench/run.sh [SECONDS] [IDLE_SESSIONS]
+#   tests/bench/run.sh [SECONDS] [IDLE_SESSIONS] [RUNS]
+# Every measurement is taken RUNS times (default 3), the ceiling and ours alternating, each on a
+# freshly started server; the raw lines go to stderr and a table of medians to stdout.
 # Everything listens on 127.0.0.1 and is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${1:-10}
 IDLE=${2:-10000}
+RUNS=${3:-3}
 cargo build -q --release -p mcp-tests --bins
 BIN=target/release
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+RESULTS=$(mktemp)
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -f "$RESULTS"' EXIT
 
 start() { # start <binary>: runs it on CPU 0, sets ADDR and PID
     local out
@@ -21,18 +25,51 @@ start() { # start <binary>: runs it on CPU 0, sets ADDR and PID
     PIDS+=("$PID")
     for _ in $(seq 1 100); do [[ -s $out ]] && break; sleep 0.05; done
     ADDR=$(sed -E 's#http://([^/]+)/.*#\1#' "$out" | head -1)
+    rm -f "$out"
 }
 
-load() { taskset -c 1 "$BIN/mcp-load" --addr "$ADDR" "$@"; }
+measure() { # measure <server> <transport> <mode>: one fresh server, one measurement
+    local line
+    start "$1"
+    case $3 in
+        idle) line=$(taskset -c 1 "$BIN/mcp-load" --addr "$ADDR" --transport "$2" --idle "$IDLE" --server-pid "$PID") ;;
+        *) line=$(taskset -c 1 "$BIN/mcp-load" --addr "$ADDR" --transport "$2" --sessions "$3" --seconds "$SECS") ;;
+    esac
+    kill "$PID"
+    wait "$PID" 2>/dev/null || true
+    echo "[$1] $line" >&2
+    echo "$1 $2 $3 $line" >>"$RESULTS"
+}
 
-for server in mcp-ceiling mcp-bench-server; do
-    for transport in sse streamable; do
-        start "$server"
-        echo "[$server] $(load --transport "$transport" --sessions 1 --seconds "$SECS")"
-        echo "[$server] $(load --transport "$transport" --sessions 32 --seconds "$SECS")"
-        kill "$PID"; wait "$PID" 2>/dev/null || true
-        start "$server"
-        echo "[$server] $(load --transport "$transport" --idle "$IDLE" --server-pid "$PID")"
-        kill "$PID"; wait "$PID" 2>/dev/null || true
+for transport in sse streamable; do
+    for mode in 1 32 idle; do
+        for _ in $(seq 1 "$RUNS"); do
+            measure mcp-ceiling "$transport" "$mode"
+            measure mcp-bench-server "$transport" "$mode"
+        done
     done
 done
+
+# Medians per (server, transport, mode).
+awk -v runs="$RUNS" '
+function median(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{
+    key = $1 " " $2 " " $3
+    if (!(key in seen)) { seen[key] = 1; order[++count] = key }
+    for (i = 4; i <= NF; i++) { split($i, kv, "="); vals[key, kv[1]] = vals[key, kv[1]] " " kv[2] }
+}
+END {
+    printf "medians of %d runs\n", runs
+    printf "%-17s %-11s %-6s %12s %8s %8s %13s\n", "server", "transport", "mode", "calls/s", "p50_us", "p99_us", "KiB/session"
+    for (k = 1; k <= count; k++) {
+        key = order[k]; split(key, p, " ")
+        if (p[3] == "idle")
+            printf "%-17s %-11s %-6s %12s %8s %8s %13.1f\n", p[1], p[2], p[3], "-", "-", "-", median(vals[key, "kib_per_session"])
+        else
+            printf "%-17s %-11s %-6s %12d %8d %8d %13s\n", p[1], p[2], p[3], median(vals[key, "calls_per_sec"]), median(vals[key, "p50_us"]), median(vals[key, "p99_us"]), "-"
+    }
+}' "$RESULTS"

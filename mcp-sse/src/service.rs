@@ -26,7 +26,8 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) guard: Guard,
     pub(crate) sessions: Sessions,
-    /// Cancelled at shutdown: every SSE stream ends.
+    /// Cancelled at shutdown: every Streamable HTTP stream ends (HTTP+SSE streams end when
+    /// their sessions are closed).
     pub(crate) streams_stop: CancellationToken,
     /// Request handlers spawned from POSTs, awaited (bounded) at shutdown.
     pub(crate) tasks: TaskTracker,

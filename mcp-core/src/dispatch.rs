@@ -341,6 +341,7 @@ async fn call_tool(
 ) -> Outcome {
     let mut p = params_object(req.params.take())?;
     let name = str_param(&p, "name")?.to_owned();
+    tracing::Span::current().record("tool", name.as_str());
     let args = match p.remove("arguments") {
         None | Some(Value::Null) => JsonObject::new(),
         Some(Value::Object(m)) => m,

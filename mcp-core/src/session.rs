@@ -326,7 +326,14 @@ impl Session {
         let session = self.clone();
         Some(Either::Right(async move {
             let id = req.id.clone();
-            let span = tracing::debug_span!(target: "mcp::rpc", "request", session_id = session.id(), %id, method = %req.method);
+            let span = tracing::debug_span!(
+                target: "mcp::rpc",
+                "request",
+                session_id = session.id(),
+                %id,
+                method = %req.method,
+                tool = tracing::field::Empty,
+            );
             let mut work = pin!(
                 async {
                     match early {

@@ -547,6 +547,42 @@ mod tests {
         assert_eq!(rx.recv().await.unwrap().json, "2");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn many_senders_on_a_small_queue_lose_nothing_and_keep_order() {
+        const SENDERS: usize = 8;
+        const EACH: usize = 2_000;
+        let (out, mut rx) = Outbound::channel(3);
+        let tasks: Vec<_> = (0..SENDERS)
+            .map(|s| {
+                let out = out.clone();
+                tokio::spawn(async move {
+                    for i in 0..EACH {
+                        let json = Bytes::from(format!("{s} {i}"));
+                        out.send(Outgoing::notification(json)).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        drop(out);
+        let mut next = [0usize; SENDERS];
+        let mut total = 0;
+        while let Some(m) = rx.recv().await {
+            let text = std::str::from_utf8(&m.json).unwrap();
+            let (s, i) = text.split_once(' ').unwrap();
+            let (s, i): (usize, usize) = (s.parse().unwrap(), i.parse().unwrap());
+            assert_eq!(i, next[s], "sender {s} out of order");
+            next[s] += 1;
+            total += 1;
+            if total % 97 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        assert_eq!(total, SENDERS * EACH);
+        for t in tasks {
+            t.await.unwrap();
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_full_channel_stalls_after_the_timeout_and_runs_the_hook() {
         let (out, _rx) = Outbound::channel(1);

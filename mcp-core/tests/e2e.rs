@@ -523,19 +523,22 @@ fn every_revision_schema_is_present() {
     }
 }
 
-#[tokio::test]
-async fn requests_in_flight_per_session_are_capped() {
-    use mcp_core::transport::memory::MemoryClient;
-    use mcp_core::{CallToolResult, Server, Tool};
-    let server = Server::builder("cap", "1")
+/// A server whose one tool, `wait`, runs until its request is cancelled.
+fn waiting_server(max_in_flight: usize) -> Server {
+    Server::builder("wait", "1")
         .auto_collect(false)
-        .max_in_flight(2)
+        .max_in_flight(max_in_flight)
         .tool(Tool::new("wait", |ctx, _| async move {
             ctx.cancelled().await;
             Ok(CallToolResult::default())
         }))
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn requests_in_flight_per_session_are_capped() {
+    let server = waiting_server(2);
     let client = MemoryClient::connect(&server);
     client.initialize().await.unwrap();
     let _a = client.start_request("tools/call", serde_json::json!({"name": "wait"}));
@@ -555,17 +558,8 @@ async fn requests_in_flight_per_session_are_capped() {
 
 #[tokio::test]
 async fn a_cancelled_request_id_can_be_reused_and_cancelled_again() {
-    use mcp_core::jsonrpc::{Message, Request, RequestId};
-    use mcp_core::transport::memory::MemoryClient;
-    use mcp_core::{CallToolResult, Server, Tool};
-    let server = Server::builder("reuse", "1")
-        .auto_collect(false)
-        .tool(Tool::new("wait", |ctx, _| async move {
-            ctx.cancelled().await;
-            Ok(CallToolResult::default())
-        }))
-        .build()
-        .unwrap();
+    use mcp_core::jsonrpc::{Message, Request};
+    let server = waiting_server(256);
     let client = MemoryClient::connect(&server);
     client.initialize().await.unwrap();
     let session = client.session().clone();

@@ -515,25 +515,21 @@ async fn http2_with_prior_knowledge_is_served() {
             .await
             .unwrap();
     tokio::spawn(conn);
-    let req = hyper::Request::get(format!("http://{}/health", h.local_addr()))
-        .body(http_body_util::Empty::<bytes::Bytes>::new())
-        .unwrap();
-    let resp = tokio::time::timeout(T, send.send_request(req))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut get = async |uri: String| {
+        let req = hyper::Request::get(uri)
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .unwrap();
+        tokio::time::timeout(T, send.send_request(req))
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let resp = get(format!("http://{}/health", h.local_addr())).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.version(), hyper::Version::HTTP_2);
     // The `:authority` pseudo-header is checked like Host.
-    let req = hyper::Request::get("http://evil.example.com/health")
-        .body(http_body_util::Empty::<bytes::Bytes>::new())
-        .unwrap();
-    let resp = tokio::time::timeout(T, send.send_request(req))
-        .await
-        .unwrap()
-        .unwrap();
+    let resp = get("http://evil.example.com/health".into()).await;
     assert_eq!(resp.status(), 403);
-    drop(send);
     h.shutdown().await;
 }
 

@@ -534,6 +534,51 @@ async fn http2_with_prior_knowledge_is_served() {
 }
 
 #[tokio::test]
+async fn an_sse_session_runs_over_http2() {
+    use http_body_util::{BodyExt, Full};
+    let h = start(|b| b).await;
+    let io = hyper_util::rt::TokioIo::new(TcpStream::connect(h.local_addr()).await.unwrap());
+    let (send, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let base = format!("http://{}", h.local_addr());
+    let get = hyper::Request::get(format!("{base}/sse"))
+        .body(Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let mut stream = send.clone().send_request(get).await.unwrap().into_body();
+    let mut next_event = async || {
+        let frame = tokio::time::timeout(T, stream.frame()).await.unwrap();
+        let data = frame.unwrap().unwrap().into_data().unwrap();
+        String::from_utf8(data.to_vec()).unwrap()
+    };
+    let endpoint = next_event().await;
+    let path = endpoint
+        .strip_prefix("event: endpoint\ndata: ")
+        .and_then(|e| e.strip_suffix("\n\n"))
+        .unwrap_or_else(|| panic!("unexpected first event {endpoint:?}"))
+        .to_owned();
+    // The POST travels on the same HTTP/2 connection as the stream.
+    let init = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{
+        "protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"h2","version":"1"}}});
+    let post = hyper::Request::post(format!("{base}{path}"))
+        .header("content-type", "application/json")
+        .body(Full::new(bytes::Bytes::from(init.to_string())))
+        .unwrap();
+    let resp = send.clone().send_request(post).await.unwrap();
+    assert_eq!(resp.status(), 202);
+    let message = next_event().await;
+    let json = message
+        .strip_prefix("event: message\ndata: ")
+        .unwrap_or_else(|| panic!("unexpected event {message:?}"));
+    let v: Value = serde_json::from_str(json.trim_end()).unwrap();
+    assert_eq!(v["result"]["protocolVersion"], "2024-11-05");
+    drop(stream);
+    h.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_request_line_split_across_packets_is_served() {
     let h = start(|b| b).await;
     // "P" alone could start an HTTP/2 preface or "POST": the server waits for more.

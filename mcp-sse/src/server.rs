@@ -272,8 +272,15 @@ async fn serve(
     h1: http1::Builder,
     h2: http2::Builder<TokioExecutor>,
     watcher: Watcher,
+    stop: CancellationToken,
 ) {
-    let Some(is_h2) = sniff(&stream, shared.config.header_timeout).await else {
+    // A connection still silent when shutdown starts is not served at all.
+    let first = tokio::select! {
+        first = sniff(&stream, shared.config.header_timeout) => first,
+        _ = stop.cancelled() => None,
+    };
+    drop(stop);
+    let Some(is_h2) = first else {
         return;
     };
     let ctx = Arc::new(Conn {
@@ -332,6 +339,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: Cancellat
                 h1.clone(),
                 h2.clone(),
                 graceful.watcher(),
+                stop.clone(),
             )
             .instrument(span),
         );

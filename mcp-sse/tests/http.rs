@@ -446,6 +446,23 @@ async fn shutdown_with_open_streams_does_not_hang() {
 }
 
 #[tokio::test]
+async fn shutdown_drops_connections_that_sent_nothing_yet() {
+    let h = start(|b| b).await;
+    let mut silent = TcpStream::connect(h.local_addr()).await.unwrap();
+    tokio::task::yield_now().await;
+    tokio::time::timeout(Duration::from_secs(10), h.shutdown())
+        .await
+        .expect("shutdown hung");
+    // Well before the 30 s header timeout: the connection is closed, never served.
+    let mut out = Vec::new();
+    let n = tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut out))
+        .await
+        .expect("a silent connection outlived the shutdown")
+        .unwrap_or(0);
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
 async fn many_sessions_are_isolated() {
     let h = start(|b| b).await;
     let mut tasks = Vec::new();

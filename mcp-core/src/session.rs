@@ -11,13 +11,12 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::task::Poll;
-
-use futures_util::future::Either;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
 use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::future::Either;
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;

@@ -203,9 +203,9 @@ fn health(shared: &Shared) -> Response<Body> {
 }
 
 /// Polls a request's work once here, and spawns it only if it has to wait: most calls finish
-/// at once, and then no task is created for them. For Streamable HTTP POSTs, whose response
-/// waits for the work anyway. The first poll uses a waker that does nothing; the spawned task
-/// polls again at once and registers its own.
+/// at once, and then no task is created for them. Used for Streamable HTTP POSTs, whose
+/// response waits for the work anyway. The first poll uses a waker that does nothing; the
+/// spawned task polls again at once and registers its own.
 pub(crate) fn run_or_spawn<F>(shared: &Shared, fut: F)
 where
     F: std::future::Future<Output = ()> + Send + Unpin + 'static,

@@ -124,9 +124,9 @@ pub(crate) async fn post_message(
     };
     let span = tracing::debug_span!(target: "mcp::sse", "message", session_id = entry.session.id());
     if let Some(fut) = span.in_scope(|| entry.session.receive_incoming(incoming, &entry.outbound)) {
-        // Spawned rather than polled here first: a synchronous tool that computes for a while
-        // must not hold back the 202 (clients time POSTs out after a few seconds), and the
-        // answer travels on the stream anyway.
+        // Spawned rather than polled here first: the 202 only acknowledges receipt, so a
+        // synchronous tool that computes for a while must not hold it back (a client's POST
+        // timeout would race the tool); the answer travels on the stream anyway.
         shared.tasks.spawn(fut.instrument(span));
     }
     let mut r = Response::new(crate::service::empty());

@@ -223,46 +223,22 @@ fn list(session: &Session, kind: ListKind, params: Option<Value>, v: ProtocolVer
     let (field, items, total): (&str, Vec<Value>, usize) = {
         let reg = server.read();
         match kind {
-            ListKind::Tools => (
-                "tools",
-                reg.tools
-                    .values()
-                    .skip(start)
-                    .take(page)
-                    .map(|t| wire::tool(t, v))
-                    .collect(),
-                reg.tools.len(),
-            ),
-            ListKind::Resources => (
-                "resources",
-                reg.resources
-                    .values()
-                    .skip(start)
-                    .take(page)
-                    .map(|r| wire::resource(r, v))
-                    .collect(),
-                reg.resources.len(),
-            ),
-            ListKind::Templates => (
+            ListKind::Tools => page_of("tools", reg.tools.values(), start, page, |t| {
+                wire::tool(t, v)
+            }),
+            ListKind::Resources => page_of("resources", reg.resources.values(), start, page, |r| {
+                wire::resource(r, v)
+            }),
+            ListKind::Templates => page_of(
                 "resourceTemplates",
-                reg.templates
-                    .iter()
-                    .skip(start)
-                    .take(page)
-                    .map(|t| wire::template(t, v))
-                    .collect(),
-                reg.templates.len(),
+                reg.templates.iter(),
+                start,
+                page,
+                |t| wire::template(t, v),
             ),
-            ListKind::Prompts => (
-                "prompts",
-                reg.prompts
-                    .values()
-                    .skip(start)
-                    .take(page)
-                    .map(|p| wire::prompt(p, v))
-                    .collect(),
-                reg.prompts.len(),
-            ),
+            ListKind::Prompts => page_of("prompts", reg.prompts.values(), start, page, |p| {
+                wire::prompt(p, v)
+            }),
         }
     };
     if start > total {
@@ -285,6 +261,23 @@ fn list(session: &Session, kind: ListKind, params: Option<Value>, v: ProtocolVer
         .unwrap_or_else(|e| e.into_inner())
         .insert(key, raw.clone());
     Ok(Body::Raw(raw))
+}
+
+/// One page of a list: its field name, the items from `start` (at most `page`), and how many
+/// there are in all.
+fn page_of<'a, T: 'a>(
+    field: &'static str,
+    items: impl ExactSizeIterator<Item = &'a T>,
+    start: usize,
+    page: usize,
+    wire: impl Fn(&T) -> Value,
+) -> (&'static str, Vec<Value>, usize) {
+    let total = items.len();
+    (
+        field,
+        items.skip(start).take(page).map(wire).collect(),
+        total,
+    )
 }
 
 const CURSOR_PREFIX: &str = "mcp-page-";

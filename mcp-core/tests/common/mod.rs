@@ -142,23 +142,10 @@ pub fn server() -> Server {
         .expect("server builds")
 }
 
-/// The spec directory: `$CARGO_MANIFEST_DIR/../../shared/reference/mcp-spec` (a clone with
-/// `shared/` beside it), else the nearest ancestor holding `shared/reference/mcp-spec` (a git
-/// worktree nested deeper), overridable with `MCP_SPEC_DIR`.
-pub fn spec_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("MCP_SPEC_DIR") {
-        return PathBuf::from(dir);
-    }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let primary = manifest.join("../../shared/reference/mcp-spec");
-    if primary.is_dir() {
-        return primary;
-    }
-    manifest
-        .ancestors()
-        .map(|a| a.join("shared/reference/mcp-spec"))
-        .find(|p| p.is_dir())
-        .unwrap_or(primary)
+/// The wire schemas carried in the repository as test data: `mcp-core/tests/schemas/<revision>/`
+/// (origin and licence in its README).
+pub fn schema_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/schemas")
 }
 
 /// Validates server messages against one revision's schema.
@@ -170,9 +157,9 @@ pub struct WireSchema {
 }
 
 impl WireSchema {
-    /// Loads `../../shared/reference/mcp-spec/<revision>/schema.json`.
+    /// Loads `tests/schemas/<revision>/schema.json`.
     pub fn load(revision: &str) -> WireSchema {
-        let path = spec_dir().join(revision).join("schema.json");
+        let path = schema_dir().join(revision).join("schema.json");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let doc: Value = serde_json::from_str(&text).unwrap();

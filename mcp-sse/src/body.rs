@@ -3,8 +3,13 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use http::{Response, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use mcp_core::jsonrpc;
+
+use crate::response::{Body, rpc_error, text};
+use crate::shared::Shared;
 
 /// Why a body could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,4 +49,47 @@ pub(crate) async fn read_limited(
     tokio::time::timeout(timeout, read)
         .await
         .unwrap_or(Err(BodyError::Timeout))
+}
+
+/// Reads a POSTed JSON-RPC body for either transport: the content type must be JSON (415),
+/// the body within the size and time limits (413, 408), the JSON a JSON-RPC message or batch
+/// (400 with the JSON-RPC error). The error is the response to send.
+pub(crate) async fn read_rpc(
+    shared: &Shared,
+    headers: &http::HeaderMap,
+    body: Incoming,
+) -> Result<jsonrpc::Incoming, Response<Body>> {
+    let cfg = &shared.config;
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(text(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json",
+        ));
+    }
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let bytes = read_limited(body, length, cfg.max_body, cfg.body_timeout)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body exceeds the limit of {} bytes", cfg.max_body),
+            ),
+            BodyError::Timeout => text(
+                StatusCode::REQUEST_TIMEOUT,
+                "request body not received in time",
+            ),
+            BodyError::Broken => text(StatusCode::BAD_REQUEST, "request body could not be read"),
+        })?;
+    let mut limits = shared.server.parse_limits();
+    limits.max_bytes = limits.max_bytes.max(cfg.max_body);
+    jsonrpc::parse(&bytes, &limits)
+        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error))
 }

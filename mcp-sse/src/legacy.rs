@@ -3,15 +3,16 @@
 
 use std::sync::Arc;
 
-use http::{HeaderValue, Request, Response, StatusCode, header};
+use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
-use mcp_core::{Outbound, SessionOptions};
 use tracing::Instrument;
 
+use crate::conn::Kill;
+use crate::open::{Opened, open_session};
+use crate::response::{Body, event_stream, status, text};
 use crate::security::Identity;
-use crate::server::Kill;
-use crate::service::{Body, Shared, text};
-use crate::sessions::Entry;
+use crate::sessions::Transport;
+use crate::shared::Shared;
 use crate::sse::{SseBody, frame};
 
 /// `GET /sse`: creates a session and streams its messages.
@@ -21,43 +22,22 @@ pub(crate) fn open_stream(
     identity: Identity,
 ) -> Response<Body> {
     let cfg = &shared.config;
-    let id = uuid::Uuid::new_v4().to_string();
-    let (outbound, rx) = Outbound::channel(cfg.queue);
-    let outbound = outbound.with_stall_timeout(cfg.stall_timeout);
-    let session = shared.server.session(
-        SessionOptions::new(outbound.clone())
-            .id(id.clone())
-            .transport("sse"),
-    );
-    let entry = Entry {
-        session,
-        outbound: outbound.clone(),
-        identity,
-        stream: None,
+    let Opened { id, entry, rx } = match open_session(shared, identity, Transport::Legacy) {
+        Ok(o) => o,
+        Err(r) => return r,
     };
-    if !shared.sessions.insert(id.clone(), entry, cfg.max_sessions) {
-        tracing::warn!(target: "mcp::sse", max = cfg.max_sessions, "session cap reached");
-        let mut r = text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many open sessions; try again later",
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        return r;
-    }
-    tracing::info!(target: "mcp::sse", session_id = %id, "session opened");
     let endpoint = format!("{}{}?sessionId={id}", cfg.prefix, cfg.messages_path);
     // A client that stopped reading leaves its body unpolled, so the body cannot notice the
     // stall itself: the send that gives up ends the session and drops the connection.
     let sessions = shared.sessions.clone();
     let stall_id = id.clone();
     let kill = kill.clone();
-    outbound.on_stall(move || {
+    entry.outbound.on_stall(move || {
         tracing::warn!(target: "mcp::sse", session_id = %stall_id, "client stopped reading; session closed");
         sessions.remove(&stall_id);
         kill.kill();
     });
-    drop(outbound);
+    drop(entry);
     let sessions = shared.sessions.clone();
     let body = SseBody::new(
         Some(frame(Some("endpoint"), None, endpoint.as_bytes())),
@@ -68,15 +48,7 @@ pub(crate) fn open_stream(
             tracing::info!(target: "mcp::sse", session_id = %id, "session closed");
         }),
     );
-    let mut r = Response::new(http_body_util::BodyExt::boxed_unsync(body));
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    r
+    event_stream(http_body_util::BodyExt::boxed_unsync(body))
 }
 
 /// The `sessionId` query parameter: exactly one, non-empty.
@@ -105,10 +77,7 @@ pub(crate) async fn post_message(
 ) -> Response<Body> {
     let entry = match session_id(req.uri().query()) {
         // A session opened with another credential is indistinguishable from an unknown one.
-        Ok(id) => shared
-            .sessions
-            .get(id, &identity)
-            .filter(|e| e.stream.is_none()),
+        Ok(id) => shared.sessions.get(id, &identity).filter(|e| e.is_legacy()),
         Err(msg) => return text(StatusCode::BAD_REQUEST, msg),
     };
     let Some(entry) = entry else {
@@ -118,7 +87,7 @@ pub(crate) async fn post_message(
         );
     };
     let (parts, body) = req.into_parts();
-    let incoming = match crate::service::read_rpc_body(shared, &parts.headers, body).await {
+    let incoming = match crate::body::read_rpc(shared, &parts.headers, body).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -129,9 +98,7 @@ pub(crate) async fn post_message(
         // timeout would race the tool); the answer travels on the stream anyway.
         shared.tasks.spawn(fut.instrument(span));
     }
-    let mut r = Response::new(crate::service::empty());
-    *r.status_mut() = StatusCode::ACCEPTED;
-    r
+    status(StatusCode::ACCEPTED)
 }
 
 #[cfg(test)]

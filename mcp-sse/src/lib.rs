@@ -1,8 +1,15 @@
 //! # mcp-sse
 //!
-//! HTTP transports for [`mcp_core`] servers, on raw hyper 1.x: the HTTP+SSE transport of
-//! protocol revision 2024-11-05 (`GET /sse` + `POST /messages?sessionId=`), which Cursor,
-//! Claude Desktop connectors, Claude Code's `--transport sse` and MCP Inspector speak.
+//! HTTP transports for [`mcp_core`] servers, on raw hyper 1.x:
+//!
+//! * **Streamable HTTP** (revisions 2025-03-26 to 2025-11-25) on one endpoint, `/mcp`: `POST`
+//!   carries messages and is answered with JSON or an SSE stream, `GET` opens the session's
+//!   standalone stream or resumes one with `Last-Event-ID`, `DELETE` ends the session.
+//! * **HTTP+SSE** of revision 2024-11-05: `GET /sse` opens a session's event stream, whose first
+//!   event names the URL (`/messages?sessionId=`) to `POST` messages to. Cursor, Claude Desktop
+//!   connectors, Claude Code's `--transport sse` and MCP Inspector speak it.
+//!
+//! Both are served by the same server at once, over HTTP/1.1 and HTTP/2 (prior knowledge).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), mcp_sse::ServeError> {
@@ -24,37 +31,37 @@
 //! in-flight requests are cancelled and its id answers 404. Memory per client stays bounded and
 //! no accepted message is silently dropped while its session lives.
 //!
+//! ## Layout
+//!
+//! A request goes `server` (accept loop, HTTP/1 or HTTP/2, timers, graceful shutdown) →
+//! `service` (Host/Origin guard, mount prefix, CORS preflight, health, authentication) → the
+//! transport: `legacy` for HTTP+SSE, `streamable` (split into `post`, `get`, `delete`, the
+//! per-session `state`, the `stream` body and `idle` expiry) for Streamable HTTP. Both open
+//! sessions through `open` (id, bounded queue, cap) into the `sessions` table, whose entries
+//! say which transport they belong to. Below them sit the leaves: `response` (bodies and error
+//! answers), `body` (reading a request body within its limits), `conn` (per-connection
+//! control), `sse` (event framing) and `security`.
+//!
 //! ## Test client
 //!
-//! [`client`] holds a small raw-TCP client for this transport ([`client::SseClient`]: opens
-//! `/sse`, reads the endpoint event, POSTs messages, yields received messages; and
-//! [`client::raw_request`] for literal request bytes). Tests and load tools use it.
-//!
-//! ## How Streamable HTTP (`/mcp`, issue 6) plugs in
-//!
-//! The layers are transport-neutral and stay as they are: `server.rs` (accept loop, hyper
-//! timers and limits, graceful shutdown), `security.rs` (`Guard`: Host/Origin, CORS),
-//! `service::route_inner` (guard → mount prefix → preflight → health → authentication →
-//! transport), `body::read_limited` (same body limit and timeout), `sessions.rs` (same table,
-//! same cap, same credential binding via `Identity`) and `sse.rs` (framing, keep-alive).
-//! A new `streamable.rs` sibling of `legacy.rs` adds: a `mcp_path` (default `/mcp`) in
-//! `Config` and one more branch in `route_inner` after authentication dispatching
-//! POST/GET/DELETE; sessions keyed by the `Mcp-Session-Id` header instead of the query string
-//! (the id is issued on the `initialize` response; DELETE removes the entry like a closed
-//! stream does); POST answers either `application/json` or a per-request SSE body built from
-//! `sse.rs` with event ids for resumption; GET opens the standalone stream fed by the
-//! session's `Outbound`. The preflight in `service.rs` already allows the `Mcp-Session-Id`,
-//! `MCP-Protocol-Version` and `Last-Event-ID` headers it needs.
+//! [`client`] holds a small raw-TCP client for the HTTP+SSE transport
+//! ([`client::SseClient`]: opens `/sse`, reads the endpoint event, POSTs messages, yields
+//! received messages; and [`client::raw_request`] for literal request bytes). Tests and load
+//! tools use it.
 
 mod body;
 pub mod client;
 mod config;
+mod conn;
 mod error;
 mod legacy;
+mod open;
+mod response;
 mod security;
 mod server;
 mod service;
 mod sessions;
+mod shared;
 pub mod sse;
 mod streamable;
 

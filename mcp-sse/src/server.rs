@@ -1,13 +1,9 @@
 //! The accept loop, per-connection tasks, and graceful shutdown.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::Poll;
 use std::time::Duration;
 
-use futures_util::task::AtomicWaker;
 use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -19,47 +15,12 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::config::Builder;
+use crate::conn::{Conn, until_killed};
 use crate::error::ServeError;
 use crate::security::Guard;
-use crate::service::{Shared, handle};
+use crate::service::handle;
 use crate::sessions::Sessions;
-
-/// What a connection's requests share: the server, and the switch that drops the connection.
-pub(crate) struct Conn {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) kill: Arc<Kill>,
-}
-
-/// Drops a connection at once, from outside its task (a client that stopped reading its
-/// stream leaves the task waiting on a full socket forever).
-#[derive(Default)]
-pub(crate) struct Kill {
-    killed: AtomicBool,
-    waker: AtomicWaker,
-}
-
-impl Kill {
-    /// Ends the connection: its task stops polling it and drops it.
-    pub(crate) fn kill(&self) {
-        self.killed.store(true, Ordering::Release);
-        self.waker.wake();
-    }
-
-    /// Resolves once [`Kill::kill`] was called.
-    fn killed(&self) -> impl Future<Output = ()> + '_ {
-        std::future::poll_fn(move |cx| {
-            if self.killed.load(Ordering::Acquire) {
-                return Poll::Ready(());
-            }
-            self.waker.register(cx.waker());
-            if self.killed.load(Ordering::Acquire) {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
-            }
-        })
-    }
-}
+use crate::shared::Shared;
 
 /// A running server: its address, and a way to stop it.
 pub struct ServerHandle {
@@ -170,7 +131,7 @@ impl Builder {
             streams_stop: CancellationToken::new(),
             tasks: TaskTracker::new(),
         });
-        tokio::spawn(crate::streamable::reap_idle(shared.clone()));
+        tokio::spawn(crate::streamable::idle::reap_idle(shared.clone()));
         let stop = CancellationToken::new();
         let (done_tx, done) = oneshot::channel();
         let external = self.shutdown.take();
@@ -298,14 +259,6 @@ async fn serve(
     };
     if let Some(Err(e)) = result {
         tracing::debug!(target: "mcp::sse", error = %e, "connection ended with an error");
-    }
-}
-
-async fn until_killed<F: Future>(conn: F, kill: &Kill) -> Option<F::Output> {
-    tokio::select! {
-        biased;
-        r = conn => Some(r),
-        _ = kill.killed() => None,
     }
 }
 

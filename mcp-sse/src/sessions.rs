@@ -1,9 +1,10 @@
 //! The session table: which transport sessions are live, bounded by a cap.
 //!
-//! A *session* here is one client connection's transport state: its id (a random UUID v4),
-//! the identity that opened it, its bounded outbound queue, and the `mcp_core::Session` that
-//! holds its protocol state. It lives until its stream closes (client gone, stalled, shutdown);
-//! then it is removed and its id answers 404.
+//! A *session* here is one client's transport state: its id (a random UUID v4), the identity
+//! that opened it, its bounded outbound queue, the `mcp_core::Session` that holds its protocol
+//! state, and which transport it belongs to. It lives until its stream closes (HTTP+SSE: client
+//! gone, stalled, shutdown) or it is deleted or expires (Streamable HTTP); then it is removed
+//! and its id answers 404.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,6 +12,16 @@ use std::sync::{Arc, Mutex};
 use mcp_core::{Outbound, Session};
 
 use crate::security::Identity;
+use crate::streamable::state::StreamState;
+
+/// The transport a session belongs to, with that transport's own state.
+#[derive(Clone)]
+pub(crate) enum Transport {
+    /// HTTP+SSE (`GET /sse` + `POST /messages`): the session is its one event stream.
+    Legacy,
+    /// Streamable HTTP (`/mcp`): streams come and go; their bookkeeping lives here.
+    Streamable(Arc<StreamState>),
+}
 
 /// One live session.
 #[derive(Clone)]
@@ -18,11 +29,23 @@ pub(crate) struct Entry {
     pub(crate) session: Session,
     pub(crate) outbound: Outbound,
     pub(crate) identity: Identity,
-    /// Streamable HTTP state; `None` for legacy HTTP+SSE sessions.
-    pub(crate) stream: Option<Arc<crate::streamable::StreamState>>,
+    pub(crate) transport: Transport,
 }
 
 impl Entry {
+    /// The Streamable HTTP state, for a Streamable HTTP session.
+    pub(crate) fn streamable(&self) -> Option<&Arc<StreamState>> {
+        match &self.transport {
+            Transport::Streamable(s) => Some(s),
+            Transport::Legacy => None,
+        }
+    }
+
+    /// True for an HTTP+SSE session.
+    pub(crate) fn is_legacy(&self) -> bool {
+        matches!(self.transport, Transport::Legacy)
+    }
+
     /// Ends the session: cancels its in-flight requests and ends its stream once what is
     /// queued was sent.
     fn close(&self) {
@@ -72,7 +95,7 @@ impl Sessions {
     pub(crate) fn idle_streamable(&self, idle: std::time::Duration) -> Vec<String> {
         self.lock()
             .iter()
-            .filter(|(_, e)| e.stream.as_ref().is_some_and(|s| s.is_idle(idle)))
+            .filter(|(_, e)| e.streamable().is_some_and(|s| s.is_idle(idle)))
             .map(|(id, _)| id.clone())
             .collect()
     }

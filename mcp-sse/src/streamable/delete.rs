@@ -1,0 +1,21 @@
+//! `DELETE` on the MCP endpoint: ends the session.
+
+use std::sync::Arc;
+
+use http::{HeaderMap, Response};
+
+use super::headers::lookup;
+use crate::response::{Body, empty};
+use crate::security::Identity;
+use crate::shared::Shared;
+
+pub(crate) fn delete(shared: &Arc<Shared>, identity: Identity, h: &HeaderMap) -> Response<Body> {
+    match lookup(shared, h, &identity) {
+        Ok((id, _, _)) => {
+            shared.sessions.remove(&id);
+            tracing::info!(target: "mcp::http", session_id = %id, "streamable session deleted");
+            Response::new(empty())
+        }
+        Err(r) => r,
+    }
+}

@@ -1,0 +1,50 @@
+//! `GET` on the MCP endpoint: the standalone stream, or resuming a stream with
+//! `Last-Event-ID`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use http::{HeaderMap, Response, StatusCode};
+
+use super::headers::{accepts, check_version_header, header_str, lookup};
+use super::state::STANDALONE;
+use super::stream::sse_response;
+use crate::response::{Body, bad_request, text};
+use crate::security::Identity;
+use crate::shared::Shared;
+
+pub(crate) fn get(shared: &Arc<Shared>, identity: Identity, h: &HeaderMap) -> Response<Body> {
+    if !accepts(h, "text/event-stream") {
+        return text(
+            StatusCode::NOT_ACCEPTABLE,
+            "Accept must list text/event-stream",
+        );
+    }
+    if let Err(r) = check_version_header(h) {
+        return r;
+    }
+    let (_, entry, state) = match lookup(shared, h, &identity) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    state.touch();
+    let (stream, cursor) = match header_str(h, "last-event-id") {
+        Some(last) => {
+            let parsed = last
+                .split_once('-')
+                .and_then(|(s, n)| Some((s.parse::<u64>().ok()?, n.parse::<u64>().ok()?)));
+            match parsed {
+                Some((s, n)) if state.knows(s) => (s, n),
+                _ => return bad_request(&format!("unknown Last-Event-ID {last:?}")),
+            }
+        }
+        None => (STANDALONE, state.last_seq(STANDALONE)),
+    };
+    if stream == STANDALONE && state.standalone_open.swap(true, Ordering::AcqRel) {
+        return text(
+            StatusCode::CONFLICT,
+            "this session already has an open standalone stream",
+        );
+    }
+    sse_response(shared, &entry, state, stream, cursor, None, false)
+}

@@ -1,0 +1,120 @@
+//! `POST` on the MCP endpoint: one message or batch in; `202`, a JSON response, or an SSE
+//! stream of the request's messages out.
+
+// Early returns carry a ready HTTP response; they are the rare path, so their size is fine.
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use http::{HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use mcp_core::jsonrpc::{Incoming as Body_, Message};
+use mcp_core::{Outbound, OutgoingKind};
+
+use super::headers::{SESSION_HEADER, accepts, check_version_header, header_str, lookup};
+use super::state::{STANDALONE, StreamState, pump};
+use super::stream::sse_response;
+use crate::open::{Opened, open_session};
+use crate::response::{Body, json, status, text};
+use crate::security::Identity;
+use crate::sessions::{Entry, Transport};
+use crate::shared::Shared;
+
+fn is_initialize(incoming: &Body_) -> bool {
+    matches!(incoming, Body_::Single(Message::Request(r)) if r.method == "initialize")
+}
+
+pub(crate) async fn post(
+    shared: &Arc<Shared>,
+    identity: Identity,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let cfg = &shared.config;
+    let (parts, body) = req.into_parts();
+    let h = &parts.headers;
+    if !(accepts(h, "application/json") && accepts(h, "text/event-stream")) {
+        return text(
+            StatusCode::NOT_ACCEPTABLE,
+            "Accept must list both application/json and text/event-stream",
+        );
+    }
+    if let Err(r) = check_version_header(h) {
+        return r;
+    }
+    let incoming = match crate::body::read_rpc(shared, h, body).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let (session_id, entry, state, created) =
+        if header_str(h, SESSION_HEADER).is_none() && is_initialize(&incoming) {
+            match open(shared, identity) {
+                Ok((id, entry, state)) => (id, entry, state, true),
+                Err(r) => return r,
+            }
+        } else {
+            match lookup(shared, h, &identity) {
+                Ok((id, entry, state)) => (id, entry, state, false),
+                Err(r) => return r,
+            }
+        };
+    state.touch();
+    let has_request = match &incoming {
+        Body_::Single(m) => m.is_request(),
+        Body_::Batch(items) => items
+            .iter()
+            .any(|i| matches!(i, Ok(m) if m.is_request()) || i.is_err()),
+    };
+    let (reply, mut rx) = Outbound::channel(cfg.queue);
+    let close = rx.stream_close_signal();
+    let fut = entry.session.receive_incoming(incoming, &reply);
+    drop(reply);
+    let mut resp = match fut {
+        None if !has_request => status(StatusCode::ACCEPTED),
+        None => status(StatusCode::OK),
+        Some(fut) => {
+            shared.run_or_spawn(fut);
+            // A handler that closes its stream before sending anything still gets an SSE
+            // stream: primed, then closed, its answer kept for the client's resumption.
+            let first = tokio::select! {
+                biased;
+                m = rx.recv() => m.map(Some),
+                _ = close.requested() => Some(None),
+            };
+            match first {
+                Some(None) => {
+                    let stream = state.next_stream.fetch_add(1, Ordering::Relaxed);
+                    pump(state.clone(), stream, rx);
+                    sse_response(shared, &entry, state.clone(), stream, 0, Some(close), true)
+                }
+                None => {
+                    // The request was cancelled before it answered: nothing to send.
+                    status(StatusCode::ACCEPTED)
+                }
+                Some(Some(first)) if first.kind == OutgoingKind::Response => json(first.json),
+                Some(Some(first)) => {
+                    let stream = state.next_stream.fetch_add(1, Ordering::Relaxed);
+                    state.push(stream, first.json, false);
+                    pump(state.clone(), stream, rx);
+                    sse_response(shared, &entry, state.clone(), stream, 0, Some(close), true)
+                }
+            }
+        }
+    };
+    if created && let Ok(v) = HeaderValue::from_str(&session_id) {
+        resp.headers_mut().insert(SESSION_HEADER, v);
+    }
+    resp
+}
+
+/// Opens a Streamable HTTP session; its session-wide messages go to the standalone stream.
+fn open(
+    shared: &Arc<Shared>,
+    identity: Identity,
+) -> Result<(String, Entry, Arc<StreamState>), Response<Body>> {
+    let state = Arc::new(StreamState::new(shared.config.event_store));
+    let Opened { id, entry, rx } =
+        open_session(shared, identity, Transport::Streamable(state.clone()))?;
+    pump(state.clone(), STANDALONE, rx);
+    Ok((id, entry, state))
+}

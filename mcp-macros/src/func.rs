@@ -1,14 +1,15 @@
-//! The annotated function: its parameters (with their docs, renames and defaults), return
-//! type and asyncness. The user's function is re-emitted as written, minus the parameter
-//! attributes only the macros understand.
+//! The annotated function as a model: its parameters (with their docs and `#[serde]`/`#[mcp]`
+//! attributes), return type and asyncness. The user's function is kept as written, minus the
+//! parameter attributes only the macros understand.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::spanned::Spanned;
-use syn::{Expr, FnArg, ItemFn, Pat, ReturnType, Type};
+use syn::{Attribute, Expr, FnArg, ItemFn, LitStr, Pat, ReturnType, Type};
 
-use crate::attrs::Errors;
+use crate::args::{self, Arg};
 use crate::docs;
+use crate::errors::Errors;
 
 /// How a parameter's default is produced.
 pub(crate) enum Default {
@@ -20,23 +21,85 @@ pub(crate) enum Default {
     Path(syn::ExprPath),
 }
 
-pub(crate) struct Param {
-    pub(crate) ident: syn::Ident,
-    pub(crate) ty: Type,
-    pub(crate) json_name: String,
-    pub(crate) description: Option<TokenStream>,
+/// The keys of `#[mcp(...)]` on a parameter.
+const PARAM_KEYS: &[&str] = &["default"];
+
+/// The keys of `#[serde(...)]` on a parameter that the macros forward.
+const SERDE_KEYS: &[&str] = &["rename", "default"];
+
+/// What the attributes on one parameter say.
+#[derive(Default)]
+pub(crate) struct ParamAttrs {
+    /// `#[serde(rename = "x")]`.
+    pub(crate) rename: Option<LitStr>,
+    /// `#[serde(default)]`, `#[serde(default = "path")]` or `#[mcp(default = expr)]`.
     pub(crate) default: Option<Default>,
 }
 
+impl ParamAttrs {
+    /// One arm per `#[mcp(...)]` key.
+    fn parse_mcp(&mut self, arg: &Arg, errors: &mut Errors) {
+        match arg.key() {
+            "default" => {
+                self.default = arg.expr(errors).map(|e| Default::Expr(Box::new(e)));
+            }
+            _ => arg.unknown(PARAM_KEYS, errors),
+        }
+    }
+
+    /// One arm per supported `#[serde(...)]` key.
+    fn parse_serde(&mut self, arg: &Arg, errors: &mut Errors) {
+        match arg.key() {
+            "rename" => self.rename = arg.string(errors),
+            "default" if arg.is_flag() => self.default = Some(Default::Trait),
+            "default" => {
+                self.default = arg.string(errors).and_then(|s| match s.parse() {
+                    Ok(p) => Some(Default::Path(p)),
+                    Err(e) => {
+                        errors.push_err(e);
+                        None
+                    }
+                });
+            }
+            other => errors.push(
+                arg.key.span(),
+                format!(
+                    "`#[serde({other})]` is not supported on parameters; supported: {}",
+                    SERDE_KEYS.join(", ")
+                ),
+            ),
+        }
+    }
+}
+
+/// One parameter of the function.
+pub(crate) struct Param {
+    pub(crate) ident: syn::Ident,
+    pub(crate) ty: Type,
+    /// The `///` comment.
+    pub(crate) description: Option<TokenStream>,
+    pub(crate) attrs: ParamAttrs,
+}
+
+/// The function.
 pub(crate) struct Func {
     /// The function to emit, parameter attributes removed.
     pub(crate) item: ItemFn,
     pub(crate) params: Vec<Param>,
+    /// The return type (`()` when none is written).
     pub(crate) ret: Type,
     pub(crate) is_async: bool,
 }
 
 impl Param {
+    /// The argument name in JSON: the rename, or the identifier without `r#`.
+    pub(crate) fn json_name(&self) -> String {
+        match &self.attrs.rename {
+            Some(r) => r.value(),
+            None => syn::ext::IdentExt::unraw(&self.ident).to_string(),
+        }
+    }
+
     /// The local the generated adapter binds this parameter to. Never the parameter's own
     /// name: a parameter called like the function would otherwise shadow it at the call.
     pub(crate) fn binding(&self) -> proc_macro2::Ident {
@@ -49,123 +112,105 @@ impl Param {
     }
 }
 
-impl Func {
-    pub(crate) fn analyze(mut item: ItemFn, errors: &mut Errors) -> Func {
-        let sig = &item.sig;
-        if !sig.generics.params.is_empty() {
-            errors.push(
-                sig.generics.span(),
-                "MCP handlers cannot be generic: the schema must be known when the server starts",
-            );
+/// Reads the parameter attributes the macros understand out of `attrs`, leaving the others.
+fn take_param_attrs(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> ParamAttrs {
+    let mut out = ParamAttrs::default();
+    attrs.retain(|attr| {
+        let serde = attr.path().is_ident("serde");
+        if !serde && !attr.path().is_ident("mcp") {
+            return !docs::is_doc(attr);
         }
-        let is_async = sig.asyncness.is_some();
-        let ret = match &sig.output {
-            ReturnType::Default => syn::parse_quote!(()),
-            ReturnType::Type(_, ty) => {
-                if let Type::ImplTrait(_) = **ty {
-                    errors.push(
-                        ty.span(),
-                        "`impl Trait` return types are not supported: name the type",
-                    );
+        match attr.meta.require_list() {
+            Ok(list) => {
+                for arg in args::parse(list.tokens.clone(), errors) {
+                    if serde {
+                        out.parse_serde(&arg, errors);
+                    } else {
+                        out.parse_mcp(&arg, errors);
+                    }
                 }
-                (**ty).clone()
             }
+            Err(e) => errors.push_err(e),
+        }
+        false
+    });
+    out
+}
+
+impl Func {
+    /// Builds the model of `item`; shapes that have no model (`self`, patterns, `impl Trait`
+    /// parameters) are reported and left out.
+    pub(crate) fn parse(mut item: ItemFn, errors: &mut Errors) -> Func {
+        let is_async = item.sig.asyncness.is_some();
+        let ret = match &item.sig.output {
+            ReturnType::Default => syn::parse_quote!(()),
+            ReturnType::Type(_, ty) => (**ty).clone(),
         };
         let mut params = Vec::new();
         for input in item.sig.inputs.iter_mut() {
-            match input {
+            let pt = match input {
                 FnArg::Receiver(r) => {
                     errors.push(
                         r.span(),
                         "MCP handlers are free functions: remove `self` and pass shared data with `State<T>`",
                     );
+                    continue;
                 }
-                FnArg::Typed(pt) => {
-                    let description = docs::description(&pt.attrs);
-                    let mut json_name = None;
-                    let mut default = None;
-                    let mut keep = Vec::new();
-                    for attr in pt.attrs.drain(..) {
-                        if docs::is_doc(&attr) {
-                            continue;
-                        }
-                        if attr.path().is_ident("serde") {
-                            let r = attr.parse_nested_meta(|m| {
-                                if m.path.is_ident("rename") {
-                                    let s: syn::LitStr = m.value()?.parse()?;
-                                    json_name = Some(s.value());
-                                } else if m.path.is_ident("default") {
-                                    if m.input.peek(syn::Token![=]) {
-                                        let s: syn::LitStr = m.value()?.parse()?;
-                                        default = Some(Default::Path(s.parse()?));
-                                    } else {
-                                        default = Some(Default::Trait);
-                                    }
-                                } else {
-                                    return Err(m.error(
-                                        "only `rename` and `default` are supported on parameters",
-                                    ));
-                                }
-                                Ok(())
-                            });
-                            if let Err(e) = r {
-                                errors.push_err(e);
-                            }
-                            continue;
-                        }
-                        if attr.path().is_ident("mcp") {
-                            let r = attr.parse_nested_meta(|m| {
-                                if m.path.is_ident("default") {
-                                    let e: Expr = m.value()?.parse()?;
-                                    default = Some(Default::Expr(Box::new(e)));
-                                    Ok(())
-                                } else {
-                                    Err(m.error("unknown key: `#[mcp(...)]` on a parameter takes `default = <expr>`"))
-                                }
-                            });
-                            if let Err(e) = r {
-                                errors.push_err(e);
-                            }
-                            continue;
-                        }
-                        keep.push(attr);
-                    }
-                    pt.attrs = keep;
-                    let ident = match &*pt.pat {
-                        Pat::Ident(p) => p.ident.clone(),
-                        other => {
-                            errors.push(
-                                other.span(),
-                                "use a plain name for MCP handler parameters (no patterns)",
-                            );
-                            continue;
-                        }
-                    };
-                    if let Type::ImplTrait(_) = *pt.ty {
-                        errors.push(
-                            pt.ty.span(),
-                            "`impl Trait` parameters are not supported: name the type",
-                        );
-                        continue;
-                    }
-                    let name = ident.to_string();
-                    let json_name = json_name
-                        .unwrap_or_else(|| name.strip_prefix("r#").unwrap_or(&name).to_owned());
-                    params.push(Param {
-                        ident,
-                        ty: (*pt.ty).clone(),
-                        json_name,
-                        description,
-                        default,
-                    });
+                FnArg::Typed(pt) => pt,
+            };
+            let description = docs::description(&pt.attrs);
+            let attrs = take_param_attrs(&mut pt.attrs, errors);
+            let ident = match &*pt.pat {
+                Pat::Ident(p) => p.ident.clone(),
+                other => {
+                    errors.push(
+                        other.span(),
+                        "use a plain name for MCP handler parameters (no patterns)",
+                    );
+                    continue;
                 }
+            };
+            if let Type::ImplTrait(_) = *pt.ty {
+                errors.push(
+                    pt.ty.span(),
+                    "`impl Trait` parameters are not supported: name the type",
+                );
+                continue;
             }
+            params.push(Param {
+                ident,
+                ty: (*pt.ty).clone(),
+                description,
+                attrs,
+            });
         }
         Func {
             item,
             params,
             ret,
             is_async,
+        }
+    }
+
+    /// The doc comment, as a description expression.
+    pub(crate) fn doc(&self) -> Option<TokenStream> {
+        docs::description(&self.item.attrs)
+    }
+
+    /// The checks every macro makes on the signature.
+    pub(crate) fn validate(&self, errors: &mut Errors) {
+        let sig = &self.item.sig;
+        if !sig.generics.params.is_empty() {
+            errors.push(
+                sig.generics.span(),
+                "MCP handlers cannot be generic: the schema must be known when the server starts",
+            );
+        }
+        if let Type::ImplTrait(_) = self.ret {
+            errors.push(
+                self.ret.span(),
+                "`impl Trait` return types are not supported: name the type",
+            );
         }
     }
 
@@ -179,65 +224,6 @@ impl Func {
             quote::quote_spanned!(name.span()=> #krate::__private::require_send(#name(#(#args),*)).await)
         } else {
             quote!(#name(#(#args),*))
-        }
-    }
-}
-
-/// The `Option<&'static str>` tokens of an optional description.
-pub(crate) fn opt_str(d: &Option<TokenStream>) -> TokenStream {
-    match d {
-        Some(t) => quote!(::core::option::Option::Some(#t)),
-        None => quote!(::core::option::Option::None),
-    }
-}
-
-/// What every macro reads first: its checked arguments, the crate path, the analysed
-/// function, and the item's name (default: the function's), description (default: the doc
-/// comment) and title.
-pub(crate) struct Common {
-    pub(crate) args: crate::attrs::Args,
-    pub(crate) krate: syn::Path,
-    pub(crate) func: Func,
-    pub(crate) name: String,
-    pub(crate) description: Option<TokenStream>,
-    pub(crate) title: Option<syn::LitStr>,
-}
-
-impl Common {
-    /// Parses `attr` against `keys`; `client_name` applies the tool/prompt name rule to an
-    /// explicit `name`.
-    pub(crate) fn parse(
-        attr: TokenStream,
-        item: ItemFn,
-        keys: &[&str],
-        client_name: bool,
-        errors: &mut Errors,
-    ) -> Common {
-        let args = crate::attrs::Args::parse(attr, errors);
-        args.check(keys, errors);
-        let krate = args.crate_path(errors);
-        let func = Func::analyze(item, errors);
-        let name = args
-            .string("name", errors)
-            .map(|s| {
-                if client_name {
-                    crate::attrs::check_name(&s, errors);
-                }
-                s.value()
-            })
-            .unwrap_or_else(|| func.item.sig.ident.to_string());
-        let description = match args.string("description", errors) {
-            Some(s) => Some(quote!(#s)),
-            None => docs::description(&func.item.attrs),
-        };
-        let title = args.string("title", errors);
-        Common {
-            args,
-            krate,
-            func,
-            name,
-            description,
-            title,
         }
     }
 }

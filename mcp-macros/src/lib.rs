@@ -51,22 +51,35 @@
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
-use quote::{format_ident, quote};
+use quote::quote;
 use syn::ItemFn;
 
-mod attrs;
+// Each macro is `<macro>/{parse,model,validate,expand}.rs`: `parse` reads the attribute into the
+// typed model (one `match` arm per key, values read by `args`), `validate` reports every mistake
+// on its token, and `expand` generates code from the model alone, only when validation passed
+// (otherwise `registration::fallback` stands in). A new key is a field in `model.rs`, an entry
+// in `KEYS` plus an arm in `parse.rs`, and its use in `expand.rs`.
+mod args;
+mod common;
 mod docs;
+mod errors;
 mod func;
+mod names;
 mod prompt;
+mod registration;
 mod resource;
+mod template;
 mod tool;
 
-use attrs::Errors;
+use errors::Errors;
 
+/// A macro's expansion: the user's function (parameter attributes removed) and the
+/// registration beside it, or, after errors, the fallback registration.
 type Expander = fn(TokenStream2, ItemFn, &mut Errors) -> (ItemFn, TokenStream2);
 
-/// Parses the item, runs the expander, and on any error still emits the user's function
-/// (so the rest of the crate type-checks) next to the errors.
+/// The one place errors become tokens: parses the item, runs the expander, and emits the
+/// user's function and the registration, preceded by the errors if there are any (so the rest
+/// of the crate type-checks and each mistake gives one error).
 fn expand_with(attr: TokenStream, item: TokenStream, expander: Expander) -> TokenStream {
     let item2: TokenStream2 = item.into();
     let parsed: ItemFn = match syn::parse2(item2.clone()) {
@@ -82,54 +95,16 @@ fn expand_with(attr: TokenStream, item: TokenStream, expander: Expander) -> Toke
     };
     let mut errors = Errors::default();
     let (func, registration) = expander(attr.into(), parsed, &mut errors);
+    let out = if errors.is_empty() {
+        quote!(#func #registration)
+    } else {
+        let errs = errors.to_compile_errors();
+        quote!(#errs #[allow(dead_code)] #func #registration)
+    };
     if std::env::var_os("MCP_MACROS_DEBUG").is_some() {
-        eprintln!("{}", quote!(#func #registration));
+        eprintln!("{out}");
     }
-    match errors.into_result() {
-        Ok(()) => quote!(#func #registration).into(),
-        Err(e) => {
-            let err = e.to_compile_error();
-            quote!(#err #[allow(dead_code)] #func).into()
-        }
-    }
-}
-
-/// The registration shared by every macro: a struct named like the function (type namespace
-/// only) implementing `McpItem`, and an `inventory` submission.
-pub(crate) fn registration(
-    krate: &syn::Path,
-    func: &ItemFn,
-    kind: TokenStream2,
-    build: TokenStream2,
-) -> TokenStream2 {
-    let vis = &func.vis;
-    let name = &func.sig.ident;
-    let origin = name.to_string();
-    let doc = format!("The MCP descriptor of [`{name}()`](fn@{name}), for `ServerBuilder::item`.");
-    let holder = format_ident!("__McpBuild_{}", name);
-    quote! {
-        #[doc = #doc]
-        #[allow(non_camel_case_types, dead_code)]
-        #vis struct #name {}
-
-        #[automatically_derived]
-        const _: () = {
-            #[allow(non_camel_case_types)]
-            struct #holder;
-            impl #holder {
-                #build
-            }
-            impl #krate::__private::McpItem for #name {
-                const ITEM: #krate::__private::Item = #krate::__private::Item::#kind(#holder::__build);
-            }
-            #krate::__private::inventory::submit! {
-                #krate::__private::Registration {
-                    item: #krate::__private::Item::#kind(#holder::__build),
-                    origin: ::core::concat!(::core::module_path!(), "::", #origin),
-                }
-            }
-        };
-    }
+    out.into()
 }
 
 /// Declares an MCP tool from a function.

@@ -1,70 +1,29 @@
-//! `#[mcp_tool]`: the user's function, plus a descriptor registered at startup.
+//! [`Tool`] to tokens: the descriptor's constructor and its registration.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::ItemFn;
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::attrs::Errors;
-use crate::func::{Common, Default, opt_str};
-use crate::registration;
+use super::model::Tool;
+use crate::common::opt_str;
+use crate::func::Default;
+use crate::registration::{Kind, registration};
 
-const KEYS: &[&str] = &[
-    "name",
-    "description",
-    "title",
-    "read_only",
-    "destructive",
-    "idempotent",
-    "open_world",
-    "icon",
-    "crate",
-];
-
-pub(crate) fn expand(
-    attr: TokenStream,
-    item: ItemFn,
-    errors: &mut Errors,
-) -> (ItemFn, TokenStream) {
-    let Common {
-        args,
-        krate,
-        func,
-        name,
-        description,
-        title,
-    } = Common::parse(attr, item, KEYS, true, errors);
-    let hints: Vec<TokenStream> = [
-        ("read_only", quote!(read_only_hint)),
-        ("destructive", quote!(destructive_hint)),
-        ("idempotent", quote!(idempotent_hint)),
-        ("open_world", quote!(open_world_hint)),
-    ]
-    .into_iter()
-    .filter_map(|(k, field)| {
-        args.flag(k, errors)
-            .map(|v| quote!(__ann.#field = ::core::option::Option::Some(#v);))
-    })
-    .collect();
+pub(crate) fn expand(tool: &Tool) -> TokenStream {
+    let krate = tool.attrs.common.krate();
+    let func = &tool.func;
+    let name = tool.name();
 
     let mut schema = Vec::new();
     let mut extract = Vec::new();
     let mut checks = Vec::new();
     for p in &func.params {
         let ty = &p.ty;
-        if let syn::Type::Reference(r) = ty {
-            errors.push(
-                r.and_token.span,
-                "tool parameters are owned values deserialized from the call's arguments: \
-                 take an owned type (`String` for `&str`, `Vec<T>` for `&[T]`)",
-            );
-            continue;
-        }
         let binding = p.binding();
-        let json = &p.json_name;
+        let json = p.json_name();
         let desc = opt_str(&p.description);
         checks.push(quote_spanned!(ty.span()=> #krate::__private::assert_tool_param::<#ty>();));
-        let default_fn = p.default.as_ref().map(|d| match d {
+        let default_fn = p.attrs.default.as_ref().map(|d| match d {
             Default::Trait => quote!(|| <#ty as ::core::default::Default>::default()),
             Default::Expr(e) => quote!(|| -> #ty { #e }),
             Default::Path(path) => quote!(|| -> #ty { #path() }),
@@ -90,23 +49,38 @@ pub(crate) fn expand(
     // there (a separate assertion would repeat it at the attribute).
     let convert = quote_spanned!(ret.span()=> <#ret as #krate::IntoToolResult>::into_tool_result);
     let call = func.call(&krate);
-    let desc_call = description.map(|d| quote!(.description(#d)));
-    let title_call = title.map(|t| quote!(.title(#t)));
-    let icon_call = args.string("icon", errors).map(|src| {
-        quote! {
+
+    let description = match &tool.attrs.common.description {
+        Some(d) => Some(quote!(#d)),
+        None => func.doc(),
+    };
+    let mut setters = Vec::new();
+    if let Some(d) = description {
+        setters.push(quote!(.description(#d)));
+    }
+    if let Some(t) = &tool.attrs.common.title {
+        setters.push(quote!(.title(#t)));
+    }
+    if let Some(src) = &tool.attrs.icon {
+        setters.push(quote! {
             .icon({
                 let mut __icon = #krate::JsonObject::new();
                 __icon.insert(::std::string::String::from("src"), ::std::convert::From::from(#src));
                 __icon
             })
-        }
-    });
-    let ann = if hints.is_empty() {
+        });
+    }
+    let hints = tool.hints();
+    let annotations = if hints.is_empty() {
         quote!()
     } else {
+        let sets = hints.iter().map(|(field, v)| {
+            let field = format_ident!("{field}");
+            quote!(__ann.#field = ::core::option::Option::Some(#v);)
+        });
         quote! {
             let mut __ann = #krate::ToolAnnotations::default();
-            #(#hints)*
+            #(#sets)*
             __tool = __tool.annotations(__ann);
         }
     };
@@ -125,17 +99,14 @@ pub(crate) fn expand(
                 #(#extract)*
                 #convert(#call)
             })
-            #desc_call
-            #title_call
-            #icon_call
+            #(#setters)*
             .input_schema(__input);
             if let ::core::option::Option::Some(__o) = __output {
                 __tool = __tool.output_schema(__o);
             }
-            #ann
+            #annotations
             __tool
         }
     };
-    let reg = registration(&krate, &func.item, quote!(Tool), build);
-    (func.item, reg)
+    registration(&krate, &func.item, Kind::Tool, build)
 }

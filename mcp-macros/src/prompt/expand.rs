@@ -1,46 +1,25 @@
-//! `#[mcp_prompt]`: prompts whose arguments are the function's string parameters.
+//! [`Prompt`] to tokens: the descriptor's constructor and its registration.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::ItemFn;
 use syn::spanned::Spanned;
 
-use crate::attrs::Errors;
-use crate::func::{Common, opt_str};
-use crate::registration;
+use super::model::Prompt;
+use crate::common::opt_str;
+use crate::registration::{Kind, registration};
 
-const KEYS: &[&str] = &["name", "description", "title", "complete", "crate"];
+pub(crate) fn expand(prompt: &Prompt) -> TokenStream {
+    let krate = prompt.attrs.common.krate();
+    let func = &prompt.func;
+    let name = prompt.name();
 
-pub(crate) fn expand(
-    attr: TokenStream,
-    item: ItemFn,
-    errors: &mut Errors,
-) -> (ItemFn, TokenStream) {
-    let Common {
-        args,
-        krate,
-        func,
-        name,
-        description,
-        title,
-    } = Common::parse(attr, item, KEYS, true, errors);
-    let fn_name = &func.item.sig.ident;
-    let completers = args.completers();
-    for (arg, _) in &completers {
-        if !func.params.iter().any(|p| *arg == p.json_name) {
-            errors.push(
-                arg.span(),
-                format!("`{arg}` is not a parameter of `{fn_name}`"),
-            );
-        }
-    }
     let mut checks = Vec::new();
     let mut arguments = Vec::new();
     let mut extract = Vec::new();
     for p in &func.params {
         let ty = &p.ty;
         let binding = p.binding();
-        let json = &p.json_name;
+        let json = p.json_name();
         let desc = opt_str(&p.description);
         checks.push(quote_spanned!(ty.span()=> #krate::__private::assert_prompt_param::<#ty>();));
         arguments.push(quote! {
@@ -57,12 +36,21 @@ pub(crate) fn expand(
     let ret = &func.ret;
     checks.push(quote_spanned!(ret.span()=> #krate::__private::assert_prompt_result::<#ret>();));
     let call = func.call(&krate);
-    let desc_call = description.map(|d| quote!(.description(#d)));
-    let title_call = title.map(|t| quote!(.title(#t)));
-    let completes = completers.iter().map(|(arg, path)| {
+    let description = match &prompt.attrs.common.description {
+        Some(d) => Some(quote!(#d)),
+        None => func.doc(),
+    };
+    let mut setters = Vec::new();
+    if let Some(d) = description {
+        setters.push(quote!(.description(#d)));
+    }
+    if let Some(t) = &prompt.attrs.common.title {
+        setters.push(quote!(.title(#t)));
+    }
+    for (arg, path) in &prompt.attrs.complete {
         let a = arg.to_string();
-        quote!(.complete(#a, #krate::__private::completer(#path)))
-    });
+        setters.push(quote!(.complete(#a, #krate::__private::completer(#path))));
+    }
     let build = quote! {
         fn __build() -> #krate::Prompt {
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
@@ -72,13 +60,10 @@ pub(crate) fn expand(
                 #(#extract)*
                 #krate::IntoPromptResult::into_prompt_result(#call)
             })
-            #desc_call
-            #title_call
-            #(#completes)*;
+            #(#setters)*;
             #(#arguments)*
             __prompt
         }
     };
-    let reg = registration(&krate, &func.item, quote!(Prompt), build);
-    (func.item, reg)
+    registration(&krate, &func.item, Kind::Prompt, build)
 }

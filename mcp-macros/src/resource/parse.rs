@@ -1,0 +1,36 @@
+//! Tokens to [`Resource`]: one `match` arm per attribute key.
+
+use proc_macro2::TokenStream;
+use syn::ItemFn;
+
+use super::model::{Resource, ResourceAttrs, Uri};
+use crate::args;
+use crate::common::all_keys;
+use crate::errors::Errors;
+use crate::func::Func;
+use crate::template;
+
+/// The keys only `#[mcp_resource]` takes (the shared ones are in `common`).
+const KEYS: &[&str] = &["uri", "mime_type", "complete"];
+
+pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> Resource {
+    let mut attrs = ResourceAttrs::default();
+    for arg in args::parse(attr, errors) {
+        match arg.key() {
+            "uri" => {
+                attrs.uri = arg.string(errors).map(|lit| Uri {
+                    variables: template::variables(&lit.value()),
+                    lit,
+                });
+            }
+            "mime_type" => attrs.mime_type = arg.string(errors),
+            "complete" => attrs.complete = arg.bindings(errors).unwrap_or_default(),
+            _ if attrs.common.parse_arg(&arg, errors) => {}
+            _ => arg.unknown(&all_keys(KEYS), errors),
+        }
+    }
+    Resource {
+        attrs,
+        func: Func::parse(item, errors),
+    }
+}

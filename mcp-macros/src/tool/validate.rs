@@ -1,0 +1,23 @@
+//! The checks on a [`Tool`] model, all reported together before any code is generated.
+
+use syn::spanned::Spanned;
+
+use super::model::Tool;
+use crate::errors::Errors;
+use crate::names;
+
+pub(crate) fn validate(tool: &Tool, errors: &mut Errors) {
+    if let Some(name) = &tool.attrs.common.name {
+        names::check(name, errors);
+    }
+    tool.func.validate(errors);
+    for p in &tool.func.params {
+        if let syn::Type::Reference(r) = &p.ty {
+            errors.push(
+                r.and_token.span(),
+                "tool parameters are owned values deserialized from the call's arguments: \
+                 take an owned type (`String` for `&str`, `Vec<T>` for `&[T]`)",
+            );
+        }
+    }
+}

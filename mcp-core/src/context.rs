@@ -8,14 +8,16 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::cancel::Cancel;
+use crate::envelope::{Envelope, Identity};
 use crate::error::McpError;
 use crate::jsonrpc::{self, RequestId};
 use crate::outbound::{Outbound, Outgoing};
+use crate::peer::PendingRequests;
 use crate::protocol::{
     ElicitAction, ElicitResult, Elicitation, Implementation, JsonObject, LoggingLevel, Root,
     SamplingRequest, SamplingResult,
 };
-use crate::session::Session;
+use crate::state::StateMap;
 use crate::version::ProtocolVersion;
 
 /// Everything a handler may need about the request it is answering. Cheap to clone.
@@ -27,8 +29,32 @@ pub struct Context {
     inner: Arc<ContextInner>,
 }
 
+/// How a handler's questions reach the client.
+#[derive(Clone)]
+pub(crate) enum ClientLink {
+    /// As server-to-client requests on the request's route (session-based revisions).
+    Requests(Arc<PendingRequests>),
+    /// Not at all (no route back to the client).
+    None,
+}
+
+/// Where a request comes from: what a transport and a session (or a stateless request) tell
+/// the dispatcher about it, beside the envelope.
+#[derive(Clone)]
+pub(crate) struct Origin {
+    /// The transport's name.
+    pub(crate) transport: &'static str,
+    /// The transport's session id, if any.
+    pub(crate) session_id: Option<Arc<str>>,
+    /// How questions reach the client.
+    pub(crate) client: ClientLink,
+    /// Typed application state.
+    pub(crate) state: Arc<StateMap>,
+}
+
 struct ContextInner {
-    session: Session,
+    envelope: Envelope,
+    origin: Origin,
     request_id: RequestId,
     reply: Outbound,
     meta: Option<JsonObject>,
@@ -46,7 +72,8 @@ impl std::fmt::Debug for Context {
 
 impl Context {
     pub(crate) fn new(
-        session: Session,
+        envelope: Envelope,
+        origin: Origin,
         request_id: RequestId,
         reply: Outbound,
         meta: Option<JsonObject>,
@@ -54,7 +81,8 @@ impl Context {
     ) -> Self {
         Context {
             inner: Arc::new(ContextInner {
-                session,
+                envelope,
+                origin,
                 request_id,
                 reply,
                 meta,
@@ -68,7 +96,8 @@ impl Context {
         let inner = &self.inner;
         Context {
             inner: Arc::new(ContextInner {
-                session: inner.session.clone(),
+                envelope: inner.envelope.clone(),
+                origin: inner.origin.clone(),
                 request_id: inner.request_id.clone(),
                 reply: inner.reply.clone(),
                 meta: inner.meta.clone(),
@@ -98,32 +127,39 @@ impl Context {
         self.meta().and_then(|m| m.get("progressToken"))
     }
 
-    /// The transport's session id, if it has one.
+    /// The transport's session id, if it has one (never on the stateless revision).
     pub fn session_id(&self) -> Option<&str> {
-        self.inner.session.id()
+        self.inner.origin.session_id.as_deref()
     }
 
     /// The name of the transport carrying the request (`"sse"`, `"stdio"`, ...).
     pub fn transport(&self) -> &'static str {
-        self.inner.session.transport()
+        self.inner.origin.transport
     }
 
-    /// The negotiated protocol revision.
+    /// What is known about the client behind this request.
+    pub fn envelope(&self) -> &Envelope {
+        &self.inner.envelope
+    }
+
+    /// The protocol revision this request is answered in.
     pub fn protocol_version(&self) -> ProtocolVersion {
-        self.inner
-            .session
-            .protocol_version()
-            .unwrap_or(ProtocolVersion::LATEST)
+        self.inner.envelope.protocol_version()
     }
 
     /// The client's name and version.
     pub fn client_info(&self) -> Option<Implementation> {
-        self.inner.session.client_info()
+        self.inner.envelope.client_info().cloned()
     }
 
     /// The client's declared capabilities.
     pub fn client_capabilities(&self) -> Option<Value> {
-        self.inner.session.client_capabilities()
+        self.inner.envelope.client_capabilities().cloned()
+    }
+
+    /// Who is calling, when the transport authenticated the caller.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.inner.envelope.identity()
     }
 
     /// Asks the transport to close the stream carrying this request's messages now; the client
@@ -135,7 +171,7 @@ impl Context {
 
     /// Shared application state of type `T`, if the server was built with one.
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
-        self.inner.session.server().inner.state.get::<T>()
+        self.inner.origin.state.get::<T>()
     }
 
     /// True once the client cancelled the request or the session ended.
@@ -160,16 +196,23 @@ impl Context {
             params["total"] = t.into();
         }
         if let Some(m) = message
-            && self.protocol_version() >= ProtocolVersion::V2025_03_26
+            && self.protocol_version().has_progress_message()
         {
             params["message"] = m.into();
         }
         self.notify("notifications/progress", &params).await;
     }
 
-    /// Sends a log message at `level` when the session's level lets it through.
+    /// Sends a log message at `level` when the client's level lets it through: the session's
+    /// level (default `info`), or on the stateless revision the request's
+    /// `_meta["io.modelcontextprotocol/logLevel"]` (no level, no messages).
     pub async fn log(&self, level: LoggingLevel, data: impl Serialize) {
-        if level < self.inner.session.log_level() {
+        if self
+            .inner
+            .envelope
+            .log_level()
+            .is_none_or(|threshold| level < threshold)
+        {
             return;
         }
         let params = json!({ "level": level, "data": data });
@@ -202,10 +245,7 @@ impl Context {
     }
 
     fn require_capability(&self, capability: &str, method: &str) -> Result<(), McpError> {
-        let declared = self
-            .client_capabilities()
-            .is_some_and(|c| c.get(capability).is_some_and(|v| !v.is_null()));
-        if declared {
+        if self.inner.envelope.has_client_capability(capability) {
             Ok(())
         } else {
             Err(McpError::invalid_request(format!(
@@ -267,14 +307,14 @@ impl Context {
         message: impl Into<String>,
         schema: JsonObject,
     ) -> Result<ElicitResult, McpError> {
-        if self.protocol_version() < ProtocolVersion::V2025_06_18 {
+        if !self.protocol_version().has_elicitation() {
             return Err(McpError::invalid_request(
                 "cannot send elicitation/create: the negotiated protocol version predates elicitation",
             ));
         }
         self.require_capability("elicitation", "elicitation/create")?;
         let mut params = json!({ "message": message.into(), "requestedSchema": schema });
-        if self.protocol_version() >= ProtocolVersion::V2025_11_25 {
+        if self.protocol_version().has_elicitation_mode() {
             params["mode"] = "form".into();
         }
         let v = self.client_request("elicitation/create", params).await?;
@@ -301,9 +341,13 @@ impl Context {
     /// Sends any server-to-client request on this request's route and waits (bounded by the
     /// server's request timeout) for the answer.
     pub async fn client_request(&self, method: &str, params: Value) -> Result<Value, McpError> {
-        self.inner
-            .session
-            .request_client(method, params, &self.inner.reply)
-            .await
+        match &self.inner.origin.client {
+            ClientLink::Requests(pending) => {
+                pending.request(method, params, &self.inner.reply).await
+            }
+            ClientLink::None => Err(McpError::invalid_request(format!(
+                "cannot send {method}: there is no route back to the client for this request"
+            ))),
+        }
     }
 }

@@ -9,14 +9,14 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::cancel::Cancel;
-use crate::context::Context;
+use crate::context::{Context, Origin};
+use crate::envelope::Envelope;
 use crate::error::{McpError, ToolError};
 use crate::jsonrpc::Request;
 use crate::outbound::Outbound;
-use crate::protocol::{CallToolResult, Completion, JsonObject, LoggingLevel};
+use crate::protocol::{CallToolResult, Completion, JsonObject};
 use crate::registry::CompletionRequest;
-use crate::server::ListKind;
-use crate::session::Session;
+use crate::server::{ListKind, Server};
 use crate::version::ProtocolVersion;
 use crate::wire;
 
@@ -37,23 +37,37 @@ impl Serialize for Body {
     }
 }
 
-type Outcome = Result<Body, McpError>;
+pub(crate) type Outcome = Result<Body, McpError>;
 
-/// Checks done in arrival order, before the request runs: initialization and its ordering.
-/// Returns the answer when the request is settled here.
-pub(crate) fn precheck(session: &Session, req: &Request) -> Option<Outcome> {
-    match req.method.as_str() {
-        "initialize" => Some(initialize(session, req.params.as_ref())),
-        "ping" => None,
-        _ if !session.is_initialized() => Some(Err(McpError::invalid_request(format!(
-            "received {} before initialization: send initialize first",
-            req.method
-        )))),
-        _ => None,
+/// One request on its way through the dispatcher, whichever era produced it: the server, what
+/// is known about the client ([`Envelope`]), where the request comes from, and where its
+/// messages go.
+pub(crate) struct Call<'a> {
+    pub(crate) server: &'a Server,
+    pub(crate) envelope: Envelope,
+    pub(crate) origin: &'a Origin,
+    pub(crate) reply: &'a Outbound,
+    pub(crate) cancel: &'a Cancel,
+}
+
+impl Call<'_> {
+    fn version(&self) -> ProtocolVersion {
+        self.envelope.protocol_version()
+    }
+
+    fn context(&self, req: &Request, p: &JsonObject) -> Context {
+        Context::new(
+            self.envelope.clone(),
+            self.origin.clone(),
+            req.id.clone(),
+            self.reply.clone(),
+            request_meta(p),
+            self.cancel.clone(),
+        )
     }
 }
 
-fn params_object(params: Option<Value>) -> Result<JsonObject, McpError> {
+pub(crate) fn params_object(params: Option<Value>) -> Result<JsonObject, McpError> {
     match params {
         None | Some(Value::Null) => Ok(JsonObject::new()),
         Some(Value::Object(m)) => Ok(m),
@@ -61,7 +75,7 @@ fn params_object(params: Option<Value>) -> Result<JsonObject, McpError> {
     }
 }
 
-fn str_param<'a>(p: &'a JsonObject, key: &str) -> Result<&'a str, McpError> {
+pub(crate) fn str_param<'a>(p: &'a JsonObject, key: &str) -> Result<&'a str, McpError> {
     p.get(key)
         .and_then(Value::as_str)
         .ok_or_else(|| McpError::invalid_params(format!("missing string parameter {key:?}")))
@@ -71,39 +85,8 @@ fn request_meta(p: &JsonObject) -> Option<JsonObject> {
     p.get("_meta").and_then(Value::as_object).cloned()
 }
 
-fn initialize(session: &Session, params: Option<&Value>) -> Outcome {
-    let params = params.and_then(Value::as_object).ok_or_else(|| {
-        McpError::invalid_params(
-            "initialize needs params with protocolVersion, capabilities and clientInfo",
-        )
-    })?;
-    let requested = params
-        .get("protocolVersion")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            McpError::invalid_params("initialize: missing string \"protocolVersion\"")
-        })?;
-    let version = ProtocolVersion::negotiate(requested);
-    let client_info = params
-        .get("clientInfo")
-        .cloned()
-        .and_then(|v| serde_json::from_value(v).ok());
-    {
-        let mut st = session
-            .inner
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if st.version.is_some() {
-            return Err(McpError::invalid_request(
-                "the session is already initialized; open a new session to initialize again",
-            ));
-        }
-        st.version = Some(version);
-        st.client_info = client_info;
-        st.client_capabilities = params.get("capabilities").cloned();
-    }
-    let server = session.server();
+/// The capabilities the server declares to a client of revision `version`.
+pub(crate) fn server_capabilities(server: &Server, version: ProtocolVersion) -> Value {
     let reg = server.read();
     let mut caps = serde_json::Map::new();
     caps.insert("logging".into(), json!({}));
@@ -117,90 +100,76 @@ fn initialize(session: &Session, params: Option<&Value>) -> Outcome {
     if !reg.prompts.is_empty() {
         caps.insert("prompts".into(), json!({ "listChanged": true }));
     }
-    if version >= ProtocolVersion::V2025_03_26
-        && (!reg.prompts.is_empty() || !reg.templates.is_empty())
-    {
+    if version.has_completions() && (!reg.prompts.is_empty() || !reg.templates.is_empty()) {
         caps.insert("completions".into(), json!({}));
     }
+    Value::Object(caps)
+}
+
+/// The server's name, version and (where the revision has titles) title.
+pub(crate) fn server_info(server: &Server, version: ProtocolVersion) -> Value {
     let info = server.info();
     let mut server_info = json!({ "name": info.name, "version": info.version });
-    if version.has_structured_output()
+    if version.has_titles()
         && let Some(t) = &info.title
     {
         server_info["title"] = t.clone().into();
     }
-    let mut result = json!({
-        "protocolVersion": version,
-        "capabilities": caps,
-        "serverInfo": server_info,
-    });
-    if let Some(i) = &server.inner.instructions {
-        result["instructions"] = i.clone().into();
-    }
-    Ok(Body::Value(result))
+    server_info
 }
 
-/// Runs one request that passed [`precheck`].
-pub(crate) async fn dispatch(
-    session: &Session,
-    req: Request,
-    reply: &Outbound,
-    token: &Cancel,
-) -> Outcome {
-    let version = session
-        .protocol_version()
-        .unwrap_or(ProtocolVersion::LATEST);
-    let method = req.method.as_str();
-    match method {
-        "ping" => Ok(Body::Value(json!({}))),
-        "tools/list" => list(session, ListKind::Tools, req.params, version),
-        "resources/list" => list(session, ListKind::Resources, req.params, version),
-        "resources/templates/list" => list(session, ListKind::Templates, req.params, version),
-        "prompts/list" => list(session, ListKind::Prompts, req.params, version),
-        "tools/call" => call_tool(session, req, reply, token, version).await,
-        "resources/read" => read_resource(session, req, reply, token, version).await,
-        "resources/subscribe" | "resources/unsubscribe" => {
-            let p = params_object(req.params)?;
-            let uri = str_param(&p, "uri")?.to_owned();
-            let mut st = session
-                .inner
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            if method == "resources/subscribe" {
-                st.subscriptions.insert(uri);
-            } else {
-                st.subscriptions.remove(&uri);
-            }
-            Ok(Body::Value(json!({})))
-        }
-        "prompts/get" => get_prompt(session, req, reply, token, version).await,
-        "completion/complete" => complete(session, req, reply, token).await,
-        "logging/setLevel" => {
-            let p = params_object(req.params)?;
-            let level: LoggingLevel = p
-                .get("level")
-                .cloned()
-                .and_then(|v| serde_json::from_value(v).ok())
-                .ok_or_else(|| {
-                    McpError::invalid_params(
-                        "logging/setLevel needs \"level\": one of debug, info, notice, warning, error, critical, alert, emergency",
-                    )
-                })?;
-            session
-                .inner
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .log_level = Some(level);
-            Ok(Body::Value(json!({})))
-        }
+/// The `initialize` result for a session that negotiated `version`.
+pub(crate) fn initialize_result(server: &Server, version: ProtocolVersion) -> Body {
+    let mut result = json!({
+        "protocolVersion": version,
+        "capabilities": server_capabilities(server, version),
+        "serverInfo": server_info(server, version),
+    });
+    if let Some(i) = server.instructions() {
+        result["instructions"] = i.into();
+    }
+    Body::Value(result)
+}
+
+/// The `server/discover` result: every revision served (newest first), the capabilities and
+/// the instructions.
+fn discover(server: &Server, version: ProtocolVersion) -> Body {
+    let supported: Vec<&str> = ProtocolVersion::ALL
+        .iter()
+        .rev()
+        .map(|v| v.as_str())
+        .collect();
+    let mut result = json!({
+        "supportedVersions": supported,
+        "capabilities": server_capabilities(server, version),
+    });
+    if let Some(i) = server.instructions() {
+        result["instructions"] = i.into();
+    }
+    Body::Value(result)
+}
+
+/// Runs one request whose envelope is known: the methods every revision shares, and those
+/// of the stateless revision. Session methods (`initialize`, `ping`, `logging/setLevel`,
+/// `resources/subscribe`) are the session's.
+pub(crate) async fn dispatch(call: &Call<'_>, req: Request) -> Outcome {
+    let v = call.version();
+    match req.method.as_str() {
+        "tools/list" => list(call.server, ListKind::Tools, req.params, v),
+        "resources/list" => list(call.server, ListKind::Resources, req.params, v),
+        "resources/templates/list" => list(call.server, ListKind::Templates, req.params, v),
+        "prompts/list" => list(call.server, ListKind::Prompts, req.params, v),
+        "tools/call" => call_tool(call, req).await,
+        "resources/read" => read_resource(call, req).await,
+        "prompts/get" => get_prompt(call, req).await,
+        "completion/complete" => complete(call, req).await,
+        "server/discover" if v.has_subscriptions_listen() => Ok(discover(call.server, v)),
         other => Err(McpError::method_not_found(other)),
     }
 }
 
 /// Serves one page of a list from the cache, building and caching it on a miss.
-fn list(session: &Session, kind: ListKind, params: Option<Value>, v: ProtocolVersion) -> Outcome {
+fn list(server: &Server, kind: ListKind, params: Option<Value>, v: ProtocolVersion) -> Outcome {
     let p = params_object(params)?;
     let start = match p.get("cursor") {
         None | Some(Value::Null) => 0,
@@ -208,18 +177,11 @@ fn list(session: &Session, kind: ListKind, params: Option<Value>, v: ProtocolVer
             .ok_or_else(|| McpError::invalid_params(format!("invalid cursor {c:?}")))?,
         Some(_) => return Err(McpError::invalid_params("cursor must be a string")),
     };
-    let server = session.server();
     let key = (kind, v, start);
-    if let Some(hit) = server
-        .inner
-        .list_cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&key)
-    {
-        return Ok(Body::Raw(hit.clone()));
+    if let Some(hit) = server.cached_page(&key) {
+        return Ok(Body::Raw(hit));
     }
-    let page = server.inner.page_size;
+    let page = server.page_size();
     let (field, items, total): (&str, Vec<Value>, usize) = {
         let reg = server.read();
         match kind {
@@ -254,12 +216,7 @@ fn list(session: &Session, kind: ListKind, params: Option<Value>, v: ProtocolVer
     let raw: Arc<RawValue> = serde_json::value::to_raw_value(&result)
         .map_err(|e| McpError::internal(e.to_string()))?
         .into();
-    server
-        .inner
-        .list_cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, raw.clone());
+    server.cache_page(key, raw.clone());
     Ok(Body::Raw(raw))
 }
 
@@ -290,22 +247,6 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
     usize::from_str_radix(cursor.strip_prefix(CURSOR_PREFIX)?, 16).ok()
 }
 
-fn context(
-    session: &Session,
-    req: &Request,
-    p: &JsonObject,
-    reply: &Outbound,
-    token: &Cancel,
-) -> Context {
-    Context::new(
-        session.clone(),
-        req.id.clone(),
-        reply.clone(),
-        request_meta(p),
-        token.clone(),
-    )
-}
-
 /// Runs user code, turning a panic into an error instead of taking the server down.
 async fn guarded<T>(
     what: &str,
@@ -325,13 +266,8 @@ async fn guarded<T>(
         })
 }
 
-async fn call_tool(
-    session: &Session,
-    mut req: Request,
-    reply: &Outbound,
-    token: &Cancel,
-    v: ProtocolVersion,
-) -> Outcome {
+async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
+    let v = call.version();
     let mut p = params_object(req.params.take())?;
     let name = str_param(&p, "name")?.to_owned();
     tracing::Span::current().record("tool", name.as_str());
@@ -344,14 +280,14 @@ async fn call_tool(
             ));
         }
     };
-    let tool = session
-        .server()
+    let tool = call
+        .server
         .read()
         .tools
         .get(&name)
         .cloned()
         .ok_or_else(|| McpError::invalid_params(format!("unknown tool: {name}")))?;
-    let ctx = context(session, &req, &p, reply, token);
+    let ctx = call.context(&req, &p);
     let result = match guarded(&name, tool.call(ctx, args)).await {
         Ok(Ok(r)) => r,
         Ok(Err(ToolError::Tool(text))) => CallToolResult::error(text),
@@ -361,18 +297,12 @@ async fn call_tool(
     Ok(Body::Call(wire::CallResult { result, version: v }))
 }
 
-async fn read_resource(
-    session: &Session,
-    mut req: Request,
-    reply: &Outbound,
-    token: &Cancel,
-    _v: ProtocolVersion,
-) -> Outcome {
+async fn read_resource(call: &Call<'_>, mut req: Request) -> Outcome {
     let p = params_object(req.params.take())?;
     let uri = str_param(&p, "uri")?.to_owned();
-    let ctx = context(session, &req, &p, reply, token).with_resource_uri(&uri);
+    let ctx = call.context(&req, &p).with_resource_uri(&uri);
     let fut = {
-        let reg = session.server().read();
+        let reg = call.server.read();
         if let Some(r) = reg.resources.get(&uri) {
             r.read(ctx)
         } else if let Some((t, vars)) = reg
@@ -382,7 +312,7 @@ async fn read_resource(
         {
             t.read(ctx, vars)
         } else {
-            return Err(McpError::resource_not_found(&uri));
+            return Err(McpError::resource_not_found_for(&uri, call.version()));
         }
     };
     match guarded(&uri, fut).await {
@@ -396,17 +326,12 @@ async fn read_resource(
     }
 }
 
-async fn get_prompt(
-    session: &Session,
-    mut req: Request,
-    reply: &Outbound,
-    token: &Cancel,
-    v: ProtocolVersion,
-) -> Outcome {
+async fn get_prompt(call: &Call<'_>, mut req: Request) -> Outcome {
+    let v = call.version();
     let p = params_object(req.params.take())?;
     let name = str_param(&p, "name")?.to_owned();
-    let prompt = session
-        .server()
+    let prompt = call
+        .server
         .read()
         .prompts
         .get(&name)
@@ -440,7 +365,7 @@ async fn get_prompt(
             missing.name
         )));
     }
-    let ctx = context(session, &req, &p, reply, token);
+    let ctx = call.context(&req, &p);
     match guarded(&name, prompt.get(ctx, args)).await {
         Ok(Ok(r)) => Ok(Body::Value(wire::prompt_result(&r, v))),
         Ok(Err(e)) => Err(e),
@@ -450,12 +375,7 @@ async fn get_prompt(
     }
 }
 
-async fn complete(
-    session: &Session,
-    mut req: Request,
-    reply: &Outbound,
-    token: &Cancel,
-) -> Outcome {
+async fn complete(call: &Call<'_>, mut req: Request) -> Outcome {
     let p = params_object(req.params.take())?;
     let reference = p
         .get("ref")
@@ -478,7 +398,7 @@ async fn complete(
         })
         .unwrap_or_default();
     let provider = {
-        let reg = session.server().read();
+        let reg = call.server.read();
         match reference.get("type").and_then(Value::as_str) {
             Some("ref/prompt") => {
                 let name = str_param(reference, "name")?;
@@ -509,7 +429,7 @@ async fn complete(
     let completion = match provider {
         None => Completion::default(),
         Some(f) => {
-            let ctx = context(session, &req, &p, reply, token);
+            let ctx = call.context(&req, &p);
             let request = CompletionRequest {
                 argument: arg_name,
                 value,

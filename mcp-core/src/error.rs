@@ -58,6 +58,53 @@ impl McpError {
         .with_data(serde_json::json!({ "uri": uri }))
     }
 
+    /// -32002 before 2026-07-28, -32602 from it: the resource does not exist; `data` carries
+    /// the uri.
+    pub fn resource_not_found_for(uri: &str, version: crate::ProtocolVersion) -> Self {
+        let e = Self::resource_not_found(uri);
+        if version.has_invalid_params_for_unknown_resource() {
+            Self::with_code(code::INVALID_PARAMS, e.object.message)
+                .with_data(serde_json::json!({ "uri": uri }))
+        } else {
+            e
+        }
+    }
+
+    /// -32020: the HTTP headers do not match the request body, or are missing or malformed.
+    pub fn header_mismatch(message: impl Into<String>) -> Self {
+        Self::with_code(code::HEADER_MISMATCH, message)
+    }
+
+    /// -32021: the request needs client capabilities the client did not declare;
+    /// `data.requiredCapabilities` lists them (a `ClientCapabilities` object).
+    pub fn missing_client_capability(required: serde_json::Map<String, Value>) -> Self {
+        let names: Vec<&str> = required.keys().map(String::as_str).collect();
+        Self::with_code(
+            code::MISSING_REQUIRED_CLIENT_CAPABILITY,
+            format!(
+                "this request needs the client capabilities {names:?}: declare them in _meta[\"io.modelcontextprotocol/clientCapabilities\"]"
+            ),
+        )
+        .with_data(serde_json::json!({ "requiredCapabilities": required }))
+    }
+
+    /// -32022: the requested protocol version is not served; `data` lists the supported ones.
+    pub fn unsupported_protocol_version(requested: &str) -> Self {
+        let supported: Vec<&str> = crate::ProtocolVersion::ALL
+            .iter()
+            .rev()
+            .map(|v| v.as_str())
+            .collect();
+        Self::with_code(
+            code::UNSUPPORTED_PROTOCOL_VERSION,
+            format!(
+                "unsupported protocol version {requested:?}; supported: {}",
+                supported.join(", ")
+            ),
+        )
+        .with_data(serde_json::json!({ "supported": supported, "requested": requested }))
+    }
+
     /// An error with an explicit code, for codes defined by a revision or an extension.
     pub fn with_code(code: i32, message: impl Into<String>) -> Self {
         McpError {

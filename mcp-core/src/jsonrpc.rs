@@ -104,6 +104,12 @@ pub mod code {
     pub const INTERNAL_ERROR: i32 = -32603;
     /// MCP: resource not found (2024-11-05 .. 2025-11-25 convention).
     pub const RESOURCE_NOT_FOUND: i32 = -32002;
+    /// MCP 2026-07-28: the HTTP headers do not match the body, or are missing or malformed.
+    pub const HEADER_MISMATCH: i32 = -32020;
+    /// MCP 2026-07-28: the request needs a client capability the client did not declare.
+    pub const MISSING_REQUIRED_CLIENT_CAPABILITY: i32 = -32021;
+    /// MCP 2026-07-28: the request's protocol version is not served.
+    pub const UNSUPPORTED_PROTOCOL_VERSION: i32 = -32022;
 }
 
 /// A JSON-RPC error object.

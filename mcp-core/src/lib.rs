@@ -8,23 +8,29 @@
 #[doc(hidden)]
 pub mod __private;
 mod cancel;
+mod changes;
 pub mod context;
 mod dispatch;
+pub mod envelope;
 pub mod error;
 pub mod handler;
 pub mod jsonrpc;
 pub mod outbound;
+mod peer;
 pub mod protocol;
 pub mod registry;
 pub mod server;
 pub mod session;
 pub mod state;
+pub mod stateless;
 pub mod transport;
 pub mod version;
 mod wire;
 
 #[doc(inline)]
 pub use context::Context;
+#[doc(inline)]
+pub use envelope::{Envelope, Identity};
 #[doc(inline)]
 pub use error::{McpError, RegistrationError, ToolError};
 #[doc(inline)]
@@ -39,8 +45,8 @@ pub use protocol::{
 #[doc(inline)]
 pub use registry::{CompletionRequest, Prompt, Resource, ResourceTemplate, TemplateVars, Tool};
 #[doc(inline)]
-pub use server::{Server, ServerBuilder, SessionOptions};
+pub use server::{Server, ServerBuilder};
 #[doc(inline)]
-pub use session::{RequestFuture, Session};
+pub use session::{RequestFuture, Session, SessionOptions};
 #[doc(inline)]
 pub use version::ProtocolVersion;

@@ -1,19 +1,20 @@
-//! The server: what is registered, cached list results, live sessions, and the factory for
-//! sessions.
+//! The server: what is registered, its configuration, cached list results, and the listeners
+//! told of changes. Sessions (`crate::session`) and stateless requests
+//! (`crate::stateless`) are built on top of it; it knows neither.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use serde_json::value::RawValue;
 
+pub(crate) use crate::changes::ListKind;
+use crate::changes::{Change, Listeners};
 use crate::error::RegistrationError;
-use crate::jsonrpc::{self, ParseLimits};
-use crate::outbound::{Outbound, Outgoing};
+use crate::jsonrpc::ParseLimits;
 use crate::protocol::Implementation;
 use crate::registry::{Prompt, Resource, ResourceTemplate, Tool};
-use crate::session::{Session, SessionInner};
 use crate::state::StateMap;
 use crate::version::ProtocolVersion;
 
@@ -21,27 +22,6 @@ use crate::version::ProtocolVersion;
 #[derive(Clone)]
 pub struct Server {
     pub(crate) inner: Arc<ServerInner>,
-}
-
-/// Which list a cached page belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum ListKind {
-    Tools,
-    Resources,
-    Templates,
-    Prompts,
-}
-
-impl ListKind {
-    pub(crate) fn changed_method(self) -> Option<&'static str> {
-        match self {
-            ListKind::Tools => Some("notifications/tools/list_changed"),
-            ListKind::Resources | ListKind::Templates => {
-                Some("notifications/resources/list_changed")
-            }
-            ListKind::Prompts => Some("notifications/prompts/list_changed"),
-        }
-    }
 }
 
 #[derive(Default)]
@@ -59,13 +39,16 @@ pub(crate) struct ServerInner {
     pub(crate) page_size: usize,
     pub(crate) request_timeout: Duration,
     pub(crate) max_in_flight: usize,
-    pub(crate) state: StateMap,
+    pub(crate) state: Arc<StateMap>,
     pub(crate) registry: RwLock<Registry>,
     /// Serialized list pages, keyed by list, revision and page start; cleared on change.
-    pub(crate) list_cache: Mutex<HashMap<(ListKind, ProtocolVersion, usize), Arc<RawValue>>>,
-    pub(crate) sessions: Mutex<HashMap<u64, Weak<SessionInner>>>,
-    pub(crate) next_session: AtomicU64,
+    pub(crate) list_cache: Mutex<HashMap<PageKey, Arc<RawValue>>>,
+    pub(crate) listeners: Arc<Listeners>,
+    pub(crate) sessions: AtomicUsize,
 }
+
+/// A cached list page: which list, for which revision, from which item.
+pub(crate) type PageKey = (ListKind, ProtocolVersion, usize);
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -153,44 +136,67 @@ impl Server {
         self.inner.parse_limits
     }
 
-    /// Opens a session for one client connection.
-    pub fn session(&self, options: SessionOptions) -> Session {
-        let serial = self.inner.next_session.fetch_add(1, Ordering::Relaxed);
-        let session = Session::new(self.clone(), options, serial);
-        self.inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(serial, Arc::downgrade(&session.inner));
-        session
-    }
-
     /// How many sessions are open.
     pub fn session_count(&self) -> usize {
-        self.inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len()
+        self.inner.sessions.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn forget_session(&self, serial: u64) {
-        self.inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&serial);
+    /// Counts a session opened (`+1`) or closed (`-1`).
+    pub(crate) fn count_session(&self, opened: bool) {
+        if opened {
+            self.inner.sessions.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.inner.sessions.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
-    fn live_sessions(&self) -> Vec<Session> {
+    /// Whoever is told of changes.
+    pub(crate) fn listeners(&self) -> &Arc<Listeners> {
+        &self.inner.listeners
+    }
+
+    /// Typed application state.
+    pub(crate) fn state_map(&self) -> &Arc<StateMap> {
+        &self.inner.state
+    }
+
+    /// The instructions sent in the `initialize` and `server/discover` results.
+    pub(crate) fn instructions(&self) -> Option<&str> {
+        self.inner.instructions.as_deref()
+    }
+
+    /// How many items one list page holds.
+    pub(crate) fn page_size(&self) -> usize {
+        self.inner.page_size
+    }
+
+    /// How long a server-to-client request waits for its answer.
+    pub(crate) fn request_timeout(&self) -> Duration {
+        self.inner.request_timeout
+    }
+
+    /// How many requests one session may have running at once.
+    pub(crate) fn max_in_flight(&self) -> usize {
+        self.inner.max_in_flight
+    }
+
+    /// A cached list page.
+    pub(crate) fn cached_page(&self, key: &PageKey) -> Option<Arc<RawValue>> {
         self.inner
-            .sessions
+            .list_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .filter_map(Weak::upgrade)
-            .map(|inner| Session { inner })
-            .collect()
+            .get(key)
+            .cloned()
+    }
+
+    /// Caches a list page until its list changes.
+    pub(crate) fn cache_page(&self, key: PageKey, page: Arc<RawValue>) {
+        self.inner
+            .list_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, page);
     }
 
     /// Adds a tool while serving; initialized sessions get `notifications/tools/list_changed`.
@@ -297,22 +303,13 @@ impl Server {
         removed
     }
 
-    /// Tells every session subscribed to `uri` that the resource changed
+    /// Tells every client subscribed to `uri` that the resource changed
     /// (`notifications/resources/updated`).
     pub async fn notify_resource_updated(&self, uri: &str) {
-        let json = jsonrpc::notification_bytes(
-            "notifications/resources/updated",
-            Some(&serde_json::json!({ "uri": uri })),
-        );
-        for s in self.live_sessions() {
-            if s.is_subscribed(uri) {
-                let _ = s
-                    .inner
-                    .outbound
-                    .send(Outgoing::notification(json.clone()))
-                    .await;
-            }
-        }
+        self.inner
+            .listeners
+            .deliver(Change::ResourceUpdated(uri))
+            .await;
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
@@ -337,20 +334,9 @@ impl Server {
             .retain(|(k, _, _), _| {
                 *k != kind && !(kind == ListKind::Resources && *k == ListKind::Templates)
             });
-        let Some(method) = kind.changed_method() else {
-            return;
-        };
-        let json = jsonrpc::notification_bytes::<()>(method, None);
-        for s in self.live_sessions() {
-            if s.is_initialized() {
-                // Never wait on a slow client here: a full queue drops the hint, and the
-                // client sees the change on its next list call.
-                let _ = s
-                    .inner
-                    .outbound
-                    .try_send(Outgoing::notification(json.clone()));
-            }
-        }
+        // Never wait on a slow client here: a full queue drops the hint, and the client sees
+        // the change on its next list call.
+        self.inner.listeners.announce(Change::List(kind));
     }
 }
 
@@ -397,40 +383,6 @@ fn validate_tool(tool: &Tool) -> Result<(), RegistrationError> {
         check(out, "output")?;
     }
     Ok(())
-}
-
-/// How a transport opens a [`Session`].
-#[derive(Debug, Clone)]
-pub struct SessionOptions {
-    /// The transport's session id, if it has one (exposed through `Context::session_id`).
-    pub id: Option<String>,
-    /// Where messages not tied to a client request go.
-    pub outbound: Outbound,
-    /// The transport's name (`"sse"`, `"streamable-http"`, `"stdio"`, `"memory"`).
-    pub transport: &'static str,
-}
-
-impl SessionOptions {
-    /// Options with no session id.
-    pub fn new(outbound: Outbound) -> Self {
-        SessionOptions {
-            id: None,
-            outbound,
-            transport: "custom",
-        }
-    }
-
-    /// Sets the transport's name, exposed through `Context::transport`.
-    pub fn transport(mut self, name: &'static str) -> Self {
-        self.transport = name;
-        self
-    }
-
-    /// Sets the session id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
-    }
 }
 
 impl ServerBuilder {
@@ -555,11 +507,11 @@ impl ServerBuilder {
                 page_size: self.page_size,
                 request_timeout: self.request_timeout,
                 max_in_flight: self.max_in_flight,
-                state: self.state,
+                state: Arc::new(self.state),
                 registry: RwLock::new(Registry::default()),
                 list_cache: Mutex::new(HashMap::new()),
-                sessions: Mutex::new(HashMap::new()),
-                next_session: AtomicU64::new(0),
+                listeners: Arc::default(),
+                sessions: AtomicUsize::new(0),
             }),
         };
         for t in tools {

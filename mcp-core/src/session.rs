@@ -11,23 +11,26 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::Poll;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::future::Either;
-use serde_json::Value;
-use tokio::sync::oneshot;
+use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::cancel::Cancel;
+use crate::changes::{Change, Listener, Registration};
+use crate::context::{ClientLink, Origin};
+use crate::dispatch::{self, Body, Call, Outcome, params_object, str_param};
+use crate::envelope::{Envelope, Identity};
 use crate::error::McpError;
-use crate::jsonrpc::{self, ErrorObject, Incoming, Message, Notification, Request, RequestId};
+use crate::jsonrpc::{self, Incoming, Message, Notification, Request, RequestId};
 use crate::outbound::{Outbound, Outgoing};
+use crate::peer::PendingRequests;
 use crate::protocol::{Implementation, LoggingLevel};
-use crate::server::{Server, SessionOptions};
+use crate::server::Server;
 use crate::version::ProtocolVersion;
 
 /// The work of answering one request; spawn it or await it.
@@ -36,45 +39,68 @@ pub type RequestFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// One client's protocol session. Cheap to clone.
 #[derive(Clone)]
 pub struct Session {
-    pub(crate) inner: Arc<SessionInner>,
+    inner: Arc<SessionInner>,
+}
+
+/// A session that does not keep it open.
+pub(crate) struct WeakSession(Weak<SessionInner>);
+
+impl WeakSession {
+    /// The session, while it is open.
+    pub(crate) fn upgrade(&self) -> Option<Session> {
+        self.0.upgrade().map(|inner| Session { inner })
+    }
 }
 
 #[derive(Default)]
-pub(crate) struct ProtocolState {
-    pub(crate) version: Option<ProtocolVersion>,
-    pub(crate) initialized: bool,
-    pub(crate) client_info: Option<Implementation>,
-    pub(crate) client_capabilities: Option<Value>,
-    pub(crate) log_level: Option<LoggingLevel>,
-    pub(crate) subscriptions: HashSet<String>,
+struct ProtocolState {
+    version: Option<ProtocolVersion>,
+    initialized: bool,
+    client_info: Option<Arc<Implementation>>,
+    client_capabilities: Option<Arc<Value>>,
+    log_level: Option<LoggingLevel>,
+    subscriptions: HashSet<String>,
 }
 
-type Pending = oneshot::Sender<Result<Value, ErrorObject>>;
-
-pub(crate) struct SessionInner {
-    pub(crate) server: Server,
-    pub(crate) serial: u64,
-    pub(crate) id: Option<String>,
-    pub(crate) transport: &'static str,
-    pub(crate) outbound: Outbound,
-    pub(crate) state: Mutex<ProtocolState>,
-    pub(crate) in_flight: Mutex<HashMap<RequestId, Cancel>>,
-    pub(crate) pending: Mutex<HashMap<RequestId, Pending>>,
-    pub(crate) next_request_id: AtomicI64,
-    pub(crate) closed: CancellationToken,
+struct SessionInner {
+    server: Server,
+    outbound: Outbound,
+    origin: Origin,
+    identity: Option<Identity>,
+    state: Mutex<ProtocolState>,
+    in_flight: Mutex<HashMap<RequestId, Cancel>>,
+    pending: Arc<PendingRequests>,
+    closed: CancellationToken,
+    _listening: Option<Registration>,
 }
 
 impl Drop for SessionInner {
     fn drop(&mut self) {
         self.closed.cancel();
-        self.server.forget_session(self.serial);
+        self.server.count_session(false);
+    }
+}
+
+impl Listener for SessionInner {
+    fn message(&self, change: &Change<'_>) -> Option<(Outbound, Outgoing)> {
+        let st = lock(&self.state);
+        let params = match change {
+            Change::List(_) if st.version.is_some() => None,
+            Change::ResourceUpdated(uri) if st.subscriptions.contains(*uri) => {
+                Some(json!({ "uri": uri }))
+            }
+            _ => return None,
+        };
+        drop(st);
+        let json = jsonrpc::notification_bytes(change.method(), params.as_ref());
+        Some((self.outbound.clone(), Outgoing::notification(json)))
     }
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
-            .field("id", &self.inner.id)
+            .field("id", &self.inner.origin.session_id)
             .finish_non_exhaustive()
     }
 }
@@ -83,32 +109,92 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl Session {
-    pub(crate) fn new(server: Server, options: SessionOptions, serial: u64) -> Session {
-        Session {
-            inner: Arc::new(SessionInner {
-                server,
-                serial,
-                id: options.id,
-                transport: options.transport,
+/// How a transport opens a [`Session`].
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// The transport's session id, if it has one (exposed through `Context::session_id`).
+    pub id: Option<String>,
+    /// Where messages not tied to a client request go.
+    pub outbound: Outbound,
+    /// The transport's name (`"sse"`, `"streamable-http"`, `"stdio"`, `"memory"`).
+    pub transport: &'static str,
+    /// Who is calling, when the transport authenticated the client for the whole session.
+    pub identity: Option<Identity>,
+}
+
+impl SessionOptions {
+    /// Options with no session id.
+    pub fn new(outbound: Outbound) -> Self {
+        SessionOptions {
+            id: None,
+            outbound,
+            transport: "custom",
+            identity: None,
+        }
+    }
+
+    /// Sets who is calling (exposed through `Context::identity`).
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Sets the transport's name, exposed through `Context::transport`.
+    pub fn transport(mut self, name: &'static str) -> Self {
+        self.transport = name;
+        self
+    }
+
+    /// Sets the session id.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+}
+
+impl Server {
+    /// Opens a session for one client connection of a session-based revision.
+    pub fn session(&self, options: SessionOptions) -> Session {
+        let pending = Arc::new(PendingRequests::new(self.request_timeout()));
+        let origin = Origin {
+            transport: options.transport,
+            session_id: options.id.map(Arc::from),
+            client: ClientLink::Requests(pending.clone()),
+            state: self.state_map().clone(),
+        };
+        self.count_session(true);
+        let inner = Arc::new_cyclic(|me: &Weak<SessionInner>| {
+            let me: Weak<dyn Listener> = me.clone();
+            SessionInner {
+                server: self.clone(),
                 outbound: options.outbound,
+                origin,
+                identity: options.identity,
                 state: Mutex::new(ProtocolState::default()),
                 in_flight: Mutex::new(HashMap::new()),
-                pending: Mutex::new(HashMap::new()),
-                next_request_id: AtomicI64::new(1),
+                pending,
                 closed: CancellationToken::new(),
-            }),
-        }
+                _listening: Some(self.listeners().register(me)),
+            }
+        });
+        Session { inner }
+    }
+}
+
+impl Session {
+    /// A handle that does not keep the session open.
+    pub(crate) fn downgrade(&self) -> WeakSession {
+        WeakSession(Arc::downgrade(&self.inner))
     }
 
     /// The transport's id for this session, if it has one.
     pub fn id(&self) -> Option<&str> {
-        self.inner.id.as_deref()
+        self.inner.origin.session_id.as_deref()
     }
 
     /// The name of the transport carrying this session.
     pub fn transport(&self) -> &'static str {
-        self.inner.transport
+        self.inner.origin.transport
     }
 
     /// The server this session belongs to.
@@ -133,22 +219,28 @@ impl Session {
 
     /// The client's name and version from `initialize`.
     pub fn client_info(&self) -> Option<Implementation> {
-        lock(&self.inner.state).client_info.clone()
+        lock(&self.inner.state).client_info.as_deref().cloned()
     }
 
     /// The client's capabilities from `initialize`.
     pub fn client_capabilities(&self) -> Option<Value> {
-        lock(&self.inner.state).client_capabilities.clone()
-    }
-
-    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
-        lock(&self.inner.state).subscriptions.contains(uri)
-    }
-
-    pub(crate) fn log_level(&self) -> LoggingLevel {
         lock(&self.inner.state)
-            .log_level
-            .unwrap_or(LoggingLevel::Info)
+            .client_capabilities
+            .as_deref()
+            .cloned()
+    }
+
+    /// What the next request of this session knows about its client: the negotiated revision,
+    /// the `initialize` data, the log level (default `info`) and the caller's identity.
+    pub fn envelope(&self) -> Envelope {
+        let st = lock(&self.inner.state);
+        Envelope::session(
+            st.version.unwrap_or(ProtocolVersion::LATEST_SESSION),
+            st.client_info.clone(),
+            st.client_capabilities.clone(),
+            st.log_level.unwrap_or(LoggingLevel::Info),
+        )
+        .with_identity(self.inner.identity.clone())
     }
 
     /// Handles one incoming message. Returns the work of answering it when it is a request.
@@ -171,12 +263,10 @@ impl Session {
                 None
             }
             Message::Response(r) => {
-                if let Some(id) = &r.id {
-                    if let Some(tx) = lock(&self.inner.pending).remove(id) {
-                        let _ = tx.send(r.outcome);
-                    } else {
-                        tracing::debug!(target: "mcp::rpc", %id, "response to an unknown request id ignored");
-                    }
+                if let Some(id) = &r.id
+                    && !self.inner.pending.resolve(id, r.outcome)
+                {
+                    tracing::debug!(target: "mcp::rpc", %id, "response to an unknown request id ignored");
                 }
                 None
             }
@@ -269,7 +359,7 @@ impl Session {
         for c in in_flight {
             c.cancel();
         }
-        lock(&self.inner.pending).clear();
+        self.inner.pending.clear();
     }
 
     /// True once [`Session::close`] was called.
@@ -307,7 +397,7 @@ impl Session {
                 );
                 return refuse(req.id, message);
             }
-            let max = self.inner.server.inner.max_in_flight;
+            let max = self.inner.server.max_in_flight();
             if in_flight.len() >= max {
                 let message = format!(
                     "too many requests in flight on this session (limit {max}): wait for answers before sending more"
@@ -321,7 +411,7 @@ impl Session {
             cancel.cancel();
         }
         // Initialization state changes now, in arrival order.
-        let early = crate::dispatch::precheck(self, &req);
+        let early = self.precheck(&req);
         let session = self.clone();
         Some(Either::Right(async move {
             let id = req.id.clone();
@@ -337,7 +427,7 @@ impl Session {
                 async {
                     match early {
                         Some(r) => r,
-                        None => crate::dispatch::dispatch(&session, req, &reply, &cancel).await,
+                        None => session.run(req, &reply, &cancel).await,
                     }
                 }
                 .instrument(span)
@@ -397,30 +487,92 @@ impl Session {
         }
     }
 
-    /// Sends a server-to-client request on `reply` and waits for the answer.
-    pub(crate) async fn request_client(
-        &self,
-        method: &str,
-        params: Value,
-        reply: &Outbound,
-    ) -> Result<Value, McpError> {
-        let n = self.inner.next_request_id.fetch_add(1, Ordering::Relaxed);
-        let id = RequestId::Str(format!("srv-{n}").into());
-        let (tx, rx) = oneshot::channel();
-        lock(&self.inner.pending).insert(id.clone(), tx);
-        let json = jsonrpc::request_bytes(&id, method, Some(&params));
-        if reply.send(Outgoing::request(json)).await.is_err() {
-            lock(&self.inner.pending).remove(&id);
-            return Err(McpError::internal("the client's stream is closed"));
+    /// Checks done in arrival order, before the request runs: initialization and its ordering.
+    /// Returns the answer when the request is settled here.
+    fn precheck(&self, req: &Request) -> Option<Outcome> {
+        match req.method.as_str() {
+            "initialize" => Some(self.initialize(req.params.as_ref())),
+            "ping" => None,
+            _ if !self.is_initialized() => Some(Err(McpError::invalid_request(format!(
+                "received {} before initialization: send initialize first",
+                req.method
+            )))),
+            _ => None,
         }
-        let timeout = self.inner.server.inner.request_timeout;
-        let result = tokio::select! {
-            r = rx => r.map_err(|_| McpError::internal("the session ended before the client answered")),
-            _ = tokio::time::sleep(timeout) => Err(McpError::internal(format!(
-                "the client did not answer {method} within {} ms", timeout.as_millis()
-            ))),
-        };
-        lock(&self.inner.pending).remove(&id);
-        result?.map_err(McpError::from)
+    }
+
+    fn initialize(&self, params: Option<&Value>) -> Outcome {
+        let params = params.and_then(Value::as_object).ok_or_else(|| {
+            McpError::invalid_params(
+                "initialize needs params with protocolVersion, capabilities and clientInfo",
+            )
+        })?;
+        let requested = params
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                McpError::invalid_params("initialize: missing string \"protocolVersion\"")
+            })?;
+        let version = ProtocolVersion::negotiate(requested);
+        let client_info = params
+            .get("clientInfo")
+            .cloned()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .map(Arc::new);
+        {
+            let mut st = lock(&self.inner.state);
+            if st.version.is_some() {
+                return Err(McpError::invalid_request(
+                    "the session is already initialized; open a new session to initialize again",
+                ));
+            }
+            st.version = Some(version);
+            st.client_info = client_info;
+            st.client_capabilities = params.get("capabilities").cloned().map(Arc::new);
+        }
+        Ok(dispatch::initialize_result(&self.inner.server, version))
+    }
+
+    /// Runs one request that passed [`Session::precheck`]: the session's own methods here,
+    /// everything else through the dispatcher with the session's envelope.
+    async fn run(&self, req: Request, reply: &Outbound, cancel: &Cancel) -> Outcome {
+        match req.method.as_str() {
+            "ping" => Ok(Body::Value(json!({}))),
+            "resources/subscribe" | "resources/unsubscribe" => {
+                let p = params_object(req.params)?;
+                let uri = str_param(&p, "uri")?.to_owned();
+                let mut st = lock(&self.inner.state);
+                if req.method == "resources/subscribe" {
+                    st.subscriptions.insert(uri);
+                } else {
+                    st.subscriptions.remove(&uri);
+                }
+                Ok(Body::Value(json!({})))
+            }
+            "logging/setLevel" => {
+                let p = params_object(req.params)?;
+                let level: LoggingLevel = p
+                    .get("level")
+                    .cloned()
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .ok_or_else(|| {
+                        McpError::invalid_params(
+                            "logging/setLevel needs \"level\": one of debug, info, notice, warning, error, critical, alert, emergency",
+                        )
+                    })?;
+                lock(&self.inner.state).log_level = Some(level);
+                Ok(Body::Value(json!({})))
+            }
+            _ => {
+                let call = Call {
+                    server: &self.inner.server,
+                    envelope: self.envelope(),
+                    origin: &self.inner.origin,
+                    reply,
+                    cancel,
+                };
+                dispatch::dispatch(&call, req).await
+            }
+        }
     }
 }

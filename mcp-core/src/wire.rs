@@ -19,7 +19,7 @@ fn icons(v: ProtocolVersion, icons: &[JsonObject]) -> Option<Value> {
 
 fn meta(v: ProtocolVersion, meta: &Option<JsonObject>) -> Option<Value> {
     meta.as_ref()
-        .filter(|_| v.has_structured_output())
+        .filter(|_| v.has_item_meta())
         .map(|m| Value::Object(m.clone()))
 }
 
@@ -27,7 +27,7 @@ fn meta(v: ProtocolVersion, meta: &Option<JsonObject>) -> Option<Value> {
 pub(crate) fn tool(t: &Tool, v: ProtocolVersion) -> Value {
     let mut m = Map::new();
     m.insert("name".into(), t.name.clone().into());
-    if v.has_structured_output() {
+    if v.has_titles() {
         put(&mut m, "title", t.title.clone().map(Value::from));
     }
     put(
@@ -48,7 +48,7 @@ pub(crate) fn tool(t: &Tool, v: ProtocolVersion) -> Value {
                 .map(|s| Value::Object((**s).clone())),
         );
     }
-    if v.has_audio_and_annotations() {
+    if v.has_tool_annotations() {
         put(
             &mut m,
             "annotations",
@@ -65,8 +65,10 @@ pub(crate) fn tool(t: &Tool, v: ProtocolVersion) -> Value {
 /// A static resource as listed to a client of revision `v`.
 pub(crate) fn resource(r: &Resource, v: ProtocolVersion) -> Value {
     let mut info = r.info.clone();
-    if !v.has_structured_output() {
+    if !v.has_titles() {
         info.title = None;
+    }
+    if !v.has_item_meta() {
         info.meta = None;
         if let Some(a) = info.annotations.as_mut() {
             a.last_modified = None;
@@ -81,8 +83,10 @@ pub(crate) fn resource(r: &Resource, v: ProtocolVersion) -> Value {
 /// A resource template as listed to a client of revision `v`.
 pub(crate) fn template(t: &ResourceTemplate, v: ProtocolVersion) -> Value {
     let mut info = t.info.clone();
-    if !v.has_structured_output() {
+    if !v.has_titles() {
         info.title = None;
+    }
+    if !v.has_item_meta() {
         info.meta = None;
     }
     if !v.has_icons() {
@@ -95,7 +99,7 @@ pub(crate) fn template(t: &ResourceTemplate, v: ProtocolVersion) -> Value {
 pub(crate) fn prompt(p: &Prompt, v: ProtocolVersion) -> Value {
     let mut m = Map::new();
     m.insert("name".into(), p.name.clone().into());
-    if v.has_structured_output() {
+    if v.has_titles() {
         put(&mut m, "title", p.title.clone().map(Value::from));
     }
     put(
@@ -108,7 +112,7 @@ pub(crate) fn prompt(p: &Prompt, v: ProtocolVersion) -> Value {
         .iter()
         .map(|a| {
             let mut a = a.clone();
-            if !v.has_structured_output() {
+            if !v.has_titles() {
                 a.title = None;
             }
             serde_json::to_value(a).unwrap_or(Value::Null)
@@ -126,10 +130,10 @@ pub(crate) fn prompt(p: &Prompt, v: ProtocolVersion) -> Value {
 /// resource links (before 2025-06-18) become text that says what they were.
 pub(crate) fn content(c: &Content, v: ProtocolVersion) -> Value {
     let downgraded = match c {
-        Content::Audio { mime_type, .. } if !v.has_audio_and_annotations() => Some(format!(
+        Content::Audio { mime_type, .. } if !v.has_audio() => Some(format!(
             "[audio content ({mime_type}) omitted: this client's protocol version predates audio]"
         )),
-        Content::ResourceLink { uri, name, .. } if !v.has_structured_output() => {
+        Content::ResourceLink { uri, name, .. } if !v.has_resource_links() => {
             Some(format!("[resource {name}: {uri}]"))
         }
         _ => None,
@@ -138,7 +142,7 @@ pub(crate) fn content(c: &Content, v: ProtocolVersion) -> Value {
         Some(text) => json!({ "type": "text", "text": text }),
         None => {
             let mut value = serde_json::to_value(c).unwrap_or(Value::Null);
-            if !v.has_structured_output()
+            if !v.has_item_meta()
                 && let Some(ann) = value.get_mut("annotations").and_then(Value::as_object_mut)
             {
                 ann.remove("lastModified");
@@ -154,13 +158,11 @@ fn needs_rewrite(c: &Content, v: ProtocolVersion) -> bool {
         a.as_ref().is_some_and(|a| a.last_modified.is_some())
     };
     match c {
-        Content::Audio { .. } => !v.has_audio_and_annotations(),
-        Content::ResourceLink { .. } => !v.has_structured_output(),
+        Content::Audio { .. } => !v.has_audio(),
+        Content::ResourceLink { .. } => !v.has_resource_links(),
         Content::Text { annotations, .. }
         | Content::Image { annotations, .. }
-        | Content::Resource { annotations, .. } => {
-            !v.has_structured_output() && last_modified(annotations)
-        }
+        | Content::Resource { annotations, .. } => !v.has_item_meta() && last_modified(annotations),
     }
 }
 
@@ -202,7 +204,7 @@ impl serde::Serialize for CallResult {
         if r.is_error() {
             m.serialize_entry("isError", &true)?;
         }
-        if v.has_structured_output()
+        if v.has_item_meta()
             && let Some(meta) = &r.meta
         {
             m.serialize_entry("_meta", meta)?;

@@ -106,7 +106,7 @@ async fn scenario(rev: &'static str) {
     }
     assert_eq!(
         init["serverInfo"].get("title").is_some(),
-        v(rev).has_structured_output(),
+        v(rev).has_titles(),
         "{rev}: serverInfo.title only from 2025-06-18"
     );
     assert_eq!(p.session_version(), Some(v(rev)));
@@ -146,12 +146,12 @@ async fn scenario(rev: &'static str) {
     let add = tools.iter().find(|t| t["name"] == "add").unwrap();
     assert_eq!(
         echo.get("annotations").is_some(),
-        v(rev).has_audio_and_annotations(),
+        v(rev).has_tool_annotations(),
         "{rev} annotations"
     );
     assert_eq!(
         echo.get("title").is_some(),
-        v(rev).has_structured_output(),
+        v(rev).has_titles(),
         "{rev} title"
     );
     assert_eq!(
@@ -223,12 +223,12 @@ async fn scenario(rev: &'static str) {
         .collect();
     assert_eq!(
         types.contains(&"audio"),
-        v(rev).has_audio_and_annotations(),
+        v(rev).has_audio(),
         "{rev} audio: {types:?}"
     );
     assert_eq!(
         types.contains(&"resource_link"),
-        v(rev).has_structured_output(),
+        v(rev).has_resource_links(),
         "{rev} resource_link: {types:?}"
     );
 
@@ -271,7 +271,7 @@ async fn scenario(rev: &'static str) {
     assert_eq!(notes[2]["params"]["level"], "info");
     assert_eq!(
         notes[0]["params"].get("message").is_some(),
-        v(rev).has_audio_and_annotations(),
+        v(rev).has_progress_message(),
         "{rev}: progress message only from 2025-03-26"
     );
     // Without a progress token: no progress notifications.

@@ -29,8 +29,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::jsonrpc::{self, ErrorObject, Message, RequestId, Response};
 use crate::outbound::{Outbound, OutboundReceiver};
-use crate::server::{Server, SessionOptions};
+use crate::server::Server;
 use crate::session::Session;
+use crate::session::SessionOptions;
 
 type Responder = Arc<dyn Fn(&str, Option<Value>) -> Result<Value, ErrorObject> + Send + Sync>;
 type PendingMap = Arc<Mutex<HashMap<RequestId, oneshot::Sender<Result<Value, ErrorObject>>>>>;
@@ -296,7 +297,7 @@ async fn route(
     responder: Arc<Mutex<Option<Responder>>>,
     recorded: Arc<Mutex<Vec<Value>>>,
 ) {
-    let weak_session = Arc::downgrade(&session.inner);
+    let weak_session = session.downgrade();
     drop(session);
     drop(outbound);
     while let Some(out) = rx.recv().await {
@@ -336,10 +337,9 @@ async fn route(
                     let _ = notifications.try_send(item);
                 }
                 Message::Request(req) => {
-                    let Some(inner) = weak_session.upgrade() else {
+                    let Some(session) = weak_session.upgrade() else {
                         return;
                     };
-                    let session = Session { inner };
                     let f = responder.lock().unwrap_or_else(|e| e.into_inner()).clone();
                     let outcome = match f {
                         Some(f) => f(&req.method, req.params),

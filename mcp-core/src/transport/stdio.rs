@@ -7,7 +7,8 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 
 use crate::jsonrpc;
 use crate::outbound::{Outbound, Outgoing};
-use crate::server::{Server, SessionOptions};
+use crate::server::Server;
+use crate::session::SessionOptions;
 
 /// How many outgoing messages may wait for stdout.
 const QUEUE: usize = 256;

@@ -99,7 +99,7 @@ pub(crate) fn sse_response(
     let primes = entry
         .session
         .protocol_version()
-        .is_some_and(|v| v >= ProtocolVersion::V2025_11_25);
+        .is_some_and(ProtocolVersion::has_sse_priming);
     if primes && (priming || stream == STANDALONE) {
         let retry = cfg.retry.as_millis() as u64;
         let id = format!("{stream}-{cursor}");

@@ -1,0 +1,287 @@
+//! The request envelope: everything the dispatcher knows about the client behind one request
+//! (revision, capabilities, identity, log level, caller), whichever era produced it.
+//!
+//! A session-based revision (2025-11-25 and earlier) fills it from the session's `initialize`
+//! and `logging/setLevel`; the stateless revision (2026-07-28) fills it from the request's own
+//! `_meta` ([`Envelope::from_meta`]). The dispatcher and [`Context`](crate::Context) read it
+//! through its methods and never ask where it came from.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::error::McpError;
+use crate::protocol::{Implementation, JsonObject, LoggingLevel};
+use crate::version::ProtocolVersion;
+
+/// `_meta` key: the request's protocol version (2026-07-28, required).
+pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+/// `_meta` key: the client's capabilities for this request (2026-07-28, required).
+pub const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+/// `_meta` key: the client's name and version (2026-07-28, optional).
+pub const META_CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+/// `_meta` key: the lowest log level to send for this request (2026-07-28, optional).
+pub const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+/// Result `_meta` key: the server's name and version (2026-07-28).
+pub const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+/// Notification `_meta` key: the `subscriptions/listen` request a notification belongs to.
+pub const META_SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
+
+/// Who is calling, as the transport's authentication established it: a subject (the stable
+/// name of the caller, e.g. a token's `sub`) and optional details of any type. Cheap to clone.
+#[derive(Clone)]
+pub struct Identity {
+    subject: Arc<str>,
+    details: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Identity {
+    /// An identity with this subject and no details.
+    pub fn new(subject: impl Into<Arc<str>>) -> Self {
+        Identity {
+            subject: subject.into(),
+            details: None,
+        }
+    }
+
+    /// Attaches details (claims, roles, a user record), read back with [`Identity::details`].
+    pub fn with_details<T: Send + Sync + 'static>(mut self, details: T) -> Self {
+        self.details = Some(Arc::new(details));
+        self
+    }
+
+    /// The subject.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The details, when they are of type `T`.
+    pub fn details<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.details.as_deref().and_then(|d| d.downcast_ref::<T>())
+    }
+}
+
+/// What is known about the client behind one request. Cheap to clone.
+///
+/// ```
+/// use mcp_core::envelope::Envelope;
+/// use serde_json::json;
+///
+/// let meta = json!({
+///     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+///     "io.modelcontextprotocol/clientCapabilities": { "elicitation": {} },
+///     "io.modelcontextprotocol/clientInfo": { "name": "c", "version": "1" },
+/// });
+/// let env = Envelope::from_meta(meta.as_object()).unwrap();
+/// assert_eq!(env.protocol_version().as_str(), "2026-07-28");
+/// assert!(env.has_client_capability("elicitation"));
+/// assert_eq!(env.log_level(), None);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    version: ProtocolVersion,
+    client_info: Option<Arc<Implementation>>,
+    client_capabilities: Option<Arc<Value>>,
+    log_level: Option<LoggingLevel>,
+    identity: Option<Identity>,
+}
+
+impl Envelope {
+    /// The envelope of a session-based request: the session's negotiated revision, the client's
+    /// `initialize` data and the session's log level.
+    pub fn session(
+        version: ProtocolVersion,
+        client_info: Option<Arc<Implementation>>,
+        client_capabilities: Option<Arc<Value>>,
+        log_level: LoggingLevel,
+    ) -> Self {
+        Envelope {
+            version,
+            client_info,
+            client_capabilities,
+            log_level: Some(log_level),
+            identity: None,
+        }
+    }
+
+    /// The envelope of a stateless request, read from its `params._meta`.
+    ///
+    /// Errors: a missing or malformed required field is -32602; a revision not served, or one
+    /// that uses sessions, is -32022 with `data.supported` and `data.requested`.
+    pub fn from_meta(meta: Option<&JsonObject>) -> Result<Self, McpError> {
+        let missing = |key: &str, what: &str| {
+            McpError::invalid_params(format!("params._meta[{key:?}] {what}"))
+        };
+        let meta = meta.ok_or_else(|| {
+            missing(
+                META_PROTOCOL_VERSION,
+                "is required: every request carries its protocol version and client capabilities in params._meta",
+            )
+        })?;
+        let requested = match meta.get(META_PROTOCOL_VERSION) {
+            None => return Err(missing(META_PROTOCOL_VERSION, "is required")),
+            Some(Value::String(s)) => s.as_str(),
+            Some(_) => return Err(missing(META_PROTOCOL_VERSION, "must be a string")),
+        };
+        let version = requested
+            .parse::<ProtocolVersion>()
+            .ok()
+            .filter(|v| !v.has_sessions())
+            .ok_or_else(|| McpError::unsupported_protocol_version(requested))?;
+        let client_capabilities = match meta.get(META_CLIENT_CAPABILITIES) {
+            None => return Err(missing(META_CLIENT_CAPABILITIES, "is required")),
+            Some(v @ Value::Object(_)) => Arc::new(v.clone()),
+            Some(_) => return Err(missing(META_CLIENT_CAPABILITIES, "must be an object")),
+        };
+        let client_info = match meta.get(META_CLIENT_INFO) {
+            None => None,
+            Some(v) => Some(Arc::new(
+                serde_json::from_value::<Implementation>(v.clone()).map_err(|_| {
+                    missing(
+                        META_CLIENT_INFO,
+                        "must be an object with string \"name\" and \"version\"",
+                    )
+                })?,
+            )),
+        };
+        let log_level = match meta.get(META_LOG_LEVEL) {
+            None => None,
+            Some(v) => Some(serde_json::from_value::<LoggingLevel>(v.clone()).map_err(|_| {
+                missing(
+                    META_LOG_LEVEL,
+                    "must be one of debug, info, notice, warning, error, critical, alert, emergency",
+                )
+            })?),
+        };
+        Ok(Envelope {
+            version,
+            client_info,
+            client_capabilities: Some(client_capabilities),
+            log_level,
+            identity: None,
+        })
+    }
+
+    /// Sets who is calling.
+    pub fn with_identity(mut self, identity: Option<Identity>) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// The revision this request is answered in.
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.version
+    }
+
+    /// The client's name and version, when it sent them.
+    pub fn client_info(&self) -> Option<&Implementation> {
+        self.client_info.as_deref()
+    }
+
+    /// The client's declared capabilities.
+    pub fn client_capabilities(&self) -> Option<&Value> {
+        self.client_capabilities.as_deref()
+    }
+
+    /// True when the client declared the top-level capability `name` (e.g. `"elicitation"`).
+    pub fn has_client_capability(&self, name: &str) -> bool {
+        self.client_capabilities()
+            .and_then(|c| c.get(name))
+            .is_some_and(|v| !v.is_null())
+    }
+
+    /// The lowest level of log message to send for this request; `None` sends none.
+    pub fn log_level(&self) -> Option<LoggingLevel> {
+        self.log_level
+    }
+
+    /// Who is calling, when the transport authenticated the caller.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+}
+
+/// True when `params._meta` carries the stateless revision's per-request fields: such a
+/// request is served statelessly ([`Server::serve_stateless`](crate::Server::serve_stateless)),
+/// whatever connection it arrived on.
+pub fn is_stateless_request(params: Option<&Value>) -> bool {
+    params
+        .and_then(|p| p.get("_meta"))
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.contains_key(META_PROTOCOL_VERSION))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jsonrpc::code;
+    use serde_json::json;
+
+    fn env(meta: Value) -> Result<Envelope, McpError> {
+        Envelope::from_meta(meta.as_object())
+    }
+
+    #[test]
+    fn required_fields_are_invalid_params() {
+        let caps = json!({});
+        for meta in [
+            json!({}),
+            json!({ META_CLIENT_CAPABILITIES: caps }),
+            json!({ META_PROTOCOL_VERSION: 20260728, META_CLIENT_CAPABILITIES: caps }),
+            json!({ META_PROTOCOL_VERSION: "2026-07-28" }),
+            json!({ META_PROTOCOL_VERSION: "2026-07-28", META_CLIENT_CAPABILITIES: [] }),
+            json!({ META_PROTOCOL_VERSION: "2026-07-28", META_CLIENT_CAPABILITIES: caps, META_LOG_LEVEL: "loud" }),
+            json!({ META_PROTOCOL_VERSION: "2026-07-28", META_CLIENT_CAPABILITIES: caps, META_CLIENT_INFO: "me" }),
+        ] {
+            assert_eq!(
+                env(meta.clone()).unwrap_err().code(),
+                code::INVALID_PARAMS,
+                "{meta}"
+            );
+        }
+        assert_eq!(
+            Envelope::from_meta(None).unwrap_err().code(),
+            code::INVALID_PARAMS
+        );
+    }
+
+    #[test]
+    fn unserved_and_session_revisions_are_unsupported() {
+        for v in ["1900-01-01", "2025-11-25"] {
+            let e =
+                env(json!({ META_PROTOCOL_VERSION: v, META_CLIENT_CAPABILITIES: {} })).unwrap_err();
+            assert_eq!(e.code(), code::UNSUPPORTED_PROTOCOL_VERSION);
+            let data = e.data().unwrap();
+            assert_eq!(data["requested"], v);
+            assert_eq!(data["supported"][0], "2026-07-28");
+        }
+    }
+
+    #[test]
+    fn reads_every_field() {
+        let e = env(json!({
+            META_PROTOCOL_VERSION: "2026-07-28",
+            META_CLIENT_CAPABILITIES: { "sampling": {}, "roots": null },
+            META_CLIENT_INFO: { "name": "c", "version": "2" },
+            META_LOG_LEVEL: "warning",
+        }))
+        .unwrap()
+        .with_identity(Some(Identity::new("alice").with_details(7u32)));
+        assert_eq!(e.protocol_version(), ProtocolVersion::V2026_07_28);
+        assert!(e.has_client_capability("sampling"));
+        assert!(!e.has_client_capability("roots"));
+        assert_eq!(e.client_info().unwrap().version, "2");
+        assert_eq!(e.log_level(), Some(LoggingLevel::Warning));
+        assert_eq!(e.identity().unwrap().subject(), "alice");
+        assert_eq!(e.identity().unwrap().details::<u32>(), Some(&7));
+    }
+}

@@ -1,0 +1,202 @@
+//! The stateless revision (2026-07-28): one request at a time, the client's state carried by
+//! the request's own `_meta`, no session. A transport hands each such request to
+//! [`Server::serve_stateless`]; every message about it (progress, logs, the final response)
+//! goes to the `reply` [`Outbound`] given with it, and the response is the last.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::Poll;
+
+use tracing::Instrument;
+
+use crate::cancel::Cancel;
+use crate::context::{ClientLink, Origin};
+use crate::dispatch::{self, Call};
+use crate::envelope::{Envelope, Identity};
+use crate::error::McpError;
+use crate::jsonrpc::{self, Request, RequestId};
+use crate::outbound::{Outbound, Outgoing};
+use crate::server::Server;
+use crate::session::RequestFuture;
+
+/// The methods a client may call on the stateless revision. Anything else (including the
+/// session methods `initialize`, `ping`, `logging/setLevel`, `resources/subscribe` and
+/// `resources/unsubscribe`) is answered with -32601.
+pub const STATELESS_METHODS: &[&str] = &[
+    "server/discover",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+];
+
+/// How a transport hands one stateless request over.
+#[derive(Debug, Clone)]
+pub struct StatelessOptions {
+    /// The transport's name (`"streamable-http"`, `"stdio"`, ...), exposed through
+    /// `Context::transport`.
+    pub transport: &'static str,
+    /// Who is calling, when the transport authenticated the request.
+    pub identity: Option<Identity>,
+}
+
+impl StatelessOptions {
+    /// Options for a transport called `transport`, with no identity.
+    pub fn new(transport: &'static str) -> Self {
+        StatelessOptions {
+            transport,
+            identity: None,
+        }
+    }
+
+    /// Sets who is calling.
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+}
+
+/// A stateless request refused before it ran: its `_meta` is malformed (-32602), names a
+/// revision not served (-32022), or its method does not exist on the revision (-32601). On
+/// HTTP the first two are `400 Bad Request`, the last `404 Not Found`.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    /// The id of the refused request.
+    pub id: RequestId,
+    /// Why it was refused.
+    pub error: McpError,
+}
+
+impl Rejection {
+    /// The JSON-RPC error response to send.
+    pub fn outgoing(&self) -> Outgoing {
+        let json = jsonrpc::error_bytes(Some(&self.id), &self.error.to_error_object());
+        Outgoing::response(self.id.clone(), json)
+    }
+}
+
+impl Server {
+    /// Serves one request of the stateless revision: validates its `_meta` and method at once
+    /// (a [`Rejection`] when they fail), then returns the work of answering it. The work sends
+    /// the request's notifications and, last, its response to `reply`; spawn it or await it.
+    /// Dropping it, or closing `reply`'s receiver, cancels the request.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use mcp_core::{Outbound, Server};
+    /// use mcp_core::stateless::StatelessOptions;
+    ///
+    /// let server = Server::builder("demo", "1.0").build().unwrap();
+    /// let request = serde_json::json!({
+    ///     "jsonrpc": "2.0", "id": 1, "method": "tools/list",
+    ///     "params": { "_meta": {
+    ///         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    ///         "io.modelcontextprotocol/clientCapabilities": {}
+    ///     } }
+    /// });
+    /// let mcp_core::jsonrpc::Message::Request(request) = mcp_core::jsonrpc::from_value(request).unwrap()
+    /// else { unreachable!() };
+    /// let (reply, mut rx) = Outbound::channel(16);
+    /// let work = server
+    ///     .serve_stateless(request, StatelessOptions::new("custom"), reply)
+    ///     .unwrap();
+    /// work.await;
+    /// let response: serde_json::Value = serde_json::from_slice(&rx.recv().await.unwrap().json).unwrap();
+    /// assert_eq!(response["result"]["tools"], serde_json::json!([]));
+    /// # });
+    /// ```
+    pub fn serve_stateless(
+        &self,
+        request: Request,
+        options: StatelessOptions,
+        reply: Outbound,
+    ) -> Result<RequestFuture, Rejection> {
+        self.serve_stateless_with(request, options, reply, Cancel::default())
+    }
+
+    /// [`Server::serve_stateless`] with a cancellation the transport controls (stdio's
+    /// `notifications/cancelled`).
+    pub(crate) fn serve_stateless_with(
+        &self,
+        request: Request,
+        options: StatelessOptions,
+        reply: Outbound,
+        cancel: Cancel,
+    ) -> Result<RequestFuture, Rejection> {
+        let envelope = match prepare(&request) {
+            Ok(e) => e.with_identity(options.identity),
+            Err(error) => {
+                return Err(Rejection {
+                    id: request.id,
+                    error,
+                });
+            }
+        };
+        let server = self.clone();
+        let origin = Origin {
+            transport: options.transport,
+            session_id: None,
+            client: ClientLink::None,
+            state: self.state_map().clone(),
+        };
+        Ok(Box::pin(async move {
+            let id = request.id.clone();
+            let span = tracing::debug_span!(
+                target: "mcp::rpc",
+                "request",
+                %id,
+                method = %request.method,
+                protocol_version = envelope.protocol_version().as_str(),
+                tool = tracing::field::Empty,
+            );
+            let call = Call {
+                server: &server,
+                envelope,
+                origin: &origin,
+                reply: &reply,
+                cancel: &cancel,
+            };
+            let mut work = pin!(dispatch::dispatch(&call, request).instrument(span));
+            let mut stop = pin!(async {
+                tokio::select! {
+                    () = cancel.cancelled() => {}
+                    () = reply.closed() => {}
+                }
+            });
+            let outcome = std::future::poll_fn(|cx| {
+                if let Poll::Ready(r) = work.as_mut().poll(cx) {
+                    return Poll::Ready(Some(r));
+                }
+                stop.as_mut().poll(cx).map(|()| None)
+            })
+            .await;
+            let Some(outcome) = outcome else {
+                cancel.cancel();
+                return;
+            };
+            let json = match outcome {
+                Ok(body) => jsonrpc::result_bytes(&id, &body),
+                Err(e) => jsonrpc::error_bytes(Some(&id), &e.into_error_object()),
+            };
+            let _ = reply.send(Outgoing::response(id, json)).await;
+        }))
+    }
+}
+
+/// The envelope of a stateless request, after checking that its method exists.
+fn prepare(request: &Request) -> Result<Envelope, McpError> {
+    let meta = request
+        .params
+        .as_ref()
+        .and_then(|p| p.get("_meta"))
+        .and_then(serde_json::Value::as_object);
+    let envelope = Envelope::from_meta(meta)?;
+    if !STATELESS_METHODS.contains(&request.method.as_str()) {
+        return Err(McpError::method_not_found(&request.method));
+    }
+    Ok(envelope)
+}

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::{Response, StatusCode, header};
+use http_body::Body as _;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use mcp_core::jsonrpc;
@@ -25,7 +26,7 @@ pub(crate) enum BodyError {
 /// Reads the whole body, refusing before reading when `Content-Length` is over `limit`, and
 /// stopping as soon as the bytes read pass it.
 pub(crate) async fn read_limited(
-    mut body: Incoming,
+    body: &mut Incoming,
     content_length: Option<u64>,
     limit: usize,
     timeout: Duration,
@@ -51,15 +52,57 @@ pub(crate) async fn read_limited(
         .unwrap_or(Err(BodyError::Timeout))
 }
 
+/// Reads and throws away what is left of a refused body, up to `max` bytes within `timeout`,
+/// so the client finishes sending and reads the answer (a close with unread bytes would
+/// reset the connection under it). Past either bound the connection is closed.
+fn discard(mut body: Incoming, max: usize, timeout: Duration) {
+    if max == 0 || body.is_end_stream() {
+        return;
+    }
+    tokio::spawn(async move {
+        let drain = async {
+            let mut seen = 0usize;
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Ok(data) = frame.into_data() {
+                    seen += data.len();
+                    if seen > max {
+                        return;
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(timeout, drain).await;
+    });
+}
+
+/// 413; over HTTP/1 the connection closes after it.
+fn too_large(limit: usize, version: http::Version) -> Response<Body> {
+    let mut r = text(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!("request body exceeds the limit of {limit} bytes"),
+    );
+    if version <= http::Version::HTTP_11 {
+        r.headers_mut()
+            .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    }
+    r
+}
+
 /// Reads a POSTed JSON-RPC body for either transport: the content type must be JSON (415),
 /// the body within the size and time limits (413, 408), the JSON a JSON-RPC message or batch
 /// (400 with the JSON-RPC error). The error is the response to send.
+///
+/// A body over the limit is answered 413 and the rest of it is read and discarded (up to
+/// [`crate::Builder::max_discard_bytes`]; a `Content-Length` past the limit plus that is not
+/// waited for). With `Expect: 100-continue` and a `Content-Length` over the limit nothing is
+/// read: the client is told before it sends the body.
 pub(crate) async fn read_rpc(
     shared: &Shared,
-    headers: &http::HeaderMap,
-    body: Incoming,
+    parts: &http::request::Parts,
+    mut body: Incoming,
 ) -> Result<jsonrpc::Incoming, Response<Body>> {
     let cfg = &shared.config;
+    let headers = &parts.headers;
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -75,19 +118,32 @@ pub(crate) async fn read_rpc(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let bytes = read_limited(body, length, cfg.max_body, cfg.body_timeout)
-        .await
-        .map_err(|e| match e {
-            BodyError::TooLarge => text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("request body exceeds the limit of {} bytes", cfg.max_body),
-            ),
-            BodyError::Timeout => text(
-                StatusCode::REQUEST_TIMEOUT,
-                "request body not received in time",
-            ),
-            BodyError::Broken => text(StatusCode::BAD_REQUEST, "request body could not be read"),
-        })?;
+    let expects_continue = headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let read = read_limited(&mut body, length, cfg.max_body, cfg.body_timeout).await;
+    if read == Err(BodyError::TooLarge) {
+        // Told before sending (100-continue), or declared longer than could be discarded:
+        // nothing to wait for, the connection closes after the answer.
+        let wait_for_body = match length {
+            Some(n) => {
+                !expects_continue && n <= cfg.max_body.saturating_add(cfg.max_discard) as u64
+            }
+            None => true,
+        };
+        if wait_for_body {
+            discard(body, cfg.max_discard, cfg.body_timeout);
+        }
+        return Err(too_large(cfg.max_body, parts.version));
+    }
+    let bytes = read.map_err(|e| match e {
+        BodyError::TooLarge => too_large(cfg.max_body, parts.version),
+        BodyError::Timeout => text(
+            StatusCode::REQUEST_TIMEOUT,
+            "request body not received in time",
+        ),
+        BodyError::Broken => text(StatusCode::BAD_REQUEST, "request body could not be read"),
+    })?;
     let mut limits = shared.server.parse_limits();
     limits.max_bytes = limits.max_bytes.max(cfg.max_body);
     jsonrpc::parse(&bytes, &limits)

@@ -23,7 +23,9 @@ use crate::security::{Auth, TokenValidator};
 /// | body limit | 4 MiB (413) |
 /// | body read timeout | 30 s (408) |
 /// | header read timeout | 30 s (connection closed) |
-/// | header size limit | 64 KiB (431) |
+/// | header size limit | 64 KiB of field names and values (431) |
+/// | header count limit | 100 field lines (431) |
+/// | discarded after a refused body (lingering close) | up to 4 MiB |
 /// | live sessions cap | 10,000 (503) |
 /// | per-session outbound queue | 64 messages |
 /// | stall timeout (client stopped reading) | 30 s, then the session is closed |
@@ -47,6 +49,8 @@ pub struct Config {
     pub(crate) body_timeout: Duration,
     pub(crate) header_timeout: Duration,
     pub(crate) max_header_bytes: usize,
+    pub(crate) max_headers: usize,
+    pub(crate) max_discard: usize,
     pub(crate) max_sessions: usize,
     pub(crate) queue: usize,
     pub(crate) stall_timeout: Duration,
@@ -86,6 +90,8 @@ impl Default for Config {
             body_timeout: Duration::from_secs(30),
             header_timeout: Duration::from_secs(30),
             max_header_bytes: 64 * 1024,
+            max_headers: 100,
+            max_discard: 4 * 1024 * 1024,
             max_sessions: 10_000,
             queue: 64,
             stall_timeout: Duration::from_secs(30),
@@ -210,9 +216,26 @@ impl Builder {
         self
     }
 
-    /// The largest accepted request head in bytes (default 64 KiB; larger heads get 431).
+    /// The largest accepted header section: the bytes of every field name and value added up
+    /// (default 64 KiB; larger get 431). The request line may add up to 16 KiB more.
     pub fn max_header_bytes(mut self, bytes: usize) -> Self {
-        self.config.max_header_bytes = bytes.max(8192);
+        self.config.max_header_bytes = bytes.max(1024);
+        self
+    }
+
+    /// The most header field lines a request may carry (default 100; more get 431).
+    pub fn max_headers(mut self, count: usize) -> Self {
+        self.config.max_headers = count.max(8);
+        self
+    }
+
+    /// How many bytes of a refused request body (413) are still read and thrown away, so the
+    /// client finishes sending and can read the answer instead of a reset (default 4 MiB,
+    /// within the body read timeout; then the connection is closed). A request with
+    /// `Expect: 100-continue` whose `Content-Length` is over the limit is answered at once,
+    /// before the client sends its body.
+    pub fn max_discard_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_discard = bytes;
         self
     }
 

@@ -87,7 +87,7 @@ pub(crate) async fn post_message(
         );
     };
     let (parts, body) = req.into_parts();
-    let incoming = match crate::body::read_rpc(shared, &parts.headers, body).await {
+    let incoming = match crate::body::read_rpc(shared, &parts, body).await {
         Ok(m) => m,
         Err(r) => return r,
     };

@@ -54,6 +54,7 @@ pub mod client;
 mod config;
 mod conn;
 mod error;
+mod fields;
 mod legacy;
 mod open;
 mod response;

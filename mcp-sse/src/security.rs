@@ -39,8 +39,13 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
+/// The bearer token; `None` when missing, malformed, or when `Authorization` is given more
+/// than once (which credential would count is ambiguous).
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let value = crate::fields::single(headers, header::AUTHORIZATION)
+        .ok()??
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
@@ -91,7 +96,7 @@ const LOOPBACK_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 /// A `host[:port]` as it appears in a request, borrowed (requests are checked without
 /// allocating).
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct HostRef<'a> {
+pub(crate) struct HostRef<'a> {
     host: &'a str,
     port: Option<u16>,
 }
@@ -103,7 +108,8 @@ struct OriginRef<'a> {
     host: HostRef<'a>,
 }
 
-fn split_host_port(s: &str) -> Option<HostRef<'_>> {
+/// Splits `host[:port]`; `None` when it is not one.
+pub(crate) fn split_host_port(s: &str) -> Option<HostRef<'_>> {
     let s = s.trim();
     if s.is_empty() {
         return None;

@@ -262,13 +262,25 @@ async fn serve(
     }
 }
 
+/// How long a request line may be beyond the header limit.
+const REQUEST_LINE_ROOM: usize = 16 * 1024;
+
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: CancellationToken) {
     let mut h1 = http1::Builder::new();
+    let cfg = &shared.config;
+    // hyper's own limits sit above ours, so the exact limits of `service` decide: room for
+    // the request line and the line framing (HTTP/1), or HPACK's per-field overhead (HTTP/2).
     h1.timer(TokioTimer::new())
-        .header_read_timeout(shared.config.header_timeout)
-        .max_buf_size(shared.config.max_header_bytes);
+        .header_read_timeout(cfg.header_timeout)
+        .max_headers(cfg.max_headers + 1)
+        .max_buf_size(cfg.max_header_bytes + 4 * cfg.max_headers + REQUEST_LINE_ROOM);
     let mut h2 = http2::Builder::new(TokioExecutor::new());
-    h2.timer(TokioTimer::new()).max_concurrent_streams(200);
+    h2.timer(TokioTimer::new())
+        .max_concurrent_streams(200)
+        .max_header_list_size(
+            u32::try_from(cfg.max_header_bytes + 32 * (cfg.max_headers + 1) + REQUEST_LINE_ROOM)
+                .unwrap_or(u32::MAX),
+        );
     let graceful = GracefulShutdown::new();
     loop {
         let (stream, remote) = tokio::select! {

@@ -7,8 +7,9 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 
 use crate::conn::{Conn, Kill};
+use crate::fields::{section_size, single};
 use crate::response::{Body, empty, full, method_not_allowed, text, unauthorized};
-use crate::security::{Guard, Identity, Refusal, authenticate};
+use crate::security::{Guard, Identity, Refusal, authenticate, split_host_port};
 use crate::shared::Shared;
 
 /// Strips the mount prefix; `None` when the path is outside it.
@@ -36,8 +37,46 @@ pub(crate) async fn handle(
     Ok(resp)
 }
 
+#[allow(clippy::result_large_err)] // the error is the response to send, on the rare path
+/// The checks of the request head every endpoint shares: the header section within its
+/// limits (431), and exactly one valid `Host` (400, RFC 9112 §3.2; HTTP/2 may carry it as
+/// `:authority` instead).
+fn check_head(cfg: &crate::Config, req: &Request<Incoming>) -> Result<(), Response<Body>> {
+    let headers = req.headers();
+    if headers.len() > cfg.max_headers {
+        return Err(text(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            &format!("too many header fields: the limit is {}", cfg.max_headers),
+        ));
+    }
+    if section_size(headers) > cfg.max_header_bytes {
+        return Err(text(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            &format!(
+                "header fields too large: the limit is {} bytes of names and values",
+                cfg.max_header_bytes
+            ),
+        ));
+    }
+    match single(headers, header::HOST) {
+        Err(_) => Err(text(
+            StatusCode::BAD_REQUEST,
+            "Host header given more than once",
+        )),
+        Ok(Some(host)) => match host.to_str().ok().and_then(split_host_port) {
+            Some(_) => Ok(()),
+            None => Err(text(StatusCode::BAD_REQUEST, "invalid Host header")),
+        },
+        Ok(None) if req.uri().authority().is_some() => Ok(()),
+        Ok(None) => Err(text(StatusCode::BAD_REQUEST, "missing Host header")),
+    }
+}
+
 async fn route(shared: &Arc<Shared>, kill: &Arc<Kill>, req: Request<Incoming>) -> Response<Body> {
     let cfg = &shared.config;
+    if let Err(r) = check_head(cfg, &req) {
+        return r;
+    }
     let headers = req.headers();
     if let Err(refusal) = shared.guard.check(headers, req.uri()) {
         tracing::warn!(target: "mcp::sse", ?refusal, "request refused by DNS-rebinding protection");

@@ -217,7 +217,7 @@ async fn status_codes_for_bad_posts() {
     );
     // Over the limit: refused from Content-Length, before the body is sent.
     let req = format!(
-        "POST {ep} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n"
+        "POST {ep} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
     );
     assert_eq!(status(&raw(&h, &req).await), 413);
     // Malformed JSON: 400 with a JSON-RPC parse error, nothing forwarded.

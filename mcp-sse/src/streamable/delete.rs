@@ -4,12 +4,15 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Response};
 
-use super::headers::lookup;
+use super::headers::{check_version_header, lookup};
 use crate::response::{Body, empty};
 use crate::security::Identity;
 use crate::shared::Shared;
 
 pub(crate) fn delete(shared: &Arc<Shared>, identity: Identity, h: &HeaderMap) -> Response<Body> {
+    if let Err(r) = check_version_header(h) {
+        return r;
+    }
     match lookup(shared, h, &identity) {
         Ok((id, _, _)) => {
             shared.sessions.remove(&id);

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use http::{HeaderMap, Response, StatusCode};
 
-use super::headers::{accepts, check_version_header, header_str, lookup};
+use super::headers::{accepts, check_version_header, lookup, single_str};
 use super::state::STANDALONE;
 use super::stream::sse_response;
 use crate::response::{Body, bad_request, text};
@@ -28,7 +28,11 @@ pub(crate) fn get(shared: &Arc<Shared>, identity: Identity, h: &HeaderMap) -> Re
         Err(r) => return r,
     };
     state.touch();
-    let (stream, cursor) = match header_str(h, "last-event-id") {
+    let last_event_id = match single_str(h, "last-event-id") {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let (stream, cursor) = match last_event_id {
         Some(last) => {
             let parsed = last
                 .split_once('-')

@@ -17,22 +17,40 @@ use crate::shared::Shared;
 pub(crate) const SESSION_HEADER: &str = "mcp-session-id";
 pub(crate) const VERSION_HEADER: &str = "mcp-protocol-version";
 
-pub(crate) fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
+/// A field that must appear at most once, as text: `Ok(None)` when absent or not text, the
+/// 400 response when repeated.
+pub(crate) fn single_str<'a>(
+    h: &'a HeaderMap,
+    name: &str,
+) -> Result<Option<&'a str>, Response<Body>> {
+    match crate::fields::single(h, name) {
+        Ok(v) => Ok(v.and_then(|v| v.to_str().ok())),
+        Err(_) => Err(bad_request(&format!(
+            "the {name} header must be given once"
+        ))),
+    }
 }
 
+/// True when the request names a session (a repeated header is caught by [`lookup`]).
+pub(crate) fn has_session_header(h: &HeaderMap) -> bool {
+    h.contains_key(SESSION_HEADER)
+}
+
+/// True when `Accept` (all its field lines together) lists `mime` or `*/*`.
 pub(crate) fn accepts(h: &HeaderMap, mime: &str) -> bool {
-    header_str(h, header::ACCEPT.as_str()).is_some_and(|a| {
-        a.split(',').any(|part| {
+    h.get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|a| a.split(','))
+        .any(|part| {
             let m = part.split(';').next().unwrap_or("").trim();
             m.eq_ignore_ascii_case(mime) || m == "*/*"
         })
-    })
 }
 
 /// Checks `MCP-Protocol-Version` when present: it must name a revision we serve.
 pub(crate) fn check_version_header(h: &HeaderMap) -> Result<(), Response<Body>> {
-    match header_str(h, VERSION_HEADER) {
+    match single_str(h, VERSION_HEADER)? {
         None => Ok(()),
         Some(v) => v.parse::<ProtocolVersion>().map(|_| ()).map_err(|_| {
             bad_request(&format!(
@@ -53,7 +71,7 @@ pub(crate) fn lookup(
     h: &HeaderMap,
     identity: &Identity,
 ) -> Result<(String, Entry, Arc<StreamState>), Response<Body>> {
-    let Some(id) = header_str(h, SESSION_HEADER) else {
+    let Some(id) = single_str(h, SESSION_HEADER)? else {
         return Err(bad_request(
             "missing Mcp-Session-Id header: send initialize first",
         ));

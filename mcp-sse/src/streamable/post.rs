@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use mcp_core::jsonrpc::{Incoming as Body_, Message};
 use mcp_core::{Outbound, OutgoingKind};
 
-use super::headers::{SESSION_HEADER, accepts, check_version_header, header_str, lookup};
+use super::headers::{SESSION_HEADER, accepts, check_version_header, has_session_header, lookup};
 use super::state::{STANDALONE, StreamState, pump};
 use super::stream::sse_response;
 use crate::open::{Opened, open_session};
@@ -42,22 +42,22 @@ pub(crate) async fn post(
     if let Err(r) = check_version_header(h) {
         return r;
     }
-    let incoming = match crate::body::read_rpc(shared, h, body).await {
+    let incoming = match crate::body::read_rpc(shared, &parts, body).await {
         Ok(m) => m,
         Err(r) => return r,
     };
-    let (session_id, entry, state, created) =
-        if header_str(h, SESSION_HEADER).is_none() && is_initialize(&incoming) {
-            match open(shared, identity) {
-                Ok((id, entry, state)) => (id, entry, state, true),
-                Err(r) => return r,
-            }
-        } else {
-            match lookup(shared, h, &identity) {
-                Ok((id, entry, state)) => (id, entry, state, false),
-                Err(r) => return r,
-            }
-        };
+    let (session_id, entry, state, created) = if !has_session_header(h) && is_initialize(&incoming)
+    {
+        match open(shared, identity) {
+            Ok((id, entry, state)) => (id, entry, state, true),
+            Err(r) => return r,
+        }
+    } else {
+        match lookup(shared, h, &identity) {
+            Ok((id, entry, state)) => (id, entry, state, false),
+            Err(r) => return r,
+        }
+    };
     state.touch();
     let has_request = match &incoming {
         Body_::Single(m) => m.is_request(),

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use crate::cache::CacheableMethod;
 use crate::cancel::Cancel;
 use crate::context::{Context, Origin};
 use crate::envelope::Envelope;
@@ -23,6 +24,8 @@ use crate::wire;
 /// A result body: a fresh value, or a cached serialization.
 pub(crate) enum Body {
     Value(Value),
+    /// A result already completed for the stateless revision.
+    Complete(Value),
     Raw(Arc<RawValue>),
     Call(wire::CallResult),
 }
@@ -30,7 +33,7 @@ pub(crate) enum Body {
 impl Serialize for Body {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Body::Value(v) => v.serialize(s),
+            Body::Value(v) | Body::Complete(v) => v.serialize(s),
             Body::Raw(r) => r.serialize(s),
             Body::Call(c) => c.serialize(s),
         }
@@ -154,6 +157,27 @@ fn discover(server: &Server, version: ProtocolVersion) -> Body {
 /// `resources/subscribe`) are the session's.
 pub(crate) async fn dispatch(call: &Call<'_>, req: Request) -> Outcome {
     let v = call.version();
+    let cache = match req.method.as_str() {
+        "server/discover" => Some(CacheableMethod::Discover),
+        _ => None,
+    };
+    let body = route(call, req).await?;
+    if !v.has_result_type() {
+        return Ok(body);
+    }
+    // Lists, reads and tool results are completed where they are built.
+    Ok(match body {
+        Body::Value(Value::Object(mut m)) => {
+            let cache = cache.map(|c| call.server.cache_policy(c));
+            wire::complete_result(&mut m, call.server.server_info_meta(), cache);
+            Body::Value(Value::Object(m))
+        }
+        other => other,
+    })
+}
+
+async fn route(call: &Call<'_>, req: Request) -> Outcome {
+    let v = call.version();
     match req.method.as_str() {
         "tools/list" => list(call.server, ListKind::Tools, req.params, v),
         "resources/list" => list(call.server, ListKind::Resources, req.params, v),
@@ -212,6 +236,16 @@ fn list(server: &Server, kind: ListKind, params: Option<Value>, v: ProtocolVersi
     result.insert(field.into(), items.into());
     if start + page < total {
         result.insert("nextCursor".into(), encode_cursor(start + page).into());
+    }
+    if v.has_result_type() {
+        let method = match kind {
+            ListKind::Tools => CacheableMethod::ToolsList,
+            ListKind::Resources => CacheableMethod::ResourcesList,
+            ListKind::Templates => CacheableMethod::ResourceTemplatesList,
+            ListKind::Prompts => CacheableMethod::PromptsList,
+        };
+        let cache = server.cache_policy(method);
+        wire::complete_result(&mut result, server.server_info_meta(), Some(cache));
     }
     let raw: Arc<RawValue> = serde_json::value::to_raw_value(&result)
         .map_err(|e| McpError::internal(e.to_string()))?
@@ -294,31 +328,47 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
         Ok(Err(ToolError::Protocol(e))) => return Err(e),
         Err(panic) => CallToolResult::error(format!("tool {name:?} failed: it panicked ({panic})")),
     };
-    Ok(Body::Call(wire::CallResult { result, version: v }))
+    Ok(Body::Call(wire::CallResult {
+        result,
+        version: v,
+        server_info_meta: v
+            .has_result_type()
+            .then(|| call.server.server_info_meta().clone()),
+    }))
 }
 
 async fn read_resource(call: &Call<'_>, mut req: Request) -> Outcome {
     let p = params_object(req.params.take())?;
     let uri = str_param(&p, "uri")?.to_owned();
     let ctx = call.context(&req, &p).with_resource_uri(&uri);
-    let fut = {
+    let (fut, cache) = {
         let reg = call.server.read();
         if let Some(r) = reg.resources.get(&uri) {
-            r.read(ctx)
+            (r.read(ctx), r.cache)
         } else if let Some((t, vars)) = reg
             .templates
             .iter()
             .find_map(|t| t.template.matches(&uri).map(|vars| (t, vars)))
         {
-            t.read(ctx, vars)
+            (t.read(ctx, vars), t.cache)
         } else {
             return Err(McpError::resource_not_found_for(&uri, call.version()));
         }
     };
     match guarded(&uri, fut).await {
-        Ok(Ok(r)) => Ok(Body::Value(
-            serde_json::to_value(r).map_err(|e| McpError::internal(e.to_string()))?,
-        )),
+        Ok(Ok(r)) => {
+            let value = serde_json::to_value(r).map_err(|e| McpError::internal(e.to_string()))?;
+            let Value::Object(mut m) = value else {
+                return Err(McpError::internal("a read result serializes to an object"));
+            };
+            if call.version().has_result_type() {
+                let cache = cache
+                    .unwrap_or_else(|| call.server.cache_policy(CacheableMethod::ResourcesRead));
+                wire::complete_result(&mut m, call.server.server_info_meta(), Some(cache));
+                return Ok(Body::Complete(Value::Object(m)));
+            }
+            Ok(Body::Value(Value::Object(m)))
+        }
         Ok(Err(e)) => Err(e),
         Err(panic) => Err(McpError::internal(format!(
             "reading {uri} failed: the handler panicked ({panic})"

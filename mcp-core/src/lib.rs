@@ -7,6 +7,7 @@
 
 #[doc(hidden)]
 pub mod __private;
+pub mod cache;
 mod cancel;
 mod changes;
 pub mod context;

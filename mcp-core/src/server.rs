@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_json::value::RawValue;
 
+use crate::cache::{CachePolicies, CachePolicy, CacheableMethod};
 pub(crate) use crate::changes::ListKind;
 use crate::changes::{Change, Listeners};
 use crate::error::RegistrationError;
@@ -45,6 +46,9 @@ pub(crate) struct ServerInner {
     pub(crate) list_cache: Mutex<HashMap<PageKey, Arc<RawValue>>>,
     pub(crate) listeners: Arc<Listeners>,
     pub(crate) sessions: AtomicUsize,
+    pub(crate) cache: CachePolicies,
+    /// `{"io.modelcontextprotocol/serverInfo": ...}`, serialized once for every result.
+    pub(crate) server_info_meta: Arc<RawValue>,
 }
 
 /// A cached list page: which list, for which revision, from which item.
@@ -74,6 +78,7 @@ pub struct ServerBuilder {
     prompts: Vec<Prompt>,
     errors: Vec<RegistrationError>,
     auto_collect: bool,
+    cache: CachePolicies,
 }
 
 impl Server {
@@ -113,6 +118,7 @@ impl Server {
             prompts: Vec::new(),
             errors: Vec::new(),
             auto_collect: true,
+            cache: CachePolicies::default(),
         }
     }
 
@@ -178,6 +184,16 @@ impl Server {
     /// How many requests one session may have running at once.
     pub(crate) fn max_in_flight(&self) -> usize {
         self.inner.max_in_flight
+    }
+
+    /// The caching hints of `method`'s results.
+    pub(crate) fn cache_policy(&self, method: CacheableMethod) -> CachePolicy {
+        self.inner.cache.get(method)
+    }
+
+    /// The result `_meta` naming this server (the stateless revision).
+    pub(crate) fn server_info_meta(&self) -> &Arc<RawValue> {
+        &self.inner.server_info_meta
     }
 
     /// A cached list page.
@@ -472,6 +488,21 @@ impl ServerBuilder {
         }
     }
 
+    /// Sets the caching hints (`ttlMs`, `cacheScope`) of every cacheable result of the
+    /// stateless revision. Default: `ttlMs` 0; lists and `server/discover` public,
+    /// `resources/read` private.
+    pub fn cache_policy(mut self, policy: CachePolicy) -> Self {
+        self.cache.set_all(policy);
+        self
+    }
+
+    /// Sets the caching hints of one method's results (a resource's own policy still wins
+    /// for `resources/read`).
+    pub fn cache_policy_for(mut self, method: CacheableMethod, policy: CachePolicy) -> Self {
+        self.cache.set(method, policy);
+        self
+    }
+
     /// Whether items declared with the attribute macros join the server (default on).
     pub fn auto_collect(mut self, on: bool) -> Self {
         self.auto_collect = on;
@@ -499,6 +530,18 @@ impl ServerBuilder {
                 }
             }
         }
+        let server_info_meta = {
+            let mut info =
+                serde_json::json!({ "name": self.info.name, "version": self.info.version });
+            if let Some(t) = &self.info.title {
+                info["title"] = t.clone().into();
+            }
+            serde_json::value::to_raw_value(
+                &serde_json::json!({ crate::envelope::META_SERVER_INFO: info }),
+            )
+            .expect("a JSON value serializes")
+            .into()
+        };
         let server = Server {
             inner: Arc::new(ServerInner {
                 info: self.info,
@@ -512,6 +555,8 @@ impl ServerBuilder {
                 list_cache: Mutex::new(HashMap::new()),
                 listeners: Arc::default(),
                 sessions: AtomicUsize::new(0),
+                cache: self.cache,
+                server_info_meta,
             }),
         };
         for t in tools {

@@ -168,6 +168,9 @@ impl Server {
                 }
             });
             let outcome = std::future::poll_fn(|cx| {
+                if cancel.is_cancelled() {
+                    return Poll::Ready(None);
+                }
                 if let Poll::Ready(r) = work.as_mut().poll(cx) {
                     return Poll::Ready(Some(r));
                 }

@@ -1,8 +1,12 @@
 //! What each negotiated revision may see: the one place where listings and results are shaped
 //! per [`ProtocolVersion`]. Fields a revision does not define are never sent to it.
 
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
+use crate::cache::CachePolicy;
 use crate::protocol::{CallToolResult, Content, GetPromptResult, JsonObject};
 use crate::registry::{Prompt, Resource, ResourceTemplate, Tool};
 use crate::version::ProtocolVersion;
@@ -183,11 +187,38 @@ impl serde::Serialize for ContentList<'_> {
     }
 }
 
+/// Completes a result of the stateless revision: `resultType: "complete"`, the server's
+/// identity merged into `_meta`, and the caching hints where the method is cacheable.
+pub(crate) fn complete_result(
+    map: &mut Map<String, Value>,
+    server_info_meta: &RawValue,
+    cache: Option<CachePolicy>,
+) {
+    map.insert("resultType".into(), "complete".into());
+    if let Ok(Value::Object(info)) = serde_json::from_str::<Value>(server_info_meta.get()) {
+        match map.get_mut("_meta") {
+            Some(Value::Object(meta)) => meta.extend(info),
+            _ => {
+                map.insert("_meta".into(), Value::Object(info));
+            }
+        }
+    }
+    if let Some(c) = cache {
+        map.insert("ttlMs".into(), c.ttl_ms().into());
+        map.insert(
+            "cacheScope".into(),
+            serde_json::to_value(c.scope).unwrap_or_default(),
+        );
+    }
+}
+
 /// A `tools/call` result as a client of revision `v` sees it, serialized directly (no
 /// intermediate JSON tree): the hot path of every tool call.
 pub(crate) struct CallResult {
     pub(crate) result: CallToolResult,
     pub(crate) version: ProtocolVersion,
+    /// On the stateless revision: the `_meta` naming the server (the result is complete).
+    pub(crate) server_info_meta: Option<Arc<RawValue>>,
 }
 
 impl serde::Serialize for CallResult {
@@ -204,10 +235,20 @@ impl serde::Serialize for CallResult {
         if r.is_error() {
             m.serialize_entry("isError", &true)?;
         }
-        if v.has_item_meta()
-            && let Some(meta) = &r.meta
-        {
-            m.serialize_entry("_meta", meta)?;
+        match (&self.server_info_meta, &r.meta) {
+            (Some(info), None) => m.serialize_entry("_meta", &**info)?,
+            (Some(info), Some(meta)) => {
+                let mut merged = meta.clone();
+                if let Ok(Value::Object(info)) = serde_json::from_str::<Value>(info.get()) {
+                    merged.extend(info);
+                }
+                m.serialize_entry("_meta", &merged)?;
+            }
+            (None, Some(meta)) if v.has_item_meta() => m.serialize_entry("_meta", meta)?,
+            (None, _) => {}
+        }
+        if self.server_info_meta.is_some() {
+            m.serialize_entry("resultType", "complete")?;
         }
         m.end()
     }
@@ -335,6 +376,7 @@ mod tests {
             let direct = serde_json::to_value(CallResult {
                 result: r.clone(),
                 version: *v,
+                server_info_meta: None,
             })
             .unwrap();
             assert_eq!(direct, call_result(&r, *v), "{v}");

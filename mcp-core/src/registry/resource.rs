@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::cache::CachePolicy;
 use crate::context::Context;
 use crate::error::{McpError, RegistrationError};
 use crate::protocol::{Completion, ReadResourceResult, ResourceInfo, ResourceTemplateInfo};
@@ -34,6 +35,7 @@ type TemplateHandler = dyn Fn(Context, TemplateVars) -> ResourceFuture + Send + 
 pub struct Resource {
     pub(crate) info: ResourceInfo,
     pub(crate) origin: String,
+    pub(crate) cache: Option<CachePolicy>,
     handler: Arc<StaticHandler>,
 }
 
@@ -65,6 +67,7 @@ impl Resource {
                 meta: None,
             },
             origin: "builder".into(),
+            cache: None,
             handler: Arc::new(move |ctx| Box::pin(handler(ctx))),
         }
     }
@@ -104,6 +107,13 @@ impl Resource {
         self
     }
 
+    /// Sets the caching hints of this resource's `resources/read` results (2026-07-28),
+    /// overriding the server's.
+    pub fn cache(mut self, policy: CachePolicy) -> Self {
+        self.cache = Some(policy);
+        self
+    }
+
     /// Reads the resource.
     pub fn read(&self, ctx: Context) -> ResourceFuture {
         (self.handler)(ctx)
@@ -128,6 +138,7 @@ pub struct ResourceTemplate {
     pub(crate) template: UriTemplate,
     pub(crate) origin: String,
     pub(crate) completions: HashMap<String, CompleteFn>,
+    pub(crate) cache: Option<CachePolicy>,
     handler: Arc<TemplateHandler>,
 }
 
@@ -166,6 +177,7 @@ impl ResourceTemplate {
             template,
             origin: "builder".into(),
             completions: HashMap::new(),
+            cache: None,
             handler: Arc::new(move |ctx, vars| Box::pin(handler(ctx, vars))),
         })
     }
@@ -209,6 +221,13 @@ impl ResourceTemplate {
             variable.into(),
             Arc::new(move |ctx, req| Box::pin(provider(ctx, req))),
         );
+        self
+    }
+
+    /// Sets the caching hints of `resources/read` results of uris matching this template
+    /// (2026-07-28), overriding the server's.
+    pub fn cache(mut self, policy: CachePolicy) -> Self {
+        self.cache = Some(policy);
         self
     }
 

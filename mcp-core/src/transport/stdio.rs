@@ -1,14 +1,25 @@
-//! The stdio transport: newline-delimited JSON-RPC on stdin/stdout.
+//! The stdio transport: newline-delimited JSON-RPC on stdin/stdout, both eras on one stream.
+//!
+//! A client that opens with `initialize` gets a session for the life of the process
+//! (2024-11-05 .. 2025-11-25). Before that, a request carrying the stateless revision's
+//! `_meta` (2026-07-28) is served on its own, and `notifications/cancelled` cancels it.
 //!
 //! Nothing but MCP messages is written to stdout; diagnostics belong on stderr (configure your
 //! `tracing` subscriber to write there).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
-use crate::jsonrpc;
+use crate::cancel::Cancel;
+use crate::envelope::is_stateless_request;
+use crate::error::McpError;
+use crate::jsonrpc::{self, Incoming, Message, RequestId};
 use crate::outbound::{Outbound, Outgoing};
 use crate::server::Server;
-use crate::session::SessionOptions;
+use crate::session::{RequestFuture, Session, SessionOptions};
+use crate::stateless::StatelessOptions;
 
 /// How many outgoing messages may wait for stdout.
 const QUEUE: usize = 256;
@@ -21,7 +32,7 @@ pub async fn serve_stdio(server: Server) -> std::io::Result<()> {
     serve_io(server, tokio::io::stdin(), tokio::io::stdout()).await
 }
 
-/// Serves one session over any reader/writer pair of newline-delimited JSON.
+/// Serves one connection over any reader/writer pair of newline-delimited JSON.
 pub async fn serve_io<R, W>(server: Server, reader: R, mut writer: W) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
@@ -41,6 +52,7 @@ where
     let mut lines = BufReader::new(reader);
     let mut line = Vec::new();
     let mut in_flight = tokio::task::JoinSet::new();
+    let stateless = Stateless::default();
     loop {
         line.clear();
         // Read at most one byte past the limit, so an endless line cannot exhaust memory.
@@ -84,7 +96,7 @@ where
         }
         match jsonrpc::parse(text, &limits) {
             Ok(incoming) => {
-                if let Some(fut) = session.receive_incoming(incoming, &outbound) {
+                if let Some(fut) = route(&server, &session, &stateless, incoming, &outbound) {
                     in_flight.spawn(fut);
                 }
                 while in_flight.try_join_next().is_some() {}
@@ -107,6 +119,112 @@ where
     drop(session);
     drop(outbound);
     writer_task.await.unwrap_or(Ok(()))
+}
+
+/// The stateless requests running on this connection, by id, so `notifications/cancelled`
+/// finds them.
+#[derive(Clone, Default)]
+struct Stateless(Arc<Mutex<HashMap<RequestId, Cancel>>>);
+
+impl Stateless {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, Cancel>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Cancels the stateless request `id`; false when none runs.
+    fn cancel(&self, id: &RequestId) -> bool {
+        match self.lock().remove(id) {
+            Some(c) => {
+                c.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Sends one message to the session, or serves it statelessly: before `initialize`, a request
+/// carrying the stateless `_meta` (or `server/discover`) is served on its own.
+fn route(
+    server: &Server,
+    session: &Session,
+    stateless: &Stateless,
+    incoming: Incoming,
+    outbound: &Outbound,
+) -> Option<RequestFuture> {
+    let message = match incoming {
+        Incoming::Single(m) => m,
+        batch => return session.receive_incoming(batch, outbound),
+    };
+    match message {
+        Message::Request(req)
+            if !session.is_initialized()
+                && (req.method == "server/discover"
+                    || is_stateless_request(req.params.as_ref())) =>
+        {
+            let id = req.id.clone();
+            let cancel = Cancel::default();
+            {
+                let mut running = stateless.lock();
+                let refusal = if running.contains_key(&id) {
+                    Some(format!(
+                        "request id {id} is already in use by a request in flight"
+                    ))
+                } else if running.len() >= server.max_in_flight() {
+                    Some(format!(
+                        "too many requests in flight (limit {}): wait for answers before sending more",
+                        server.max_in_flight()
+                    ))
+                } else {
+                    running.insert(id.clone(), cancel.clone());
+                    None
+                };
+                if let Some(message) = refusal {
+                    let json = jsonrpc::error_bytes(
+                        Some(&id),
+                        &McpError::invalid_request(message).into_error_object(),
+                    );
+                    let out = outbound.clone();
+                    return Some(Box::pin(async move {
+                        let _ = out.send(Outgoing::response(id, json)).await;
+                    }));
+                }
+            }
+            let work = server.serve_stateless_with(
+                req,
+                StatelessOptions::new("stdio"),
+                outbound.clone(),
+                cancel.clone(),
+            );
+            let stateless = stateless.clone();
+            let out = outbound.clone();
+            Some(Box::pin(async move {
+                match work {
+                    Ok(work) => work.await,
+                    Err(rejection) => {
+                        let _ = out.send(rejection.outgoing()).await;
+                    }
+                }
+                let mut running = stateless.lock();
+                if running.get(&id).is_some_and(|c| c.same(&cancel)) {
+                    running.remove(&id);
+                }
+            }))
+        }
+        Message::Notification(n) if n.method == "notifications/cancelled" => {
+            let id = n
+                .params
+                .as_ref()
+                .and_then(|p| p.get("requestId"))
+                .cloned()
+                .and_then(|v| serde_json::from_value::<RequestId>(v).ok());
+            if id.as_ref().is_some_and(|id| stateless.cancel(id)) {
+                return None;
+            }
+            session.receive(Message::Notification(n), outbound)
+        }
+        other => session.receive(other, outbound),
+    }
 }
 
 fn trim_line(line: &[u8]) -> &[u8] {
@@ -148,5 +266,77 @@ mod tests {
         assert_eq!(lines.len(), 3, "{text}");
         assert!(lines.iter().any(|l| l.contains("-32700")));
         assert!(lines.iter().any(|l| l.contains("\"hello\"")));
+    }
+
+    #[tokio::test]
+    async fn serves_the_stateless_revision_and_cancels_it() {
+        let server = Server::builder("t", "1")
+            .auto_collect(false)
+            .tool(Tool::new("hi", |_, _| async {
+                Ok(CallToolResult::success(vec![Content::text("hello")]))
+            }))
+            .tool(Tool::new("wait", |ctx, _| async move {
+                ctx.cancelled().await;
+                Ok(CallToolResult::default())
+            }))
+            .build()
+            .unwrap();
+        let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+        let (mut client, server_end) = tokio::io::duplex(64 * 1024);
+        let (read, write) = tokio::io::split(server_end);
+        let serving = tokio::spawn(serve_io(server, read, write));
+        let send = format!(
+            concat!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{{{m}}}}}"#,
+                "\n",
+                r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"wait",{m}}}}}"#,
+                "\n",
+                r#"{{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{{"name":"hi",{m}}}}}"#,
+                "\n",
+                r#"{{"jsonrpc":"2.0","id":4,"method":"ping","params":{{{m}}}}}"#,
+                "\n",
+                r#"{{"jsonrpc":"2.0","id":5,"method":"tools/list"}}"#,
+                "\n",
+            ),
+            m = meta
+        );
+        tokio::io::AsyncWriteExt::write_all(&mut client, send.as_bytes())
+            .await
+            .unwrap();
+        let mut lines = BufReader::new(client);
+        let mut got = std::collections::HashMap::new();
+        while got.len() < 4 {
+            let mut line = String::new();
+            lines.read_line(&mut line).await.unwrap();
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            got.insert(v["id"].as_i64().unwrap(), v);
+        }
+        assert_eq!(got[&1]["result"]["supportedVersions"][0], "2026-07-28");
+        assert_eq!(got[&3]["result"]["content"][0]["text"], "hello");
+        assert_eq!(got[&3]["result"]["resultType"], "complete");
+        assert_eq!(got[&4]["error"]["code"], -32601);
+        // Without the stateless `_meta` and before `initialize`: the session answers.
+        assert_eq!(got[&5]["error"]["code"], -32600);
+        assert!(!got.contains_key(&2), "the waiting call has not answered");
+        let (mut rest, mut client) = tokio::io::split(lines.into_inner());
+        tokio::io::AsyncWriteExt::write_all(
+            &mut client,
+            b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":2}}\n",
+        )
+        .await
+        .unwrap();
+        tokio::io::AsyncWriteExt::shutdown(&mut client)
+            .await
+            .unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(5), serving)
+            .await
+            .expect("the cancelled call ends and the server stops with stdin")
+            .unwrap()
+            .unwrap();
+        let mut after = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut rest, &mut after)
+            .await
+            .unwrap();
+        assert_eq!(after, "", "nothing is sent for a cancelled request");
     }
 }

@@ -222,6 +222,7 @@ impl WireSchema {
             "prompts/list" => "ListPromptsResult",
             "prompts/get" => "GetPromptResult",
             "completion/complete" => "CompleteResult",
+            "server/discover" => "DiscoverResult",
             _ => return None,
         })
     }
@@ -283,7 +284,9 @@ impl WireSchema {
             };
             self.check(def, msg);
             let method = methods.get(&msg["id"].to_string()).cloned();
-            if let Some(rd) = method.as_deref().and_then(Self::result_def)
+            if msg["result"]["resultType"] == "input_required" {
+                self.check("InputRequiredResult", &msg["result"]);
+            } else if let Some(rd) = method.as_deref().and_then(Self::result_def)
                 && self.has(rd)
             {
                 self.check(rd, &msg["result"]);

@@ -1,0 +1,494 @@
+//! The stateless revision (2026-07-28) end to end through `Server::serve_stateless`: every
+//! method, the `_meta` validation, the result fields, with every message the server sent
+//! validated against the revision's `schema.json`.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use common::{WireSchema, server};
+use mcp_core::cache::{CachePolicy, CacheScope, CacheableMethod};
+use mcp_core::jsonrpc::{self, Message, code};
+use mcp_core::stateless::StatelessOptions;
+use mcp_core::{CallToolResult, Content, Outbound, Resource, ResourceContents, Server, Tool};
+use serde_json::{Value, json};
+
+const REV: &str = "2026-07-28";
+
+/// A stateless client: each call is one independent request with its `_meta`.
+struct Client {
+    server: Server,
+    next: AtomicI64,
+    methods: Mutex<HashMap<String, String>>,
+    sent: Mutex<Vec<Value>>,
+}
+
+/// Everything the server sent for one request: notifications, then the response.
+struct Exchange {
+    notes: Vec<Value>,
+    response: Value,
+    /// True when the request was refused before it ran.
+    rejected: bool,
+}
+
+impl Exchange {
+    fn result(&self) -> &Value {
+        assert!(
+            self.response.get("result").is_some(),
+            "expected a result: {}",
+            self.response
+        );
+        &self.response["result"]
+    }
+
+    fn code(&self) -> i64 {
+        self.response["error"]["code"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("expected an error: {}", self.response))
+    }
+}
+
+fn meta(caps: Value) -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": REV,
+        "io.modelcontextprotocol/clientCapabilities": caps,
+        "io.modelcontextprotocol/clientInfo": { "name": "stateless-test", "version": "1" },
+    })
+}
+
+impl Client {
+    fn new(server: Server) -> Client {
+        Client {
+            server,
+            next: AtomicI64::new(1),
+            methods: Mutex::default(),
+            sent: Mutex::default(),
+        }
+    }
+
+    /// Sends `params` as they are (the caller supplies `_meta`).
+    async fn raw(&self, method: &str, params: Value) -> Exchange {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.methods
+            .lock()
+            .unwrap()
+            .insert(id.to_string(), method.to_owned());
+        let msg = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        let Message::Request(req) = jsonrpc::from_value(msg).unwrap() else {
+            unreachable!()
+        };
+        let (reply, mut rx) = Outbound::channel(64);
+        let (rejected, work) =
+            match self
+                .server
+                .serve_stateless(req, StatelessOptions::new("test"), reply.clone())
+            {
+                Ok(work) => (false, Some(work)),
+                Err(rejection) => {
+                    reply.send(rejection.outgoing()).await.unwrap();
+                    (true, None)
+                }
+            };
+        drop(reply);
+        let run = async {
+            if let Some(w) = work {
+                w.await;
+            }
+        };
+        let collect = async {
+            let mut all = Vec::new();
+            while let Some(out) = rx.recv().await {
+                all.push(serde_json::from_slice::<Value>(&out.json).unwrap());
+            }
+            all
+        };
+        let ((), mut all) = tokio::time::timeout(Duration::from_secs(10), async {
+            tokio::join!(run, collect)
+        })
+        .await
+        .expect("guard: the request ends");
+        self.sent.lock().unwrap().extend(all.iter().cloned());
+        let response = all.pop().expect("a response");
+        assert!(
+            response.get("id").is_some(),
+            "the last message is the response"
+        );
+        assert!(
+            all.iter().all(|m| m.get("id").is_none()),
+            "only notifications precede the response (no server-to-client requests): {all:?}"
+        );
+        Exchange {
+            notes: all,
+            response,
+            rejected,
+        }
+    }
+
+    async fn call(&self, method: &str, mut params: Value) -> Exchange {
+        params["_meta"] = meta(json!({}));
+        self.raw(method, params).await
+    }
+
+    /// Validates every message sent so far against the 2026-07-28 schema.
+    fn validate(&self) -> usize {
+        let mut schema = WireSchema::load(REV);
+        let methods = self.methods.lock().unwrap().clone();
+        let sent = self.sent.lock().unwrap();
+        for m in sent.iter() {
+            schema.check_message(m, &methods);
+        }
+        sent.len()
+    }
+}
+
+fn server_info_of(result: &Value) -> &Value {
+    &result["_meta"]["io.modelcontextprotocol/serverInfo"]
+}
+
+#[tokio::test]
+async fn every_method_answers_with_the_revision_fields() {
+    let c = Client::new(server());
+    let d = c.call("server/discover", json!({})).await;
+    let r = d.result();
+    assert_eq!(r["resultType"], "complete");
+    assert_eq!(r["supportedVersions"][0], REV);
+    assert!(
+        r["supportedVersions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("2025-11-25"))
+    );
+    assert!(r["capabilities"]["tools"].is_object());
+    assert_eq!(r["instructions"], "Use the tools.");
+    assert_eq!(r["ttlMs"], 0);
+    assert_eq!(r["cacheScope"], "public");
+    assert_eq!(server_info_of(r)["name"], "e2e");
+    assert_eq!(server_info_of(r)["title"], "E2E server");
+
+    // Lists: paged (page size 2), every page complete and cacheable, tools in name order.
+    let mut names = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let params = match &cursor {
+            Some(c) => json!({ "cursor": c }),
+            None => json!({}),
+        };
+        let page = c.call("tools/list", params).await;
+        let r = page.result();
+        assert_eq!(r["resultType"], "complete");
+        assert_eq!(r["cacheScope"], "public");
+        assert!(r["ttlMs"].is_u64());
+        assert_eq!(server_info_of(r)["version"], "1.0.0");
+        for t in r["tools"].as_array().unwrap() {
+            names.push(t["name"].as_str().unwrap().to_owned());
+        }
+        match r["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(
+        names, sorted,
+        "tools/list is in a deterministic (name) order"
+    );
+    assert!(names.contains(&"echo".to_owned()));
+    for (method, key) in [
+        ("resources/list", "resources"),
+        ("resources/templates/list", "resourceTemplates"),
+        ("prompts/list", "prompts"),
+    ] {
+        let r = c.call(method, json!({})).await;
+        assert!(r.result()[key].is_array(), "{method}");
+        assert_eq!(r.result()["resultType"], "complete", "{method}");
+        assert!(r.result()["ttlMs"].is_u64(), "{method}");
+    }
+
+    let call = c
+        .call(
+            "tools/call",
+            json!({ "name": "echo", "arguments": { "text": "hi" } }),
+        )
+        .await;
+    assert_eq!(call.result()["content"][0]["text"], "hi");
+    assert_eq!(call.result()["resultType"], "complete");
+    assert_eq!(server_info_of(call.result())["name"], "e2e");
+    assert!(
+        call.result().get("ttlMs").is_none(),
+        "tool results are not cacheable"
+    );
+
+    let add = c
+        .call(
+            "tools/call",
+            json!({ "name": "add", "arguments": { "a": 2, "b": 3 } }),
+        )
+        .await;
+    assert_eq!(add.result()["structuredContent"]["sum"], 5);
+    let failed = c.call("tools/call", json!({ "name": "fail" })).await;
+    assert_eq!(failed.result()["isError"], true);
+    assert_eq!(failed.result()["resultType"], "complete");
+    let media = c.call("tools/call", json!({ "name": "media" })).await;
+    assert_eq!(media.result()["content"].as_array().unwrap().len(), 4);
+
+    let read = c
+        .call("resources/read", json!({ "uri": "app://about" }))
+        .await;
+    assert_eq!(read.result()["contents"][0]["text"], "An example.");
+    assert_eq!(read.result()["cacheScope"], "private");
+    assert_eq!(read.result()["resultType"], "complete");
+    let templ = c
+        .call("resources/read", json!({ "uri": "users://bob/profile" }))
+        .await;
+    assert_eq!(templ.result()["contents"][0]["text"], "user bob");
+
+    let prompt = c
+        .call(
+            "prompts/get",
+            json!({ "name": "greet", "arguments": { "name": "Ann" } }),
+        )
+        .await;
+    assert_eq!(prompt.result()["resultType"], "complete");
+    assert!(prompt.result().get("ttlMs").is_none());
+    let done = c
+        .call(
+            "completion/complete",
+            json!({ "ref": { "type": "ref/resource", "uri": "users://{id}/profile" },
+                    "argument": { "name": "id", "value": "al" } }),
+        )
+        .await;
+    assert_eq!(
+        done.result()["completion"]["values"],
+        json!(["alice", "alina"])
+    );
+    assert_eq!(done.result()["resultType"], "complete");
+
+    assert!(c.validate() >= 15);
+}
+
+#[tokio::test]
+async fn errors_use_the_revision_codes() {
+    let c = Client::new(server());
+    // Unknown resource: -32602 on this revision (not -32002).
+    let missing = c
+        .call("resources/read", json!({ "uri": "app://nope" }))
+        .await;
+    assert_eq!(missing.code(), i64::from(code::INVALID_PARAMS));
+    assert!(!missing.rejected);
+    assert_eq!(missing.response["error"]["data"]["uri"], "app://nope");
+    let unknown_tool = c.call("tools/call", json!({ "name": "nope" })).await;
+    assert_eq!(unknown_tool.code(), i64::from(code::INVALID_PARAMS));
+
+    // Methods of the session revisions do not exist here.
+    for method in [
+        "ping",
+        "initialize",
+        "logging/setLevel",
+        "resources/subscribe",
+        "resources/unsubscribe",
+        "tasks/list",
+        "nope/nope",
+    ] {
+        let r = c.call(method, json!({})).await;
+        assert_eq!(r.code(), i64::from(code::METHOD_NOT_FOUND), "{method}");
+        assert!(r.rejected, "{method} is refused before it runs");
+    }
+
+    // `_meta` validation.
+    let no_meta = c.raw("tools/list", json!({})).await;
+    assert_eq!(no_meta.code(), i64::from(code::INVALID_PARAMS));
+    assert!(no_meta.rejected);
+    let no_caps = c
+        .raw(
+            "tools/list",
+            json!({ "_meta": { "io.modelcontextprotocol/protocolVersion": REV } }),
+        )
+        .await;
+    assert_eq!(no_caps.code(), i64::from(code::INVALID_PARAMS));
+    let bad_level = c
+        .raw(
+            "tools/list",
+            json!({ "_meta": {
+                "io.modelcontextprotocol/protocolVersion": REV,
+                "io.modelcontextprotocol/clientCapabilities": {},
+                "io.modelcontextprotocol/logLevel": "loudest",
+            } }),
+        )
+        .await;
+    assert_eq!(bad_level.code(), i64::from(code::INVALID_PARAMS));
+    for v in ["1900-01-01", "2025-11-25"] {
+        let r = c
+            .raw(
+                "tools/list",
+                json!({ "_meta": {
+                    "io.modelcontextprotocol/protocolVersion": v,
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                } }),
+            )
+            .await;
+        assert_eq!(
+            r.code(),
+            i64::from(code::UNSUPPORTED_PROTOCOL_VERSION),
+            "{v}"
+        );
+        assert_eq!(r.response["error"]["data"]["requested"], v);
+        assert_eq!(r.response["error"]["data"]["supported"][0], REV);
+        assert!(r.rejected);
+    }
+    c.validate();
+}
+
+#[tokio::test]
+async fn logs_only_for_requests_carrying_a_log_level() {
+    let c = Client::new(server());
+    let silent = c
+        .call(
+            "tools/call",
+            json!({ "name": "progress", "_meta": { "progressToken": "p" } }),
+        )
+        .await;
+    // `call` replaces `_meta`: no progress token, no level, so nothing but the response.
+    assert!(silent.notes.is_empty(), "{:?}", silent.notes);
+
+    let mut m = meta(json!({}));
+    m["progressToken"] = "tok".into();
+    let progress_only = c
+        .raw(
+            "tools/call",
+            json!({ "name": "progress", "_meta": m.clone() }),
+        )
+        .await;
+    let methods: Vec<&str> = progress_only
+        .notes
+        .iter()
+        .map(|n| n["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        ["notifications/progress", "notifications/progress"],
+        "no log messages without logLevel"
+    );
+    assert_eq!(progress_only.notes[0]["params"]["message"], "half");
+
+    m["io.modelcontextprotocol/logLevel"] = "debug".into();
+    let with_logs = c
+        .raw(
+            "tools/call",
+            json!({ "name": "progress", "_meta": m.clone() }),
+        )
+        .await;
+    let levels: Vec<&str> = with_logs
+        .notes
+        .iter()
+        .filter(|n| n["method"] == "notifications/message")
+        .map(|n| n["params"]["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["info", "debug"]);
+
+    m["io.modelcontextprotocol/logLevel"] = "warning".into();
+    let quiet = c
+        .raw("tools/call", json!({ "name": "progress", "_meta": m }))
+        .await;
+    assert!(
+        quiet
+            .notes
+            .iter()
+            .all(|n| n["method"] != "notifications/message")
+    );
+    c.validate();
+}
+
+#[tokio::test]
+async fn cache_hints_are_configurable_per_server_method_and_resource() {
+    let s = Server::builder("cache", "1")
+        .auto_collect(false)
+        .cache_policy(CachePolicy::new(
+            Duration::from_secs(60),
+            CacheScope::Public,
+        ))
+        .cache_policy_for(
+            CacheableMethod::PromptsList,
+            CachePolicy::new(Duration::from_millis(1500), CacheScope::Private),
+        )
+        .tool(Tool::new("t", |_, _| async {
+            Ok(CallToolResult::success(vec![Content::text("x")]))
+        }))
+        .resource(Resource::new("a://one", "one", |_| async {
+            Ok(ResourceContents::text("a://one", "text/plain", "1").into())
+        }))
+        .resource(
+            Resource::new("a://two", "two", |_| async {
+                Ok(ResourceContents::text("a://two", "text/plain", "2").into())
+            })
+            .cache(CachePolicy::new(
+                Duration::from_secs(5),
+                CacheScope::Private,
+            )),
+        )
+        .build()
+        .unwrap();
+    let c = Client::new(s);
+    let tools = c.call("tools/list", json!({})).await;
+    assert_eq!(tools.result()["ttlMs"], 60_000);
+    assert_eq!(tools.result()["cacheScope"], "public");
+    let prompts = c.call("prompts/list", json!({})).await;
+    assert_eq!(prompts.result()["ttlMs"], 1500);
+    assert_eq!(prompts.result()["cacheScope"], "private");
+    let one = c.call("resources/read", json!({ "uri": "a://one" })).await;
+    assert_eq!(one.result()["ttlMs"], 60_000);
+    assert_eq!(one.result()["cacheScope"], "public");
+    let two = c.call("resources/read", json!({ "uri": "a://two" })).await;
+    assert_eq!(two.result()["ttlMs"], 5000);
+    assert_eq!(two.result()["cacheScope"], "private");
+    let discover = c.call("server/discover", json!({})).await;
+    assert_eq!(discover.result()["ttlMs"], 60_000);
+    c.validate();
+}
+
+#[tokio::test]
+async fn a_closed_reply_cancels_the_request() {
+    let s = server();
+    let msg = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": { "name": "wait", "_meta": meta(json!({})) } });
+    let Message::Request(req) = jsonrpc::from_value(msg).unwrap() else {
+        unreachable!()
+    };
+    let (reply, rx) = Outbound::channel(8);
+    let work = s
+        .serve_stateless(req, StatelessOptions::new("test"), reply)
+        .unwrap();
+    let task = tokio::spawn(work);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    drop(rx);
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the request stops once its reply is gone")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn session_revisions_are_unchanged_by_the_stateless_fields() {
+    // A 2025-11-25 session never sees resultType, ttlMs or serverInfo meta.
+    let s = server();
+    let client = mcp_core::transport::memory::MemoryClient::connect(&s);
+    client.initialize().await.unwrap();
+    let tools = client.list_tools().await.unwrap();
+    assert!(tools.get("resultType").is_none());
+    assert!(tools.get("ttlMs").is_none());
+    let r = client
+        .call_tool("echo", json!({ "text": "x" }))
+        .await
+        .unwrap();
+    assert!(r.get("resultType").is_none());
+    assert!(r.get("_meta").is_none());
+    let e = client
+        .request("resources/read", json!({ "uri": "app://nope" }))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, code::RESOURCE_NOT_FOUND);
+    assert!(client.request("server/discover", json!({})).await.is_err());
+}

@@ -205,7 +205,7 @@ impl<T: Send + Sync + 'static> PromptParam for crate::handler::State<T> {
         _: &mut std::collections::HashMap<String, String>,
         _: &str,
     ) -> Result<Self, crate::error::McpError> {
-        inject_state(ctx)
+        crate::handler::State::from_context(ctx)
     }
 }
 
@@ -214,17 +214,6 @@ pub fn inject<T: Injected + PromptParam>(
     ctx: &crate::context::Context,
 ) -> Result<T, crate::error::McpError> {
     T::extract(ctx, &mut std::collections::HashMap::new(), "")
-}
-
-fn inject_state<T: Send + Sync + 'static>(
-    ctx: &crate::context::Context,
-) -> Result<crate::handler::State<T>, crate::error::McpError> {
-    ctx.state::<T>().map(crate::handler::State).ok_or_else(|| {
-        crate::error::McpError::internal(format!(
-            "server misconfigured: no shared state of type {} was registered",
-            std::any::type_name::<T>()
-        ))
-    })
 }
 
 /// Parses a template variable into the parameter's type.

@@ -293,7 +293,7 @@ impl Server {
 
     /// Adds a prompt while serving.
     pub fn add_prompt(&self, prompt: Prompt) -> Result<(), RegistrationError> {
-        validate_name("prompt", &prompt.name)?;
+        crate::registry::name::check("prompt", &prompt.name)?;
         {
             let mut reg = self.write();
             if let Some(first) = reg.prompts.get(&prompt.name) {
@@ -365,26 +365,8 @@ fn duplicate(kind: &'static str, name: &str, first: &str, second: &str) -> Regis
     }
 }
 
-/// Names are 1 to 128 characters of `A-Z a-z 0-9 _ - .` (the 2025-11-25 guidance).
-fn validate_name(kind: &'static str, name: &str) -> Result<(), RegistrationError> {
-    let ok = !name.is_empty()
-        && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(RegistrationError::InvalidName {
-            kind,
-            name: name.to_owned(),
-            reason: "use 1 to 128 characters of A-Z, a-z, 0-9, '_', '-' and '.'".into(),
-        })
-    }
-}
-
 fn validate_tool(tool: &Tool) -> Result<(), RegistrationError> {
-    validate_name("tool", &tool.name)?;
+    crate::registry::name::check("tool", &tool.name)?;
     let check = |schema: &crate::protocol::JsonObject, which: &str| {
         if schema.get("type").and_then(|t| t.as_str()) != Some("object") {
             return Err(RegistrationError::InvalidSchema {

@@ -44,11 +44,12 @@ impl CommonAttrs {
     }
 }
 
-/// The `Option<&'static str>` tokens of an optional description.
+/// The `Option<&'static str>` tokens of an optional description (typed, so `None` needs no
+/// inference).
 pub(crate) fn opt_str(d: &Option<TokenStream>) -> TokenStream {
     match d {
-        Some(t) => quote!(::core::option::Option::Some(#t)),
-        None => quote!(::core::option::Option::None),
+        Some(t) => quote!(::core::option::Option::<&'static str>::Some(#t)),
+        None => quote!(::core::option::Option::<&'static str>::None),
     }
 }
 

@@ -68,7 +68,6 @@ mod names;
 mod prompt;
 mod registration;
 mod resource;
-mod template;
 mod tool;
 
 use errors::Errors;

@@ -343,7 +343,13 @@ async fn resources_and_prompts() {
         "Summarize (plain): abc"
     );
     let prompts = client.request("prompts/list", json!({})).await.unwrap();
-    let args = &prompts["prompts"][0]["arguments"];
+    let summarize = prompts["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "summarize")
+        .expect("summarize listed");
+    let args = &summarize["arguments"];
     assert_eq!(args[0]["required"], true);
     assert_ne!(args[1]["required"], true);
 }
@@ -379,4 +385,54 @@ fn duplicate_names_name_both_origins() {
         "names the macro origin: {err}"
     );
     assert!(err.contains("builder"), "names the other origin: {err}");
+}
+
+/// Shared state no server in these tests registers.
+struct Unregistered;
+
+#[mcp_tool]
+fn needs_state_tool(s: mcp_core::State<Unregistered>) -> &'static str {
+    let _ = s;
+    "unreachable"
+}
+
+#[mcp_resource(uri = "state://needed")]
+fn needs_state_resource(s: mcp_core::State<Unregistered>) -> &'static str {
+    let _ = s;
+    "unreachable"
+}
+
+#[mcp_prompt]
+fn needs_state_prompt(s: mcp_core::State<Unregistered>) -> &'static str {
+    let _ = s;
+    "unreachable"
+}
+
+#[tokio::test]
+async fn missing_state_fails_the_same_way_everywhere() {
+    let server = Server::builder("stateless", "1.0")
+        .auto_collect(false)
+        .item::<needs_state_tool>()
+        .item::<needs_state_resource>()
+        .item::<needs_state_prompt>()
+        .build()
+        .unwrap();
+    let client = MemoryClient::connect(&server);
+    client.initialize().await.unwrap();
+    let errors = [
+        client.call_tool("needs_state_tool", json!({})).await,
+        client.read_resource("state://needed").await,
+        client.get_prompt("needs_state_prompt", json!({})).await,
+    ];
+    for e in errors {
+        let e = e.expect_err("a missing State<T> is a protocol error");
+        assert_eq!(e.code, -32603);
+        assert!(
+            e.message.contains("no shared state of type")
+                && e.message.contains("Unregistered")
+                && e.message.contains("ServerBuilder::state"),
+            "{}",
+            e.message
+        );
+    }
 }

@@ -8,15 +8,29 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::context::Context;
-use crate::error::ToolError;
+use crate::error::{McpError, ToolError};
 use crate::protocol::JsonObject;
 
 /// Typed shared application state, injected into a handler parameter.
 ///
 /// Registered with `ServerBuilder::state(value)`; a handler taking `State<T>` fails with a
-/// tool error if no `T` was registered.
+/// JSON-RPC internal error if no `T` was registered (see [`State::from_context`]).
 #[derive(Debug)]
 pub struct State<T: ?Sized>(pub Arc<T>);
+
+impl<T: Send + Sync + 'static> State<T> {
+    /// The `T` registered with `ServerBuilder::state`. Without one, the request fails with a
+    /// JSON-RPC internal error (-32603) naming the type: the same failure for tools, resources
+    /// and prompts, since it is the server's configuration that is wrong, not the call.
+    pub fn from_context(ctx: &Context) -> Result<Self, McpError> {
+        ctx.state::<T>().map(State).ok_or_else(|| {
+            McpError::internal(format!(
+                "server misconfigured: no shared state of type {} was registered (add it with ServerBuilder::state)",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+}
 
 impl<T: ?Sized> Clone for State<T> {
     fn clone(&self) -> Self {
@@ -95,12 +109,7 @@ impl<T: Send + Sync + 'static> ToolParam for State<T> {
         false
     }
     fn extract(args: &mut Args, _: &str) -> Result<Self, ToolError> {
-        args.context().state::<T>().map(State).ok_or_else(|| {
-            ToolError::tool(format!(
-                "server misconfigured: no shared state of type {} was registered",
-                std::any::type_name::<T>()
-            ))
-        })
+        Ok(State::from_context(args.context())?)
     }
 }
 

@@ -1,15 +1,11 @@
-//! RFC 6570 level-1 URI templates (`{var}` simple string expansion): parsing, expansion and
-//! matching in linear time on any input.
+//! RFC 6570 level-1 URI templates (`{var}` simple string expansion): expansion and matching in
+//! linear time on any input. The grammar is `mcp_syntax::uri_template`, shared with the macros.
 
 use std::collections::HashMap;
 
-use crate::error::RegistrationError;
+use mcp_syntax::uri_template::{self, Part};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    Literal(String),
-    Var(String),
-}
+use crate::error::RegistrationError;
 
 /// A parsed URI template such as `file:///logs/{date}.txt`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,39 +21,12 @@ impl UriTemplate {
     /// Parses a template. Variables are `{name}` with names of `[A-Za-z0-9_]`; two variables must
     /// be separated by a literal, so that matching is unambiguous.
     pub fn parse(template: &str) -> Result<Self, RegistrationError> {
-        let err = |reason: &str| RegistrationError::InvalidTemplate {
-            template: template.to_owned(),
-            reason: reason.to_owned(),
-        };
-        let mut parts = Vec::new();
-        let mut rest = template;
-        while let Some(open) = rest.find(['{', '}']) {
-            if rest.as_bytes()[open] == b'}' {
-                return Err(err("unmatched '}'"));
-            }
-            if open > 0 {
-                parts.push(Part::Literal(rest[..open].to_owned()));
-            }
-            let after = &rest[open + 1..];
-            let close = after.find('}').ok_or_else(|| err("unclosed '{'"))?;
-            let name = &after[..close];
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err(err(&format!(
-                    "variable {{{name}}} must be a non-empty name of letters, digits and '_' (only simple {{var}} expansion is supported)"
-                )));
-            }
-            if matches!(parts.last(), Some(Part::Var(_))) {
-                return Err(err("two variables must be separated by literal text"));
-            }
-            if parts.iter().any(|p| matches!(p, Part::Var(v) if v == name)) {
-                return Err(err(&format!("variable {{{name}}} appears twice")));
-            }
-            parts.push(Part::Var(name.to_owned()));
-            rest = &after[close + 1..];
-        }
-        if !rest.is_empty() {
-            parts.push(Part::Literal(rest.to_owned()));
-        }
+        // The grammar `#[mcp_resource]` checks at compile time, so both accept the same templates.
+        let parts =
+            uri_template::parse(template).map_err(|e| RegistrationError::InvalidTemplate {
+                template: template.to_owned(),
+                reason: e.to_string(),
+            })?;
         Ok(UriTemplate {
             source: template.to_owned(),
             parts,

@@ -8,7 +8,6 @@ use crate::args;
 use crate::common::all_keys;
 use crate::errors::Errors;
 use crate::func::Func;
-use crate::template;
 
 /// The keys only `#[mcp_resource]` takes (the shared ones are in `common`).
 const KEYS: &[&str] = &["uri", "mime_type", "complete"];
@@ -19,7 +18,8 @@ pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> Res
         match arg.key() {
             "uri" => {
                 attrs.uri = arg.string(errors).map(|lit| Uri {
-                    variables: template::variables(&lit.value()),
+                    variables: mcp_syntax::uri_template::variables(&lit.value())
+                        .map_err(|e| format!("invalid uri template: {e}")),
                     lit,
                 });
             }

@@ -200,9 +200,28 @@ impl Func {
     /// The checks every macro makes on the signature.
     pub(crate) fn validate(&self, errors: &mut Errors) {
         let sig = &self.item.sig;
-        if !sig.generics.params.is_empty() {
+        if let Some(unsafety) = &sig.unsafety {
             errors.push(
-                sig.generics.span(),
+                unsafety.span,
+                "MCP handlers cannot be `unsafe fn`: the server calls them with whatever a client \
+                 sends; make the function safe and keep the `unsafe` block inside it",
+            );
+        }
+        let generics = &sig.generics;
+        if generics
+            .params
+            .iter()
+            .all(|p| matches!(p, syn::GenericParam::Lifetime(_)))
+            && !generics.params.is_empty()
+        {
+            errors.push(
+                generics.span(),
+                "MCP handlers cannot have lifetime parameters: every argument is an owned value \
+                 made for one call (`String` for `&str`, `Vec<T>` for `&[T]`)",
+            );
+        } else if !generics.params.is_empty() {
+            errors.push(
+                generics.span(),
                 "MCP handlers cannot be generic: the schema must be known when the server starts",
             );
         }

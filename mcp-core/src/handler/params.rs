@@ -52,8 +52,8 @@ impl<T: ?Sized> Deref for State<T> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a tool parameter",
     label = "this parameter type",
-    note = "arguments must implement `serde::Deserialize` and `schemars::JsonSchema`",
-    note = "injected parameters are `mcp_core::Context` and `mcp_core::handler::State<T>`"
+    note = "a JSON argument is deserialized with serde and described with schemars: add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to `{Self}`",
+    note = "or inject it: `mcp_core::Context` and `mcp_core::State<T>` are provided by the server"
 )]
 pub trait ToolParam: Sized {
     /// The JSON Schema of the argument, or `None` for injected parameters.
@@ -66,6 +66,7 @@ pub trait ToolParam: Sized {
     fn extract(args: &mut Args, name: &str) -> Result<Self, ToolError>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned + JsonSchema> ToolParam for T {
     fn schema(generator: &mut SchemaGenerator) -> Option<Value> {
         Some(generator.subschema_for::<T>().to_value())
@@ -140,6 +141,26 @@ impl Args {
     /// yet.
     pub fn had(&self, name: &str) -> bool {
         self.map.contains_key(name)
+    }
+
+    /// Extracts the parameter `name` of type `T`.
+    pub fn extract<T: ToolParam>(&mut self, name: &str) -> Result<T, ToolError> {
+        T::extract(self, name)
+    }
+
+    /// Extracts a parameter that has a default: absent or null means `default()`.
+    pub fn extract_or<T: ToolParam>(
+        &mut self,
+        name: &str,
+        default: impl FnOnce() -> T,
+    ) -> Result<T, ToolError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => {
+                self.map.remove(name);
+                Ok(default())
+            }
+            Some(_) => T::extract(self, name),
+        }
     }
 }
 

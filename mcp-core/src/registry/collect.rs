@@ -18,6 +18,15 @@ pub enum Item {
     Prompt(fn() -> Prompt),
 }
 
+/// A declared item, reachable from its name in the type namespace (the macros emit
+/// `struct name {}` beside `fn name`), for explicit registration with
+/// `ServerBuilder::item::<name>()`.
+#[doc(hidden)]
+pub trait McpItem {
+    /// The item's constructor.
+    const ITEM: Item;
+}
+
 /// A self-registered item and the Rust path that declared it.
 #[doc(hidden)]
 #[derive(Debug)]

@@ -4,8 +4,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
 use crate::context::Context;
 use crate::error::ToolError;
+use crate::handler::{IntoToolResult, schema_generator};
 use crate::protocol::{CallToolResult, JsonObject, ToolAnnotations};
 
 /// The boxed future a tool handler returns.
@@ -80,6 +85,62 @@ impl Tool {
         }
     }
 
+    /// A tool whose arguments are one `Deserialize + JsonSchema` type `A`: the input schema is
+    /// derived from `A` (it must describe an object, checked at registration), the output
+    /// schema from `R` (as for `#[mcp_tool]`, only `Json<T>` declares one), and arguments that
+    /// do not deserialize are an `isError` result naming the problem. This is what the
+    /// attribute macro produces, without the macro.
+    ///
+    /// ```
+    /// use mcp_core::{Json, Tool};
+    ///
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Add {
+    ///     /// The first addend
+    ///     a: i64,
+    ///     /// The second addend
+    ///     b: i64,
+    /// }
+    ///
+    /// let tool = Tool::typed("add", |_ctx, Add { a, b }: Add| async move { a + b })
+    ///     .description("Add two numbers");
+    /// assert_eq!(tool.name(), "add");
+    /// ```
+    pub fn typed<A, F, Fut, R>(name: impl Into<String>, handler: F) -> Tool
+    where
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+        F: Fn(Context, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: IntoToolResult + 'static,
+    {
+        let mut generator = schema_generator();
+        let mut input = match generator.clone().root_schema_for::<A>().to_value() {
+            Value::Object(m) => m,
+            other => {
+                // Not an object: registration reports it, as for any tool.
+                let mut m = JsonObject::new();
+                m.insert("not".into(), other);
+                m
+            }
+        };
+        input.remove("$schema");
+        let output = R::output_schema(&mut generator);
+        let handler = Arc::new(handler);
+        let mut tool = Tool::new(name, move |ctx, args| {
+            let handler = handler.clone();
+            async move {
+                let args = A::deserialize(Value::Object(args))
+                    .map_err(|e| ToolError::tool(format!("invalid arguments: {e}")))?;
+                handler(ctx, args).await.into_tool_result()
+            }
+        })
+        .input_schema(input);
+        if let Some(output) = output {
+            tool = tool.output_schema(output);
+        }
+        tool
+    }
+
     /// The tool's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -136,5 +197,76 @@ impl Tool {
     /// Runs the handler directly.
     pub fn call(&self, ctx: Context, args: JsonObject) -> ToolFuture {
         (self.handler)(ctx, args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::handler::Json;
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct Area {
+        /// Width in metres
+        width: f64,
+        height: Option<f64>,
+    }
+
+    #[derive(serde::Serialize, schemars::JsonSchema)]
+    struct Out {
+        area: f64,
+    }
+
+    #[tokio::test]
+    async fn typed_tools_derive_their_schemas_and_check_arguments() {
+        let tool = Tool::typed("area", |_ctx, a: Area| async move {
+            Json(Out {
+                area: a.width * a.height.unwrap_or(a.width),
+            })
+        });
+        assert_eq!(tool.input_schema["type"], "object");
+        assert_eq!(tool.input_schema["required"], json!(["width"]));
+        assert_eq!(
+            tool.input_schema["properties"]["width"]["description"],
+            "Width in metres"
+        );
+        assert!(tool.input_schema.get("$schema").is_none());
+        assert_eq!(
+            tool.output_schema.as_ref().unwrap()["properties"]["area"]["type"],
+            "number"
+        );
+
+        let server = crate::Server::builder("t", "1")
+            .auto_collect(false)
+            .tool(tool)
+            .build()
+            .unwrap();
+        let client = crate::transport::memory::MemoryClient::connect(&server);
+        client.initialize().await.unwrap();
+        let out = client
+            .call_tool("area", json!({"width": 2.0, "height": 3.0}))
+            .await
+            .unwrap();
+        assert_eq!(out["structuredContent"], json!({"area": 6.0}));
+        let bad = client
+            .call_tool("area", json!({"width": "wide"}))
+            .await
+            .unwrap();
+        assert_eq!(bad["isError"], true);
+        let text = bad["content"][0]["text"].as_str().unwrap();
+        assert!(text.starts_with("invalid arguments"), "{text}");
+    }
+
+    #[test]
+    fn a_typed_tool_over_a_non_object_fails_registration() {
+        let tool = Tool::typed("n", |_ctx, n: i64| async move { n });
+        let err = crate::Server::builder("t", "1")
+            .auto_collect(false)
+            .tool(tool)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("\"type\": \"object\""), "{err}");
     }
 }

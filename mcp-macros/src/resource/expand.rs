@@ -22,12 +22,14 @@ pub(crate) fn expand(resource: &Resource) -> TokenStream {
         let binding = p.binding();
         let pname = p.ident.to_string();
         if vars.contains(&pname) {
-            extract.push(
-                quote!(let #binding: #ty = #krate::__private::parse_var::<#ty>(&__vars, #pname)?;),
-            );
+            checks
+                .push(quote_spanned!(ty.span()=> #krate::__private::assert_template_var::<#ty>();));
+            extract.push(quote!(let #binding: #ty = <#ty as #krate::__private::TemplateVar>::from_vars(&__vars, #pname)?;));
         } else {
             checks.push(quote_spanned!(ty.span()=> #krate::__private::assert_injected::<#ty>();));
-            extract.push(quote!(let #binding: #ty = #krate::__private::inject::<#ty>(&__ctx)?;));
+            extract.push(
+                quote!(let #binding: #ty = <#ty as #krate::__private::Injected>::inject(&__ctx)?;),
+            );
         }
     }
     let ret = &func.ret;

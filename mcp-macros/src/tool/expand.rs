@@ -40,8 +40,8 @@ pub(crate) fn expand(tool: &Tool) -> TokenStream {
             });
         });
         extract.push(match default_fn {
-            Some(f) => quote!(let #binding: #ty = #krate::__private::extract_or::<#ty>(&mut __args, #json, #f)?;),
-            None => quote!(let #binding: #ty = <#ty as #krate::handler::ToolParam>::extract(&mut __args, #json)?;),
+            Some(f) => quote!(let #binding: #ty = __args.extract_or::<#ty>(#json, #f)?;),
+            None => quote!(let #binding: #ty = __args.extract::<#ty>(#json)?;),
         });
     }
     let ret = &func.ret;

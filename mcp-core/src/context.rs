@@ -11,6 +11,7 @@ use crate::cancel::Cancel;
 use crate::envelope::{Envelope, Identity};
 use crate::error::McpError;
 use crate::jsonrpc::{self, RequestId};
+use crate::mrtr::Rounds;
 use crate::outbound::{Outbound, Outgoing};
 use crate::peer::PendingRequests;
 use crate::protocol::{
@@ -55,6 +56,10 @@ pub(crate) struct Origin {
 struct ContextInner {
     envelope: Envelope,
     origin: Origin,
+    /// On the stateless revision, for the methods that may ask the client for input.
+    rounds: Option<Arc<Rounds>>,
+    /// The handler's state on a session (it runs once there).
+    local_state: Arc<std::sync::Mutex<Option<Value>>>,
     request_id: RequestId,
     reply: Outbound,
     meta: Option<JsonObject>,
@@ -83,6 +88,8 @@ impl Context {
             inner: Arc::new(ContextInner {
                 envelope,
                 origin,
+                rounds: None,
+                local_state: Arc::default(),
                 request_id,
                 reply,
                 meta,
@@ -92,12 +99,22 @@ impl Context {
         }
     }
 
+    /// The context of a request that asks the client through multi round-trip requests.
+    pub(crate) fn with_rounds(mut self, rounds: Arc<Rounds>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.rounds = Some(rounds);
+        }
+        self
+    }
+
     pub(crate) fn with_resource_uri(self, uri: &str) -> Self {
         let inner = &self.inner;
         Context {
             inner: Arc::new(ContextInner {
                 envelope: inner.envelope.clone(),
                 origin: inner.origin.clone(),
+                rounds: inner.rounds.clone(),
+                local_state: inner.local_state.clone(),
                 request_id: inner.request_id.clone(),
                 reply: inner.reply.clone(),
                 meta: inner.meta.clone(),
@@ -247,11 +264,32 @@ impl Context {
     fn require_capability(&self, capability: &str, method: &str) -> Result<(), McpError> {
         if self.inner.envelope.has_client_capability(capability) {
             Ok(())
+        } else if self.protocol_version().has_input_required() {
+            let mut required = serde_json::Map::new();
+            required.insert(capability.to_owned(), json!({}));
+            Err(McpError::missing_client_capability(required))
         } else {
             Err(McpError::invalid_request(format!(
                 "cannot send {method}: the client did not declare the {capability:?} capability"
             )))
         }
+    }
+
+    /// A client answer that does not parse: the client's input on the stateless revision
+    /// (-32602), a failed exchange on a session (-32603).
+    fn malformed(&self, what: &str, e: serde_json::Error) -> McpError {
+        let message = format!("malformed {what} from the client: {e}");
+        if self.inner.rounds.is_some() {
+            McpError::invalid_params(message)
+        } else {
+            McpError::internal(message)
+        }
+    }
+
+    /// Asks the client's model for a completion (`sampling/createMessage`); the same as
+    /// [`Context::create_message`].
+    pub async fn sample(&self, request: SamplingRequest) -> Result<SamplingResult, McpError> {
+        self.create_message(request).await
     }
 
     /// Asks the client's model for a completion (`sampling/createMessage`).
@@ -265,9 +303,7 @@ impl Context {
         let v = self
             .client_request("sampling/createMessage", params)
             .await?;
-        serde_json::from_value(v).map_err(|e| {
-            McpError::internal(format!("malformed sampling result from the client: {e}"))
-        })
+        serde_json::from_value(v).map_err(|e| self.malformed("sampling result", e))
     }
 
     /// Asks the user for values matching `T` (form-mode elicitation; the schema is generated
@@ -318,9 +354,7 @@ impl Context {
             params["mode"] = "form".into();
         }
         let v = self.client_request("elicitation/create", params).await?;
-        serde_json::from_value(v).map_err(|e| {
-            McpError::internal(format!("malformed elicitation result from the client: {e}"))
-        })
+        serde_json::from_value(v).map_err(|e| self.malformed("elicitation result", e))
     }
 
     /// Asks the client for its roots (`roots/list`).
@@ -333,14 +367,88 @@ impl Context {
         }
         serde_json::from_value::<Roots>(v)
             .map(|r| r.roots)
-            .map_err(|e| {
-                McpError::internal(format!("malformed roots/list result from the client: {e}"))
-            })
+            .map_err(|e| self.malformed("roots/list result", e))
     }
 
-    /// Sends any server-to-client request on this request's route and waits (bounded by the
-    /// server's request timeout) for the answer.
+    /// The handler's own state, as saved by [`Context::set_request_state`] in an earlier round
+    /// of this request.
+    ///
+    /// On the stateless revision a handler that asks the client for input (`elicit`, `sample`,
+    /// `list_roots`) runs again from its start on every retry of the request; each question
+    /// it already has an answer to returns that answer at once. Work done before a question is
+    /// therefore repeated: keep it idempotent, or save its outcome here. The state travels
+    /// through the client inside the `requestState` (authenticated, bound to this request and
+    /// caller, expiring), so keep it small and never put secrets in it: the client cannot
+    /// change it but can read it. Long-lived state belongs in your own store, keyed by an id
+    /// you save here. On a session the handler runs once; this returns what the run saved.
+    ///
+    /// ```
+    /// # async fn tool(ctx: mcp_core::Context) -> Result<(), mcp_core::McpError> {
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Draft { order_id: u64 }
+    /// let draft = match ctx.request_state::<Draft>() {
+    ///     Some(d) => d,
+    ///     None => {
+    ///         let d = Draft { order_id: 42 }; // e.g. reserve an order once
+    ///         ctx.set_request_state(&d)?;
+    ///         d
+    ///     }
+    /// };
+    /// # let _ = draft; Ok(()) }
+    /// ```
+    pub fn request_state<T: DeserializeOwned>(&self) -> Option<T> {
+        let v = match &self.inner.rounds {
+            Some(r) => r.user_state(),
+            None => self
+                .inner
+                .local_state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        };
+        v.and_then(|v| serde_json::from_value(v).ok())
+    }
+
+    /// Saves the handler's own state for the next round of this request (see
+    /// [`Context::request_state`]).
+    pub fn set_request_state<T: Serialize>(&self, state: &T) -> Result<(), McpError> {
+        let v = serde_json::to_value(state).map_err(|e| McpError::internal(e.to_string()))?;
+        match &self.inner.rounds {
+            Some(r) => r.set_user_state(v),
+            None => {
+                *self
+                    .inner
+                    .local_state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends any server-to-client request and waits for the answer: on a session, on this
+    /// request's route (bounded by the server's request timeout); on the stateless revision,
+    /// as an input request of an `InputRequiredResult`, answered by the client's retry.
     pub async fn client_request(&self, method: &str, params: Value) -> Result<Value, McpError> {
+        if let Some(rounds) = &self.inner.rounds {
+            let kind = match method {
+                "elicitation/create" => "elicitation",
+                "sampling/createMessage" => "sampling",
+                "roots/list" => "roots",
+                other => {
+                    return Err(McpError::invalid_request(format!(
+                        "cannot ask the client for {other}: only elicitation/create, sampling/createMessage and roots/list are input requests"
+                    )));
+                }
+            };
+            let key = rounds.next_key(kind);
+            if let Some(answer) = rounds.answer(&key) {
+                return Ok(answer);
+            }
+            rounds.ask(key, method, params);
+            // The request is answered with an InputRequiredResult; this run ends here.
+            return std::future::pending().await;
+        }
         match &self.inner.origin.client {
             ClientLink::Requests(pending) => {
                 pending.request(method, params, &self.inner.reply).await

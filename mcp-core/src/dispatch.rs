@@ -14,6 +14,7 @@ use crate::context::{Context, Origin};
 use crate::envelope::Envelope;
 use crate::error::{McpError, ToolError};
 use crate::jsonrpc::Request;
+use crate::mrtr::Rounds;
 use crate::outbound::Outbound;
 use crate::protocol::{CallToolResult, Completion, JsonObject};
 use crate::registry::CompletionRequest;
@@ -53,9 +54,45 @@ pub(crate) struct Call<'a> {
     pub(crate) cancel: &'a Cancel,
 }
 
+/// How a handler run ended: with its output, or waiting for the client's input (the
+/// `InputRequiredResult` to answer with).
+enum Ran<T> {
+    Done(T),
+    Input(Body),
+}
+
 impl Call<'_> {
     fn version(&self) -> ProtocolVersion {
         self.envelope.protocol_version()
+    }
+
+    /// On the stateless revision, the rounds of a request of `method` that may ask the client
+    /// for input: its verified `requestState` and its `inputResponses`.
+    fn rounds(&self, method: &str, p: &JsonObject) -> Result<Option<Arc<Rounds>>, McpError> {
+        if !self.version().has_input_required() {
+            return Ok(None);
+        }
+        let subject = self.envelope.identity().map(|i| i.subject());
+        Rounds::open(self.server.sealer(), method, p, subject).map(|r| Some(Arc::new(r)))
+    }
+
+    /// Runs a handler, stopping it when it waits for input the client has not given yet.
+    async fn run<T>(
+        &self,
+        rounds: Option<Arc<Rounds>>,
+        handler: impl std::future::Future<Output = T>,
+    ) -> Result<Ran<T>, McpError> {
+        let Some(rounds) = rounds else {
+            return Ok(Ran::Done(handler.await));
+        };
+        if let Some(out) = rounds.run(handler).await {
+            return Ok(Ran::Done(out));
+        }
+        let mut m = rounds.input_required(self.server.sealer())?;
+        if let Ok(info) = serde_json::from_str::<Value>(self.server.server_info_meta().get()) {
+            m.insert("_meta".into(), info);
+        }
+        Ok(Ran::Input(Body::Complete(Value::Object(m))))
     }
 
     fn context(&self, req: &Request, p: &JsonObject) -> Context {
@@ -305,6 +342,7 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
     let mut p = params_object(req.params.take())?;
     let name = str_param(&p, "name")?.to_owned();
     tracing::Span::current().record("tool", name.as_str());
+    let rounds = call.rounds("tools/call", &p)?;
     let args = match p.remove("arguments") {
         None | Some(Value::Null) => JsonObject::new(),
         Some(Value::Object(m)) => m,
@@ -321,8 +359,18 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
         .get(&name)
         .cloned()
         .ok_or_else(|| McpError::invalid_params(format!("unknown tool: {name}")))?;
-    let ctx = call.context(&req, &p);
-    let result = match guarded(&name, tool.call(ctx, args)).await {
+    let mut ctx = call.context(&req, &p);
+    if let Some(r) = &rounds {
+        ctx = ctx.with_rounds(r.clone());
+    }
+    let ran = match call
+        .run(rounds, guarded(&name, tool.call(ctx, args)))
+        .await?
+    {
+        Ran::Done(r) => r,
+        Ran::Input(body) => return Ok(body),
+    };
+    let result = match ran {
         Ok(Ok(r)) => r,
         Ok(Err(ToolError::Tool(text))) => CallToolResult::error(text),
         Ok(Err(ToolError::Protocol(e))) => return Err(e),
@@ -340,7 +388,12 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
 async fn read_resource(call: &Call<'_>, mut req: Request) -> Outcome {
     let p = params_object(req.params.take())?;
     let uri = str_param(&p, "uri")?.to_owned();
-    let ctx = call.context(&req, &p).with_resource_uri(&uri);
+    let rounds = call.rounds("resources/read", &p)?;
+    let mut ctx = call.context(&req, &p);
+    if let Some(r) = &rounds {
+        ctx = ctx.with_rounds(r.clone());
+    }
+    let ctx = ctx.with_resource_uri(&uri);
     let (fut, cache) = {
         let reg = call.server.read();
         if let Some(r) = reg.resources.get(&uri) {
@@ -355,7 +408,11 @@ async fn read_resource(call: &Call<'_>, mut req: Request) -> Outcome {
             return Err(McpError::resource_not_found_for(&uri, call.version()));
         }
     };
-    match guarded(&uri, fut).await {
+    let ran = match call.run(rounds, guarded(&uri, fut)).await? {
+        Ran::Done(r) => r,
+        Ran::Input(body) => return Ok(body),
+    };
+    match ran {
         Ok(Ok(r)) => {
             let value = serde_json::to_value(r).map_err(|e| McpError::internal(e.to_string()))?;
             let Value::Object(mut m) = value else {
@@ -415,8 +472,19 @@ async fn get_prompt(call: &Call<'_>, mut req: Request) -> Outcome {
             missing.name
         )));
     }
-    let ctx = call.context(&req, &p);
-    match guarded(&name, prompt.get(ctx, args)).await {
+    let rounds = call.rounds("prompts/get", &p)?;
+    let mut ctx = call.context(&req, &p);
+    if let Some(r) = &rounds {
+        ctx = ctx.with_rounds(r.clone());
+    }
+    let ran = match call
+        .run(rounds, guarded(&name, prompt.get(ctx, args)))
+        .await?
+    {
+        Ran::Done(r) => r,
+        Ran::Input(body) => return Ok(body),
+    };
+    match ran {
         Ok(Ok(r)) => Ok(Body::Value(wire::prompt_result(&r, v))),
         Ok(Err(e)) => Err(e),
         Err(panic) => Err(McpError::internal(format!(

@@ -214,6 +214,14 @@ pub enum RegistrationError {
         /// Why it is invalid.
         reason: String,
     },
+    /// A configuration value that cannot work.
+    #[error("invalid {setting}: {reason}")]
+    InvalidConfig {
+        /// The builder method.
+        setting: &'static str,
+        /// Why it is invalid.
+        reason: String,
+    },
     /// A malformed uri template.
     #[error("invalid uri template {template:?}: {reason}")]
     InvalidTemplate {

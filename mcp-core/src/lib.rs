@@ -16,6 +16,7 @@ pub mod envelope;
 pub mod error;
 pub mod handler;
 pub mod jsonrpc;
+mod mrtr;
 pub mod outbound;
 mod peer;
 pub mod protocol;

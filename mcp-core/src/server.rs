@@ -14,6 +14,7 @@ pub(crate) use crate::changes::ListKind;
 use crate::changes::{Change, Listeners};
 use crate::error::RegistrationError;
 use crate::jsonrpc::ParseLimits;
+use crate::mrtr::{MIN_KEY_BYTES, Sealer};
 use crate::protocol::Implementation;
 use crate::registry::{Prompt, Resource, ResourceTemplate, Tool};
 use crate::state::StateMap;
@@ -47,6 +48,7 @@ pub(crate) struct ServerInner {
     pub(crate) listeners: Arc<Listeners>,
     pub(crate) sessions: AtomicUsize,
     pub(crate) cache: CachePolicies,
+    pub(crate) sealer: Sealer,
     /// `{"io.modelcontextprotocol/serverInfo": ...}`, serialized once for every result.
     pub(crate) server_info_meta: Arc<RawValue>,
 }
@@ -79,6 +81,9 @@ pub struct ServerBuilder {
     errors: Vec<RegistrationError>,
     auto_collect: bool,
     cache: CachePolicies,
+    state_key: Option<Vec<u8>>,
+    state_ttl: Duration,
+    state_max_bytes: usize,
 }
 
 impl Server {
@@ -119,6 +124,9 @@ impl Server {
             errors: Vec::new(),
             auto_collect: true,
             cache: CachePolicies::default(),
+            state_key: None,
+            state_ttl: Duration::from_secs(600),
+            state_max_bytes: 256 * 1024,
         }
     }
 
@@ -189,6 +197,11 @@ impl Server {
     /// The caching hints of `method`'s results.
     pub(crate) fn cache_policy(&self, method: CacheableMethod) -> CachePolicy {
         self.inner.cache.get(method)
+    }
+
+    /// Seals and opens the `requestState` of multi round-trip requests.
+    pub(crate) fn sealer(&self) -> &Sealer {
+        &self.inner.sealer
     }
 
     /// The result `_meta` naming this server (the stateless revision).
@@ -485,6 +498,38 @@ impl ServerBuilder {
         self
     }
 
+    /// Sets the key authenticating the `requestState` of multi round-trip requests
+    /// (HMAC-SHA256; at least 32 bytes). Instances sharing a key accept each other's states, so
+    /// a retry may reach any of them. Default: 32 random bytes per process.
+    pub fn request_state_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        let key = key.into();
+        if key.len() < MIN_KEY_BYTES {
+            self.errors.push(RegistrationError::InvalidConfig {
+                setting: "request_state_key",
+                reason: format!(
+                    "the key has {} bytes; use at least {MIN_KEY_BYTES} random bytes",
+                    key.len()
+                ),
+            });
+        }
+        self.state_key = Some(key);
+        self
+    }
+
+    /// Sets how long a `requestState` stays valid: the time a client has to answer the
+    /// questions of one round and retry (default 10 minutes).
+    pub fn request_state_ttl(mut self, ttl: Duration) -> Self {
+        self.state_ttl = ttl;
+        self
+    }
+
+    /// Sets the largest `requestState` issued or accepted, in bytes (default 256 KiB); it holds
+    /// the answers of earlier rounds and the handler's own state.
+    pub fn request_state_max_bytes(mut self, max: usize) -> Self {
+        self.state_max_bytes = max;
+        self
+    }
+
     /// Whether items declared with the attribute macros join the server (default on).
     pub fn auto_collect(mut self, on: bool) -> Self {
         self.auto_collect = on;
@@ -538,6 +583,7 @@ impl ServerBuilder {
                 listeners: Arc::default(),
                 sessions: AtomicUsize::new(0),
                 cache: self.cache,
+                sealer: Sealer::new(self.state_key, self.state_ttl, self.state_max_bytes),
                 server_info_meta,
             }),
         };

@@ -492,3 +492,211 @@ async fn session_revisions_are_unchanged_by_the_stateless_fields() {
     assert_eq!(e.code, code::RESOURCE_NOT_FOUND);
     assert!(client.request("server/discover", json!({})).await.is_err());
 }
+
+#[derive(schemars::JsonSchema, serde::Deserialize)]
+struct Login {
+    name: String,
+}
+
+/// Asks for a login (elicitation), then a model's opinion (sampling), then the roots; counts
+/// its runs in `request_state` so the test sees what it carried across rounds.
+fn mrtr_server() -> Server {
+    use mcp_core::protocol::{Elicitation, SamplingRequest};
+    Server::builder("mrtr", "1")
+        .auto_collect(false)
+        .tool(Tool::new("onboard", |ctx, _args| async move {
+            let runs = ctx.request_state::<u32>().unwrap_or(0) + 1;
+            ctx.set_request_state(&runs)?;
+            let name = match ctx.elicit::<Login>("Your login?").await? {
+                Elicitation::Accept(l) => l.name,
+                _ => return Ok(CallToolResult::error("declined")),
+            };
+            let opinion = ctx
+                .sample(SamplingRequest::user_text(format!("Greet {name}"), 50))
+                .await?;
+            let roots = ctx.list_roots().await?;
+            let said = serde_json::to_value(&opinion.content).unwrap()["text"].clone();
+            Ok(CallToolResult::success(vec![Content::text(format!(
+                "{name}|{}|{}|runs={runs}",
+                said.as_str().unwrap_or(""),
+                roots.len()
+            ))]))
+        }))
+        .build()
+        .unwrap()
+}
+
+fn all_caps() -> Value {
+    json!({ "elicitation": {}, "sampling": {}, "roots": {} })
+}
+
+#[tokio::test]
+async fn a_tool_asks_for_input_across_rounds_and_resumes() {
+    let c = Client::new(mrtr_server());
+    let base =
+        json!({ "name": "onboard", "arguments": { "team": "core" }, "_meta": meta(all_caps()) });
+
+    let first = c.raw("tools/call", base.clone()).await;
+    let r = first.result();
+    assert_eq!(r["resultType"], "input_required");
+    assert!(
+        r.get("ttlMs").is_none(),
+        "interim results carry no caching hints"
+    );
+    let asks = r["inputRequests"].as_object().unwrap();
+    assert_eq!(asks.len(), 1);
+    assert_eq!(asks["elicitation-1"]["method"], "elicitation/create");
+    assert_eq!(asks["elicitation-1"]["params"]["mode"], "form");
+    assert_eq!(
+        asks["elicitation-1"]["params"]["requestedSchema"]["properties"]["name"]["type"],
+        "string"
+    );
+    let state1 = r["requestState"].as_str().unwrap().to_owned();
+
+    let mut retry = base.clone();
+    retry["inputResponses"] =
+        json!({ "elicitation-1": { "action": "accept", "content": { "name": "ann" } } });
+    retry["requestState"] = state1.clone().into();
+    let second = c.raw("tools/call", retry.clone()).await;
+    let r = second.result();
+    assert_eq!(r["resultType"], "input_required");
+    assert_eq!(
+        r["inputRequests"]["sampling-2"]["method"],
+        "sampling/createMessage"
+    );
+    let state2 = r["requestState"].as_str().unwrap().to_owned();
+
+    let mut third = base.clone();
+    third["inputResponses"] = json!({ "sampling-2": {
+        "role": "assistant", "content": { "type": "text", "text": "hello ann" },
+        "model": "m", "stopReason": "endTurn" } });
+    third["requestState"] = state2.into();
+    let r = c.raw("tools/call", third).await;
+    assert_eq!(
+        r.result()["inputRequests"]["roots-3"]["method"],
+        "roots/list"
+    );
+
+    let mut last = base.clone();
+    last["inputResponses"] = json!({ "roots-3": { "roots": [ { "uri": "file:///a" } ] } });
+    last["requestState"] = r.result()["requestState"].clone();
+    let done = c.raw("tools/call", last).await;
+    assert_eq!(done.result()["resultType"], "complete");
+    assert_eq!(
+        done.result()["content"][0]["text"],
+        "ann|hello ann|1|runs=4",
+        "earlier answers replayed from the state; the tool's own counter carried across rounds"
+    );
+
+    // The state is bound to the request: other arguments are refused clearly.
+    let mut elsewhere = retry.clone();
+    elsewhere["arguments"] = json!({ "team": "other" });
+    let e = c.raw("tools/call", elsewhere).await;
+    assert_eq!(e.code(), i64::from(code::INVALID_PARAMS));
+    assert!(
+        e.response["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("different request")
+    );
+    // A forged state.
+    let mut forged = retry.clone();
+    forged["requestState"] = format!("x{state1}").into();
+    let e = c.raw("tools/call", forged).await;
+    assert_eq!(e.code(), i64::from(code::INVALID_PARAMS));
+    // A state from another server (another random key).
+    let other = Client::new(mrtr_server());
+    let e = other.raw("tools/call", retry).await;
+    assert_eq!(e.code(), i64::from(code::INVALID_PARAMS));
+    assert!(c.validate() >= 6);
+}
+
+#[tokio::test]
+async fn a_missing_client_capability_is_reported_with_what_is_required() {
+    let c = Client::new(mrtr_server());
+    let r = c
+        .raw(
+            "tools/call",
+            json!({ "name": "onboard", "_meta": meta(json!({ "sampling": {} })) }),
+        )
+        .await;
+    assert_eq!(
+        r.code(),
+        i64::from(code::MISSING_REQUIRED_CLIENT_CAPABILITY)
+    );
+    assert_eq!(
+        r.response["error"]["data"]["requiredCapabilities"],
+        json!({ "elicitation": {} })
+    );
+    c.validate();
+}
+
+#[tokio::test]
+async fn instances_sharing_a_key_accept_each_others_state_until_it_expires() {
+    let key = vec![42u8; 32];
+    let build = |ttl: Duration| {
+        Server::builder("mrtr", "1")
+            .auto_collect(false)
+            .request_state_key(key.clone())
+            .request_state_ttl(ttl)
+            .tool(Tool::new("ask", |ctx, _| async move {
+                let v = ctx.list_roots().await?;
+                Ok(CallToolResult::success(vec![Content::text(
+                    v.len().to_string(),
+                )]))
+            }))
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (
+        Client::new(build(Duration::from_secs(60))),
+        Client::new(build(Duration::from_secs(60))),
+    );
+    let base = json!({ "name": "ask", "_meta": meta(all_caps()) });
+    let first = a.raw("tools/call", base.clone()).await;
+    let mut retry = base.clone();
+    retry["requestState"] = first.result()["requestState"].clone();
+    retry["inputResponses"] = json!({ "roots-1": { "roots": [] } });
+    let done = b.raw("tools/call", retry).await;
+    assert_eq!(done.result()["content"][0]["text"], "0");
+
+    let short = Client::new(build(Duration::ZERO));
+    let first = short.raw("tools/call", base.clone()).await;
+    let mut retry = base;
+    retry["requestState"] = first.result()["requestState"].clone();
+    retry["inputResponses"] = json!({ "roots-1": { "roots": [] } });
+    let e = short.raw("tools/call", retry).await;
+    assert!(
+        e.response["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+    assert!(
+        Server::builder("x", "1")
+            .request_state_key(vec![1u8; 8])
+            .build()
+            .is_err(),
+        "short keys are refused"
+    );
+}
+
+#[tokio::test]
+async fn the_same_tool_asks_by_server_requests_on_a_session() {
+    let s = mrtr_server();
+    let client =
+        mcp_core::transport::memory::MemoryClient::connect(&s).with_capabilities(all_caps());
+    client.on_request(|method, _params| {
+        Ok(match method {
+            "elicitation/create" => json!({ "action": "accept", "content": { "name": "bo" } }),
+            "sampling/createMessage" => json!({
+                "role": "assistant", "content": { "type": "text", "text": "hi bo" },
+                "model": "m" }),
+            "roots/list" => json!({ "roots": [ { "uri": "file:///x" }, { "uri": "file:///y" } ] }),
+            other => panic!("unexpected {other}"),
+        })
+    });
+    client.initialize().await.unwrap();
+    let r = client.call_tool("onboard", json!({})).await.unwrap();
+    assert_eq!(r["content"][0]["text"], "bo|hi bo|2|runs=1");
+}

@@ -1,0 +1,494 @@
+//! Multi round-trip requests: how a handler asks the client for input on the stateless
+//! revision, where the server sends no requests of its own.
+//!
+//! A handler calls `Context::elicit`, `Context::sample` or `Context::list_roots` as on a
+//! session. On the stateless revision the first such question of a run that has no answer yet
+//! stops the handler: the request is answered with an `InputRequiredResult` listing every
+//! question asked in that poll (`inputRequests`) and a `requestState`. The client answers and
+//! retries the request with `inputResponses` and the `requestState`; the handler runs again
+//! from its start, and each question already answered returns its answer at once. Questions
+//! are keyed by their order in the run (`elicitation-1`, `sampling-2`, ...), so a handler must
+//! ask them in the same order on every run for the same arguments.
+//!
+//! The `requestState` carries the answers of earlier rounds and the handler's own state
+//! (`Context::set_request_state`). It is authenticated with HMAC-SHA256 under the server's key
+//! (configurable, so several instances can share it; random per process by default), bound to
+//! the method, the request's parameters (minus `_meta`, `inputResponses` and `requestState`)
+//! and the caller's identity, and expires. A state that fails any of these checks is a -32602
+//! error naming the reason.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::task::Poll;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+
+use crate::error::McpError;
+use crate::protocol::JsonObject;
+
+/// The params keys that carry the rounds, never part of what a state is bound to.
+const ROUND_KEYS: [&str; 3] = ["_meta", "inputResponses", "requestState"];
+
+/// The format version inside a sealed state.
+const STATE_FORMAT: u64 = 1;
+
+/// Seals and opens `requestState` values: the key, how long a state lives, how large it may be.
+#[derive(Clone)]
+pub(crate) struct Sealer {
+    key: Vec<u8>,
+    ttl: Duration,
+    max_bytes: usize,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sealer")
+            .field("ttl", &self.ttl)
+            .field("max_bytes", &self.max_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The shortest key accepted.
+pub(crate) const MIN_KEY_BYTES: usize = 32;
+
+impl Sealer {
+    /// A sealer with `key` (`None`: 32 random bytes).
+    pub(crate) fn new(key: Option<Vec<u8>>, ttl: Duration, max_bytes: usize) -> Self {
+        let key = key.unwrap_or_else(|| {
+            let mut k = vec![0u8; MIN_KEY_BYTES];
+            // The operating system's generator failing leaves no safe key to use.
+            getrandom::fill(&mut k).expect("the operating system provides random bytes");
+            k
+        });
+        Sealer {
+            key,
+            ttl,
+            max_bytes,
+        }
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        // HMAC accepts keys of any length.
+        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length")
+    }
+
+    fn seal(&self, payload: &Value) -> Result<String, McpError> {
+        let json = serde_json::to_vec(payload).map_err(|e| McpError::internal(e.to_string()))?;
+        let mut mac = self.mac();
+        mac.update(&json);
+        let tag = mac.finalize().into_bytes();
+        let sealed = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&json),
+            URL_SAFE_NO_PAD.encode(tag)
+        );
+        if sealed.len() > self.max_bytes {
+            return Err(McpError::internal(format!(
+                "the request's state grew past {} bytes (the answers of earlier rounds and the handler's state): ask for less",
+                self.max_bytes
+            )));
+        }
+        Ok(sealed)
+    }
+
+    fn open(&self, sealed: &str) -> Result<JsonObject, McpError> {
+        let bad = || {
+            McpError::invalid_params(
+                "requestState failed verification: send back exactly the requestState of the last InputRequiredResult",
+            )
+        };
+        if sealed.len() > self.max_bytes {
+            return Err(bad());
+        }
+        let (body, tag) = sealed.split_once('.').ok_or_else(bad)?;
+        let body = URL_SAFE_NO_PAD.decode(body).map_err(|_| bad())?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| bad())?;
+        let mut mac = self.mac();
+        mac.update(&body);
+        mac.verify_slice(&tag).map_err(|_| bad())?;
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(m)) if m.get("v").and_then(Value::as_u64) == Some(STATE_FORMAT) => {
+                Ok(m)
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// What a state is bound to: the method, a digest of the salient parameters, the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Binding {
+    method: String,
+    digest: String,
+    subject: Option<String>,
+}
+
+impl Binding {
+    fn new(method: &str, params: &JsonObject, subject: Option<&str>) -> Self {
+        let mut salient = Map::new();
+        for (k, v) in params {
+            if !ROUND_KEYS.contains(&k.as_str()) {
+                salient.insert(k.clone(), v.clone());
+            }
+        }
+        let mut text = String::new();
+        canonical(&Value::Object(salient), &mut text);
+        let mut h = Sha256::new();
+        h.update(method.as_bytes());
+        h.update(b"\n");
+        h.update(text.as_bytes());
+        let digest = h
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        Binding {
+            method: method.to_owned(),
+            digest,
+            subject: subject.map(str::to_owned),
+        }
+    }
+}
+
+/// JSON with object keys sorted at every level: the same value always gives the same text.
+fn canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                canonical(&m[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The rounds of one request: the answers it arrived with, the questions its handler asks
+/// now, and the handler's own state.
+#[derive(Debug)]
+pub(crate) struct Rounds {
+    binding: Binding,
+    answers: JsonObject,
+    used: Mutex<JsonObject>,
+    asked: Mutex<JsonObject>,
+    user_state: Mutex<Option<Value>>,
+    next: AtomicU32,
+    waiting: AtomicBool,
+    wake: Notify,
+}
+
+impl Rounds {
+    /// The rounds of a request of `method` with `params`: verifies and opens its
+    /// `requestState`, and gathers the answers of earlier rounds and of its `inputResponses`.
+    pub(crate) fn open(
+        sealer: &Sealer,
+        method: &str,
+        params: &JsonObject,
+        subject: Option<&str>,
+    ) -> Result<Rounds, McpError> {
+        let binding = Binding::new(method, params, subject);
+        let mut answers = JsonObject::new();
+        let mut user_state = None;
+        match params.get("requestState") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(sealed)) => {
+                let state = sealer.open(sealed)?;
+                let field = |k: &str| state.get(k).and_then(Value::as_str);
+                if field("m") != Some(binding.method.as_str())
+                    || field("d") != Some(binding.digest.as_str())
+                    || state.get("s").and_then(Value::as_str) != binding.subject.as_deref()
+                {
+                    return Err(McpError::invalid_params(
+                        "requestState belongs to a different request (method, parameters or caller differ): retry the original request without it",
+                    ));
+                }
+                if state.get("e").and_then(Value::as_u64).unwrap_or(0) <= now_ms() {
+                    return Err(McpError::invalid_params(
+                        "requestState expired: retry the original request without requestState and inputResponses",
+                    ));
+                }
+                if let Some(Value::Object(r)) = state.get("r") {
+                    answers.extend(r.clone());
+                }
+                user_state = state.get("u").filter(|u| !u.is_null()).cloned();
+            }
+            Some(_) => return Err(McpError::invalid_params("requestState must be a string")),
+        }
+        match params.get("inputResponses") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(r)) => answers.extend(r.clone()),
+            Some(_) => {
+                return Err(McpError::invalid_params(
+                    "inputResponses must be an object of answers keyed like the inputRequests",
+                ));
+            }
+        }
+        Ok(Rounds {
+            binding,
+            answers,
+            used: Mutex::default(),
+            asked: Mutex::default(),
+            user_state: Mutex::new(user_state),
+            next: AtomicU32::new(1),
+            waiting: AtomicBool::new(false),
+            wake: Notify::new(),
+        })
+    }
+
+    /// The key of the next question of this run: its kind and its place in the run.
+    pub(crate) fn next_key(&self, kind: &str) -> String {
+        format!("{kind}-{}", self.next.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The client's answer to the question `key`, if it gave one.
+    pub(crate) fn answer(&self, key: &str) -> Option<Value> {
+        let a = self.answers.get(key).cloned()?;
+        lock(&self.used).insert(key.to_owned(), a.clone());
+        Some(a)
+    }
+
+    /// Records a question for the client; the request ends with an `InputRequiredResult`.
+    pub(crate) fn ask(&self, key: String, method: &str, params: Value) {
+        lock(&self.asked).insert(key, json!({ "method": method, "params": params }));
+        self.waiting.store(true, Ordering::Release);
+        self.wake.notify_waiters();
+    }
+
+    /// The handler's state carried across rounds.
+    pub(crate) fn user_state(&self) -> Option<Value> {
+        lock(&self.user_state).clone()
+    }
+
+    /// Replaces the handler's state carried to the next round.
+    pub(crate) fn set_user_state(&self, value: Value) {
+        *lock(&self.user_state) = Some(value);
+    }
+
+    async fn asked(&self) {
+        loop {
+            let mut notified = pin!(self.wake.notified());
+            notified.as_mut().enable();
+            if self.waiting.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Runs the handler until it finishes (`Some`) or waits for an answer the client has not
+    /// given yet (`None`: answer with [`Rounds::input_required`]).
+    pub(crate) async fn run<T>(&self, handler: impl Future<Output = T>) -> Option<T> {
+        let mut handler = pin!(handler);
+        let mut asked = pin!(self.asked());
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(v) = handler.as_mut().poll(cx) {
+                return Poll::Ready(Some(v));
+            }
+            asked.as_mut().poll(cx).map(|()| None)
+        })
+        .await
+    }
+
+    /// The `InputRequiredResult` fields: the questions asked and the sealed state.
+    pub(crate) fn input_required(&self, sealer: &Sealer) -> Result<JsonObject, McpError> {
+        let payload = json!({
+            "v": STATE_FORMAT,
+            "m": self.binding.method,
+            "d": self.binding.digest,
+            "s": self.binding.subject,
+            "e": now_ms().saturating_add(u64::try_from(sealer.ttl.as_millis()).unwrap_or(u64::MAX)),
+            "r": Value::Object(lock(&self.used).clone()),
+            "u": self.user_state(),
+        });
+        let mut m = JsonObject::new();
+        m.insert("resultType".into(), "input_required".into());
+        m.insert(
+            "inputRequests".into(),
+            Value::Object(lock(&self.asked).clone()),
+        );
+        m.insert("requestState".into(), sealer.seal(&payload)?.into());
+        Ok(m)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jsonrpc::code;
+
+    fn sealer() -> Sealer {
+        Sealer::new(None, Duration::from_secs(60), 64 * 1024)
+    }
+
+    fn params(v: Value) -> JsonObject {
+        v.as_object().unwrap().clone()
+    }
+
+    /// One round: the handler asks, the state is sealed; returns the state.
+    fn round(s: &Sealer, p: &JsonObject, subject: Option<&str>) -> String {
+        let r = Rounds::open(s, "tools/call", p, subject).unwrap();
+        let key = r.next_key("elicitation");
+        assert!(r.answer(&key).is_none());
+        r.ask(key, "elicitation/create", json!({}));
+        r.set_user_state(json!({ "step": 1 }));
+        let out = r.input_required(s).unwrap();
+        assert_eq!(
+            out["inputRequests"]["elicitation-1"]["method"],
+            "elicitation/create"
+        );
+        out["requestState"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn a_state_round_trips_with_its_answers_and_user_state() {
+        let s = sealer();
+        let p = params(json!({ "name": "t", "arguments": { "b": 1, "a": [1, {"y": 2, "x": 1}] } }));
+        let state = round(&s, &p, Some("alice"));
+        // The retry: same salient params (keys in another order), the answer and the state.
+        let retry = params(json!({
+            "arguments": { "a": [1, {"x": 1, "y": 2}], "b": 1 }, "name": "t",
+            "inputResponses": { "elicitation-1": { "action": "accept", "content": {"n": 1} } },
+            "requestState": state,
+            "_meta": { "anything": true },
+        }));
+        let r = Rounds::open(&s, "tools/call", &retry, Some("alice")).unwrap();
+        assert_eq!(r.user_state(), Some(json!({ "step": 1 })));
+        let key = r.next_key("elicitation");
+        assert_eq!(r.answer(&key).unwrap()["action"], "accept");
+        // A second question: the first answer travels on in the new state.
+        let k2 = r.next_key("sampling");
+        assert_eq!(k2, "sampling-2");
+        r.ask(k2, "sampling/createMessage", json!({}));
+        let out = r.input_required(&s).unwrap();
+        let third = params(json!({
+            "name": "t", "arguments": { "b": 1, "a": [1, {"y": 2, "x": 1}] },
+            "inputResponses": { "sampling-2": { "role": "assistant" } },
+            "requestState": out["requestState"],
+        }));
+        let r = Rounds::open(&s, "tools/call", &third, Some("alice")).unwrap();
+        assert!(r.answer("elicitation-1").is_some());
+        assert!(r.answer("sampling-2").is_some());
+    }
+
+    #[test]
+    fn forged_replayed_and_expired_states_are_refused() {
+        let s = sealer();
+        let p = params(json!({ "name": "t", "arguments": { "x": 1 } }));
+        let state = round(&s, &p, Some("alice"));
+        let with = |p: &JsonObject, st: &str| {
+            let mut p = p.clone();
+            p.insert("requestState".into(), st.into());
+            p
+        };
+        let refused = |p: JsonObject, method: &str, subject: Option<&str>| {
+            let e = Rounds::open(&s, method, &p, subject).unwrap_err();
+            assert_eq!(e.code(), code::INVALID_PARAMS);
+            e.message().to_owned()
+        };
+        // Tampered body or tag, garbage, another key.
+        let (body, tag) = state.split_once('.').unwrap();
+        let mut forged_body = body.to_owned();
+        forged_body.replace_range(0..1, if &body[0..1] == "A" { "B" } else { "A" });
+        assert!(
+            refused(
+                with(&p, &format!("{forged_body}.{tag}")),
+                "tools/call",
+                Some("alice")
+            )
+            .contains("verification")
+        );
+        assert!(
+            refused(
+                with(&p, &format!("{body}.AAAA")),
+                "tools/call",
+                Some("alice")
+            )
+            .contains("verification")
+        );
+        assert!(refused(with(&p, "garbage"), "tools/call", Some("alice")).contains("verification"));
+        let other = Sealer::new(Some(vec![7; 32]), Duration::from_secs(60), 64 * 1024);
+        assert!(Rounds::open(&other, "tools/call", &with(&p, &state), Some("alice")).is_err());
+        // Replayed on other arguments, another method, another caller.
+        let other_args = params(json!({ "name": "t", "arguments": { "x": 2 } }));
+        assert!(
+            refused(with(&other_args, &state), "tools/call", Some("alice"))
+                .contains("different request")
+        );
+        assert!(
+            refused(with(&p, &state), "prompts/get", Some("alice")).contains("different request")
+        );
+        assert!(refused(with(&p, &state), "tools/call", Some("bob")).contains("different request"));
+        assert!(refused(with(&p, &state), "tools/call", None).contains("different request"));
+        // Expired.
+        let short = Sealer {
+            ttl: Duration::ZERO,
+            ..s.clone()
+        };
+        let stale = round(&short, &p, None);
+        assert!(refused(with(&p, &stale), "tools/call", None).contains("expired"));
+        // A shared key opens states of another instance.
+        let a = Sealer::new(Some(vec![9; 32]), Duration::from_secs(60), 64 * 1024);
+        let b = Sealer::new(Some(vec![9; 32]), Duration::from_secs(60), 64 * 1024);
+        let st = round(&a, &p, None);
+        assert!(Rounds::open(&b, "tools/call", &with(&p, &st), None).is_ok());
+    }
+
+    #[test]
+    fn states_are_bounded() {
+        let s = Sealer::new(None, Duration::from_secs(60), 256);
+        let p = params(json!({ "name": "t" }));
+        let r = Rounds::open(&s, "tools/call", &p, None).unwrap();
+        r.set_user_state(json!("x".repeat(1000)));
+        r.ask("elicitation-1".into(), "elicitation/create", json!({}));
+        assert_eq!(
+            r.input_required(&s).unwrap_err().code(),
+            code::INTERNAL_ERROR
+        );
+        let mut big = p.clone();
+        big.insert("requestState".into(), "A".repeat(1000).into());
+        assert_eq!(
+            Rounds::open(&s, "tools/call", &big, None)
+                .unwrap_err()
+                .code(),
+            code::INVALID_PARAMS
+        );
+    }
+}

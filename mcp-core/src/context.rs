@@ -7,8 +7,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::caller::{Identity, RequestHeaders};
 use crate::cancel::Cancel;
-use crate::envelope::{Envelope, Identity};
+use crate::envelope::Envelope;
 use crate::error::McpError;
 use crate::jsonrpc::{self, RequestId};
 use crate::mrtr::Rounds;
@@ -174,9 +175,23 @@ impl Context {
         self.inner.envelope.client_capabilities().cloned()
     }
 
-    /// Who is calling, when the transport authenticated the caller.
+    /// Who is calling: the principal the transport's authentication established (over HTTP,
+    /// what the bearer validator returned for the request's token: subject, issuer, scopes,
+    /// claims). `None` when the transport authenticates no one (stdio, HTTP without auth or
+    /// with static `bearer_tokens`). Never holds the token itself.
     pub fn identity(&self) -> Option<&Identity> {
         self.inner.envelope.identity()
+    }
+
+    /// The request headers the server owner chose to expose (over HTTP, the names given to
+    /// `mcp_sse::Builder::expose_headers`); empty elsewhere. Never holds the credential.
+    pub fn headers(&self) -> &RequestHeaders {
+        self.inner.envelope.headers()
+    }
+
+    /// The first value of the exposed request header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers().get(name)
     }
 
     /// Asks the transport to close the stream carrying this request's messages now; the client

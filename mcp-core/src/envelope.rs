@@ -6,11 +6,12 @@
 //! `_meta` ([`Envelope::from_meta`]). The dispatcher and [`Context`](crate::Context) read it
 //! through its methods and never ask where it came from.
 
-use std::any::Any;
 use std::sync::Arc;
 
 use serde_json::Value;
 
+pub use crate::caller::Identity;
+use crate::caller::{Caller, NO_HEADERS, RequestHeaders};
 use crate::error::McpError;
 use crate::protocol::{Implementation, JsonObject, LoggingLevel};
 use crate::version::ProtocolVersion;
@@ -27,48 +28,6 @@ pub const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
 pub const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
 /// Notification `_meta` key: the `subscriptions/listen` request a notification belongs to.
 pub const META_SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
-
-/// Who is calling, as the transport's authentication established it: a subject (the stable
-/// name of the caller, e.g. a token's `sub`) and optional details of any type. Cheap to clone.
-#[derive(Clone)]
-pub struct Identity {
-    subject: Arc<str>,
-    details: Option<Arc<dyn Any + Send + Sync>>,
-}
-
-impl std::fmt::Debug for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Identity")
-            .field("subject", &self.subject)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Identity {
-    /// An identity with this subject and no details.
-    pub fn new(subject: impl Into<Arc<str>>) -> Self {
-        Identity {
-            subject: subject.into(),
-            details: None,
-        }
-    }
-
-    /// Attaches details (claims, roles, a user record), read back with [`Identity::details`].
-    pub fn with_details<T: Send + Sync + 'static>(mut self, details: T) -> Self {
-        self.details = Some(Arc::new(details));
-        self
-    }
-
-    /// The subject.
-    pub fn subject(&self) -> &str {
-        &self.subject
-    }
-
-    /// The details, when they are of type `T`.
-    pub fn details<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.details.as_deref().and_then(|d| d.downcast_ref::<T>())
-    }
-}
 
 /// What is known about the client behind one request. Cheap to clone.
 ///
@@ -93,6 +52,7 @@ pub struct Envelope {
     client_capabilities: Option<Arc<Value>>,
     log_level: Option<LoggingLevel>,
     identity: Option<Identity>,
+    headers: Option<Arc<RequestHeaders>>,
 }
 
 impl Envelope {
@@ -110,6 +70,7 @@ impl Envelope {
             client_capabilities,
             log_level: Some(log_level),
             identity: None,
+            headers: None,
         }
     }
 
@@ -168,12 +129,23 @@ impl Envelope {
             client_capabilities: Some(client_capabilities),
             log_level,
             identity: None,
+            headers: None,
         })
     }
 
     /// Sets who is calling.
     pub fn with_identity(mut self, identity: Option<Identity>) -> Self {
         self.identity = identity;
+        self
+    }
+
+    /// Applies what the transport learned about the sender of this request: its identity
+    /// (when it has one, it replaces the session's) and its exposed headers.
+    pub fn with_caller(mut self, caller: &Caller) -> Self {
+        if let Some(identity) = caller.identity() {
+            self.identity = Some(identity.clone());
+        }
+        self.headers = caller.shared_headers();
         self
     }
 
@@ -207,6 +179,11 @@ impl Envelope {
     /// Who is calling, when the transport authenticated the caller.
     pub fn identity(&self) -> Option<&Identity> {
         self.identity.as_ref()
+    }
+
+    /// The request headers the transport exposes (on HTTP, those the server owner listed).
+    pub fn headers(&self) -> &RequestHeaders {
+        self.headers.as_deref().unwrap_or(&NO_HEADERS)
     }
 }
 

@@ -8,6 +8,7 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod cache;
+pub mod caller;
 mod cancel;
 mod changes;
 pub mod context;
@@ -30,9 +31,11 @@ pub mod version;
 mod wire;
 
 #[doc(inline)]
+pub use caller::{Caller, Identity, RequestHeaders};
+#[doc(inline)]
 pub use context::Context;
 #[doc(inline)]
-pub use envelope::{Envelope, Identity};
+pub use envelope::Envelope;
 #[doc(inline)]
 pub use error::{McpError, RegistrationError, ToolError};
 #[doc(inline)]

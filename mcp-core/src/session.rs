@@ -20,11 +20,12 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::caller::{Caller, Identity};
 use crate::cancel::Cancel;
 use crate::changes::{Change, Listener, Registration};
 use crate::context::{ClientLink, Origin};
 use crate::dispatch::{self, Body, Call, Outcome, params_object, str_param};
-use crate::envelope::{Envelope, Identity};
+use crate::envelope::Envelope;
 use crate::error::McpError;
 use crate::jsonrpc::{self, Incoming, Message, Notification, Request, RequestId};
 use crate::outbound::{Outbound, Outgoing};
@@ -248,9 +249,22 @@ impl Session {
     /// Call it in arrival order: state changes (initialization, cancellation, responses to
     /// server-to-client requests) take effect before this returns.
     pub fn receive(&self, message: Message, reply: &Outbound) -> Option<RequestFuture> {
+        self.receive_from(message, reply, &Caller::default())
+    }
+
+    /// Like [`Session::receive`], for a message sent by `caller`: a request's handlers see
+    /// the caller's identity (in place of the session's, when it has one) and exposed
+    /// headers through their [`Context`](crate::Context). HTTP transports authenticate every
+    /// message, so a refreshed credential's scopes reach the handlers at once.
+    pub fn receive_from(
+        &self,
+        message: Message,
+        reply: &Outbound,
+        caller: &Caller,
+    ) -> Option<RequestFuture> {
         match message {
             Message::Request(req) => {
-                let answer = self.answer(req, reply.clone())?;
+                let answer = self.answer(req, reply.clone(), caller.clone())?;
                 let reply = reply.clone();
                 Some(Box::pin(async move {
                     if let Some(out) = answer.await {
@@ -277,8 +291,19 @@ impl Session {
     /// negotiated 2025-03-26, never containing `initialize`). A batch's responses leave as one
     /// JSON array message on `reply`.
     pub fn receive_incoming(&self, incoming: Incoming, reply: &Outbound) -> Option<RequestFuture> {
+        self.receive_incoming_from(incoming, reply, &Caller::default())
+    }
+
+    /// Like [`Session::receive_incoming`], for a body sent by `caller` (see
+    /// [`Session::receive_from`]).
+    pub fn receive_incoming_from(
+        &self,
+        incoming: Incoming,
+        reply: &Outbound,
+        caller: &Caller,
+    ) -> Option<RequestFuture> {
         let items = match incoming {
-            Incoming::Single(m) => return self.receive(m, reply),
+            Incoming::Single(m) => return self.receive_from(m, reply, caller),
             Incoming::Batch(items) => items,
         };
         let refuse = |message: &str| -> Option<RequestFuture> {
@@ -309,7 +334,7 @@ impl Session {
         for item in items {
             match item {
                 Ok(Message::Request(req)) => {
-                    if let Some(a) = self.answer(req, reply.clone()) {
+                    if let Some(a) = self.answer(req, reply.clone(), caller.clone()) {
                         answers.push(Box::pin(a));
                     }
                 }
@@ -379,6 +404,7 @@ impl Session {
         &self,
         req: Request,
         reply: Outbound,
+        caller: Caller,
     ) -> Option<impl Future<Output = Option<Outgoing>> + Send + 'static> {
         let refuse = |id: RequestId, message: String| {
             let err = McpError::invalid_request(message);
@@ -427,7 +453,7 @@ impl Session {
                 async {
                     match early {
                         Some(r) => r,
-                        None => session.run(req, &reply, &cancel).await,
+                        None => session.run(req, &reply, &cancel, &caller).await,
                     }
                 }
                 .instrument(span)
@@ -535,7 +561,13 @@ impl Session {
 
     /// Runs one request that passed [`Session::precheck`]: the session's own methods here,
     /// everything else through the dispatcher with the session's envelope.
-    async fn run(&self, req: Request, reply: &Outbound, cancel: &Cancel) -> Outcome {
+    async fn run(
+        &self,
+        req: Request,
+        reply: &Outbound,
+        cancel: &Cancel,
+        caller: &Caller,
+    ) -> Outcome {
         match req.method.as_str() {
             "ping" => Ok(Body::Value(json!({}))),
             "resources/subscribe" | "resources/unsubscribe" => {
@@ -566,7 +598,7 @@ impl Session {
             _ => {
                 let call = Call {
                     server: &self.inner.server,
-                    envelope: self.envelope(),
+                    envelope: self.envelope().with_caller(caller),
                     origin: &self.inner.origin,
                     reply,
                     cancel,

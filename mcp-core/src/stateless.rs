@@ -9,10 +9,11 @@ use std::task::Poll;
 
 use tracing::Instrument;
 
+use crate::caller::{Caller, Identity, RequestHeaders};
 use crate::cancel::Cancel;
 use crate::context::{ClientLink, Origin};
 use crate::dispatch::{self, Call};
-use crate::envelope::{Envelope, Identity};
+use crate::envelope::Envelope;
 use crate::error::McpError;
 use crate::jsonrpc::{self, Request, RequestId};
 use crate::outbound::{Outbound, Outgoing};
@@ -42,6 +43,8 @@ pub struct StatelessOptions {
     pub transport: &'static str,
     /// Who is calling, when the transport authenticated the request.
     pub identity: Option<Identity>,
+    /// The request headers handlers may read (`Context::header`).
+    pub headers: RequestHeaders,
 }
 
 impl StatelessOptions {
@@ -50,12 +53,26 @@ impl StatelessOptions {
         StatelessOptions {
             transport,
             identity: None,
+            headers: RequestHeaders::new(),
         }
     }
 
     /// Sets who is calling.
     pub fn identity(mut self, identity: Identity) -> Self {
         self.identity = Some(identity);
+        self
+    }
+
+    /// Sets the request headers handlers may read.
+    pub fn headers(mut self, headers: RequestHeaders) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// Sets both from what the transport learned about the sender.
+    pub fn caller(mut self, caller: &Caller) -> Self {
+        self.identity = caller.identity().cloned();
+        self.headers = caller.headers().clone();
         self
     }
 }
@@ -128,7 +145,13 @@ impl Server {
         cancel: Cancel,
     ) -> Result<RequestFuture, Rejection> {
         let envelope = match prepare(&request) {
-            Ok(e) => e.with_identity(options.identity),
+            Ok(e) => {
+                let mut caller = Caller::new().with_headers(options.headers);
+                if let Some(identity) = options.identity {
+                    caller = caller.with_identity(identity);
+                }
+                e.with_caller(&caller)
+            }
             Err(error) => {
                 return Err(Rejection {
                     id: request.id,

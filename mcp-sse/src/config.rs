@@ -32,6 +32,7 @@ use crate::security::{Auth, TokenValidator};
 /// | allowed hosts / origins | loopback names while bound to loopback; otherwise any host, no browser origin |
 /// | CORS origins | none |
 /// | auth | none |
+/// | request headers exposed to handlers | none |
 /// | shutdown grace | 10 s |
 #[derive(Clone)]
 pub struct Config {
@@ -58,6 +59,7 @@ pub struct Config {
     pub(crate) allowed_origins: Option<Vec<String>>,
     pub(crate) cors_origins: Vec<String>,
     pub(crate) auth: Option<Auth>,
+    pub(crate) expose_headers: Vec<String>,
     pub(crate) shutdown_grace: Duration,
 }
 
@@ -99,6 +101,7 @@ impl Default for Config {
             allowed_origins: None,
             cors_origins: Vec::new(),
             auth: None,
+            expose_headers: Vec::new(),
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -303,15 +306,46 @@ impl Builder {
         self
     }
 
-    /// Requires a bearer token that `validator` accepts; it returns the principal (user id) the
-    /// token stands for, which the session is bound to, or `None` to refuse.
-    pub fn bearer_validator<F, Fut>(mut self, validator: F) -> Self
+    /// Requires a bearer token that `validator` accepts. It gets the token and returns the
+    /// [`Identity`](mcp_core::Identity) the token stands for (or just a subject as a
+    /// `String`), or `None` to refuse with 401. Handlers see it through
+    /// `Context::identity`, never the token; each session is bound to the identity's
+    /// issuer and subject, so a refreshed token of the same subject keeps working.
+    ///
+    /// ```
+    /// use mcp_core::Identity;
+    /// # let server = mcp_core::Server::builder("demo", "1.0").build().unwrap();
+    /// let builder = mcp_sse::SseServer::builder(server).bearer_validator(|token: String| async move {
+    ///     // Look the token up (a database, an introspection endpoint, a JWT check).
+    ///     (token == "s3cret").then(|| Identity::new("alice").with_scope("tools:call"))
+    /// });
+    /// ```
+    pub fn bearer_validator<F, Fut, P>(mut self, validator: F) -> Self
     where
         F: Fn(String) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Option<String>> + Send + 'static,
+        Fut: Future<Output = Option<P>> + Send + 'static,
+        P: Into<mcp_core::Identity>,
     {
-        let v: TokenValidator = Arc::new(move |t| Box::pin(validator(t)));
+        let validator = Arc::new(validator);
+        let v: TokenValidator = Arc::new(move |t| {
+            let fut = validator(t);
+            Box::pin(async move { fut.await.map(Into::into) })
+        });
         self.config.auth = Some(Auth::Validator(v));
+        self
+    }
+
+    /// Exposes these request headers to handlers (`Context::header`), e.g.
+    /// `["x-request-id", "user-agent"]`; no header is exposed by default. Names are
+    /// case-insensitive. `Authorization` and `Proxy-Authorization` are refused (`serve` and
+    /// `start` report [`ServeError::InvalidHeaderName`](crate::ServeError::InvalidHeaderName)),
+    /// as is a malformed name.
+    pub fn expose_headers<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.expose_headers = names.into_iter().map(Into::into).collect();
         self
     }
 

@@ -35,6 +35,14 @@ pub enum ServeError {
         /// Why.
         reason: &'static str,
     },
+    /// A header listed in `Builder::expose_headers` is malformed or carries credentials.
+    #[error("cannot expose header {name:?} to handlers: {reason}")]
+    InvalidHeaderName {
+        /// The name as given.
+        name: String,
+        /// Why.
+        reason: &'static str,
+    },
     /// Building the MCP server from the registered items failed.
     #[error("registration failed: {0}")]
     Registration(#[from] mcp_core::RegistrationError),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
+use mcp_core::Caller;
 use tracing::Instrument;
 
 use crate::conn::Kill;
@@ -73,6 +74,7 @@ fn session_id(query: Option<&str>) -> Result<&str, &'static str> {
 pub(crate) async fn post_message(
     shared: &Arc<Shared>,
     identity: Identity,
+    caller: &Caller,
     req: Request<Incoming>,
 ) -> Response<Body> {
     let entry = match session_id(req.uri().query()) {
@@ -92,7 +94,11 @@ pub(crate) async fn post_message(
         Err(r) => return r,
     };
     let span = tracing::debug_span!(target: "mcp::sse", "message", session_id = entry.session.id());
-    if let Some(fut) = span.in_scope(|| entry.session.receive_incoming(incoming, &entry.outbound)) {
+    if let Some(fut) = span.in_scope(|| {
+        entry
+            .session
+            .receive_incoming_from(incoming, &entry.outbound, caller)
+    }) {
         // Spawned rather than polled here first: the 202 only acknowledges receipt, so a
         // synchronous tool that computes for a while must not hold it back (a client's POST
         // timeout would race the tool); the answer travels on the stream anyway.

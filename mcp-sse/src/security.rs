@@ -5,11 +5,15 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use http::{HeaderMap, HeaderValue, header};
+use http::{HeaderMap, HeaderName, HeaderValue, header};
+use mcp_core::caller::RequestHeaders;
 
 /// Checks a token and returns the principal it stands for.
-pub(crate) type TokenValidator =
-    Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = Option<String>> + Send>> + Send + Sync>;
+pub(crate) type TokenValidator = Arc<
+    dyn Fn(String) -> Pin<Box<dyn Future<Output = Option<mcp_core::Identity>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// How requests are authenticated.
 #[derive(Clone)]
@@ -24,8 +28,23 @@ pub(crate) enum Identity {
     Anonymous,
     /// Static tokens: the index of the matching token.
     Token(usize),
-    /// A validator's principal.
-    Principal(String),
+    /// A validator's identity, by issuer and subject: a refreshed token with other scopes
+    /// or claims still reaches the same sessions.
+    Principal {
+        /// The identity's issuer.
+        issuer: Option<String>,
+        /// The identity's subject.
+        subject: String,
+    },
+}
+
+/// The outcome of authenticating a request.
+#[derive(Debug, Clone)]
+pub(crate) struct Authenticated {
+    /// What sessions are bound to.
+    pub(crate) identity: Identity,
+    /// What the validator returned, handed to the request's handlers.
+    pub(crate) principal: Option<mcp_core::Identity>,
 }
 
 /// Compares two byte strings in time that depends only on their lengths.
@@ -51,9 +70,15 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Authenticates a request; `None` means 401.
-pub(crate) async fn authenticate(auth: &Option<Auth>, headers: &HeaderMap) -> Option<Identity> {
+pub(crate) async fn authenticate(
+    auth: &Option<Auth>,
+    headers: &HeaderMap,
+) -> Option<Authenticated> {
     let Some(auth) = auth else {
-        return Some(Identity::Anonymous);
+        return Some(Authenticated {
+            identity: Identity::Anonymous,
+            principal: None,
+        });
     };
     let token = bearer(headers)?;
     match auth {
@@ -65,10 +90,58 @@ pub(crate) async fn authenticate(auth: &Option<Auth>, headers: &HeaderMap) -> Op
                     found = Some(i);
                 }
             }
-            found.map(Identity::Token)
+            found.map(|i| Authenticated {
+                identity: Identity::Token(i),
+                principal: None,
+            })
         }
-        Auth::Validator(v) => v(token.to_owned()).await.map(Identity::Principal),
+        Auth::Validator(v) => {
+            let principal = v(token.to_owned()).await?;
+            Some(Authenticated {
+                identity: Identity::Principal {
+                    issuer: principal.issuer().map(str::to_owned),
+                    subject: principal.subject().to_owned(),
+                },
+                principal: Some(principal),
+            })
+        }
     }
+}
+
+/// Headers that carry credentials: never exposed to handlers.
+const CREDENTIAL_HEADERS: [HeaderName; 2] = [header::AUTHORIZATION, header::PROXY_AUTHORIZATION];
+
+/// Parses the names of the headers exposed to handlers, refusing credential headers.
+pub(crate) fn exposed_header_names(names: &[String]) -> Result<Vec<HeaderName>, crate::ServeError> {
+    names
+        .iter()
+        .map(|n| {
+            let bad = |reason| crate::ServeError::InvalidHeaderName {
+                name: n.clone(),
+                reason,
+            };
+            let name = HeaderName::from_bytes(n.trim().as_bytes())
+                .map_err(|_| bad("not a valid HTTP header name"))?;
+            if CREDENTIAL_HEADERS.contains(&name) {
+                return Err(bad("it carries the credential, which handlers never see"));
+            }
+            Ok(name)
+        })
+        .collect()
+}
+
+/// The values of the `exposed` headers of a request, in the order listed, skipping values
+/// that are not UTF-8.
+pub(crate) fn exposed_headers(exposed: &[HeaderName], headers: &HeaderMap) -> RequestHeaders {
+    let mut out = RequestHeaders::new();
+    for name in exposed {
+        for value in headers.get_all(name) {
+            if let Ok(v) = std::str::from_utf8(value.as_bytes()) {
+                out.append(name.as_str(), v);
+            }
+        }
+    }
+    out
 }
 
 /// Allow-lists derived from the configuration and the bound address.

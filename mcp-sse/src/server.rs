@@ -100,6 +100,7 @@ impl Builder {
                 reason: "a mount prefix starts with '/' and does not end with '/'",
             });
         }
+        let exposed_headers = crate::security::exposed_header_names(&self.config.expose_headers)?;
         let listener = TcpListener::bind(self.config.addr)
             .await
             .map_err(|source| ServeError::Bind {
@@ -127,6 +128,7 @@ impl Builder {
             server: self.server,
             config: self.config,
             guard,
+            exposed_headers,
             sessions: Sessions::default(),
             streams_stop: CancellationToken::new(),
             tasks: TaskTracker::new(),

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
+use mcp_core::Caller;
 
 use crate::conn::{Conn, Kill};
 use crate::fields::{section_size, single};
 use crate::response::{Body, empty, full, method_not_allowed, text, unauthorized};
-use crate::security::{Guard, Identity, Refusal, authenticate, split_host_port};
+use crate::security::{Guard, Refusal, authenticate, exposed_headers, split_host_port};
 use crate::shared::Shared;
 
 /// Strips the mount prefix; `None` when the path is outside it.
@@ -106,17 +107,24 @@ async fn route(shared: &Arc<Shared>, kill: &Arc<Kill>, req: Request<Incoming>) -
     if !is_sse && !is_messages && !is_mcp {
         return text(StatusCode::NOT_FOUND, "not found");
     }
-    let identity: Identity = match authenticate(&cfg.auth, req.headers()).await {
-        Some(i) => i,
-        None => return unauthorized(),
+    let Some(auth) = authenticate(&cfg.auth, req.headers()).await else {
+        return unauthorized();
     };
+    let identity = auth.identity;
+    let mut caller = Caller::new();
+    if let Some(p) = auth.principal {
+        caller = caller.with_identity(p);
+    }
+    if !shared.exposed_headers.is_empty() {
+        caller = caller.with_headers(exposed_headers(&shared.exposed_headers, req.headers()));
+    }
     if is_mcp {
-        return crate::streamable::handle(shared, identity, req).await;
+        return crate::streamable::handle(shared, identity, &caller, req).await;
     }
     match (is_sse, req.method()) {
         (true, &Method::GET) => crate::legacy::open_stream(shared, kill, identity),
         (true, _) => method_not_allowed("GET"),
-        (false, &Method::POST) => crate::legacy::post_message(shared, identity, req).await,
+        (false, &Method::POST) => crate::legacy::post_message(shared, identity, &caller, req).await,
         (false, _) => method_not_allowed("POST"),
     }
 }

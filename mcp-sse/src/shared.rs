@@ -12,6 +12,8 @@ pub(crate) struct Shared {
     pub(crate) server: mcp_core::Server,
     pub(crate) config: Config,
     pub(crate) guard: Guard,
+    /// The request headers handlers may read, from [`Config`]'s list.
+    pub(crate) exposed_headers: Vec<http::HeaderName>,
     pub(crate) sessions: Sessions,
     /// Cancelled at shutdown: every Streamable HTTP stream ends (HTTP+SSE streams end when
     /// their sessions are closed).

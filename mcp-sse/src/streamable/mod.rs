@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use http::{Method, Request, Response};
 use hyper::body::Incoming;
+use mcp_core::Caller;
 
 use crate::response::{Body, method_not_allowed};
 use crate::security::Identity;
@@ -38,10 +39,11 @@ use crate::shared::Shared;
 pub(crate) async fn handle(
     shared: &Arc<Shared>,
     identity: Identity,
+    caller: &Caller,
     req: Request<Incoming>,
 ) -> Response<Body> {
     match *req.method() {
-        Method::POST => post::post(shared, identity, req).await,
+        Method::POST => post::post(shared, identity, caller, req).await,
         Method::GET => get::get(shared, identity, req.headers()),
         Method::DELETE => delete::delete(shared, identity, req.headers()),
         _ => method_not_allowed("GET, POST, DELETE"),

@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use mcp_core::jsonrpc::{Incoming as Body_, Message};
-use mcp_core::{Outbound, OutgoingKind};
+use mcp_core::{Caller, Outbound, OutgoingKind};
 
 use super::headers::{SESSION_HEADER, accepts, check_version_header, has_session_header, lookup};
 use super::state::{STANDALONE, StreamState, pump};
@@ -28,6 +28,7 @@ fn is_initialize(incoming: &Body_) -> bool {
 pub(crate) async fn post(
     shared: &Arc<Shared>,
     identity: Identity,
+    caller: &Caller,
     req: Request<Incoming>,
 ) -> Response<Body> {
     let cfg = &shared.config;
@@ -67,7 +68,9 @@ pub(crate) async fn post(
     };
     let (reply, mut rx) = Outbound::channel(cfg.queue);
     let close = rx.stream_close_signal();
-    let fut = entry.session.receive_incoming(incoming, &reply);
+    let fut = entry
+        .session
+        .receive_incoming_from(incoming, &reply, caller);
     drop(reply);
     let mut resp = match fut {
         None if !has_request => status(StatusCode::ACCEPTED),

@@ -61,6 +61,8 @@ struct ContextInner {
     rounds: Option<Arc<Rounds>>,
     /// The handler's state on a session (it runs once there).
     local_state: Arc<std::sync::Mutex<Option<Value>>>,
+    /// The key of this context's questions in an `InputRequiredResult` (see `Context::input_key`).
+    input_key: Option<Arc<str>>,
     request_id: RequestId,
     reply: Outbound,
     meta: Option<JsonObject>,
@@ -91,6 +93,7 @@ impl Context {
                 origin,
                 rounds: None,
                 local_state: Arc::default(),
+                input_key: None,
                 request_id,
                 reply,
                 meta,
@@ -108,7 +111,32 @@ impl Context {
         self
     }
 
+    /// A context whose next question to the client (`elicit`, `sample`, `list_roots`) is
+    /// keyed `key` in the stateless revision's `inputRequests`, instead of by its order
+    /// (`elicitation-1`, ...). Keys must be unique within the request. On a session it changes
+    /// nothing.
+    ///
+    /// ```
+    /// # async fn tool(ctx: mcp_core::Context) -> Result<(), mcp_core::McpError> {
+    /// #[derive(schemars::JsonSchema, serde::Deserialize)]
+    /// struct Login { name: String }
+    /// let login = ctx.input_key("user_name").elicit::<Login>("Your GitHub login?").await?;
+    /// # let _ = login; Ok(()) }
+    /// ```
+    pub fn input_key(&self, key: &str) -> Context {
+        let mut c = self.clone().with_resource_uri_opt(None);
+        if let Some(inner) = Arc::get_mut(&mut c.inner) {
+            inner.input_key = Some(Arc::from(key));
+        }
+        c
+    }
+
     pub(crate) fn with_resource_uri(self, uri: &str) -> Self {
+        self.with_resource_uri_opt(Some(uri))
+    }
+
+    /// A copy of this context (a fresh allocation), with `uri` as the resource read when given.
+    fn with_resource_uri_opt(self, uri: Option<&str>) -> Self {
         let inner = &self.inner;
         Context {
             inner: Arc::new(ContextInner {
@@ -116,11 +144,14 @@ impl Context {
                 origin: inner.origin.clone(),
                 rounds: inner.rounds.clone(),
                 local_state: inner.local_state.clone(),
+                input_key: inner.input_key.clone(),
                 request_id: inner.request_id.clone(),
                 reply: inner.reply.clone(),
                 meta: inner.meta.clone(),
                 cancel: inner.cancel.clone(),
-                resource_uri: Some(uri.to_owned()),
+                resource_uri: uri
+                    .map(str::to_owned)
+                    .or_else(|| inner.resource_uri.clone()),
             }),
         }
     }
@@ -456,7 +487,13 @@ impl Context {
                     )));
                 }
             };
-            let key = rounds.next_key(kind);
+            let key = match &self.inner.input_key {
+                Some(k) => {
+                    rounds.next_key(kind);
+                    k.to_string()
+                }
+                None => rounds.next_key(kind),
+            };
             if let Some(answer) = rounds.answer(&key) {
                 return Ok(answer);
             }

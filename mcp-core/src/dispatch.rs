@@ -225,6 +225,12 @@ async fn route(call: &Call<'_>, req: Request) -> Outcome {
         "prompts/get" => get_prompt(call, req).await,
         "completion/complete" => complete(call, req).await,
         "server/discover" if v.has_subscriptions_listen() => Ok(discover(call.server, v)),
+        "subscriptions/listen" if v.has_subscriptions_listen() => {
+            let p = params_object(req.params)?;
+            crate::listen::listen(call.server, &req.id, &p, call.reply)
+                .await
+                .map(Body::Value)
+        }
         other => Err(McpError::method_not_found(other)),
     }
 }

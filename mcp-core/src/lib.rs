@@ -17,6 +17,7 @@ pub mod envelope;
 pub mod error;
 pub mod handler;
 pub mod jsonrpc;
+mod listen;
 mod mrtr;
 pub mod outbound;
 mod peer;

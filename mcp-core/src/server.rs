@@ -49,8 +49,21 @@ pub(crate) struct ServerInner {
     pub(crate) sessions: AtomicUsize,
     pub(crate) cache: CachePolicies,
     pub(crate) sealer: Sealer,
+    pub(crate) max_listen_streams: usize,
+    pub(crate) max_listen_resources: usize,
+    pub(crate) listen_streams: Arc<AtomicUsize>,
+    pub(crate) subscriptions_end: tokio_util::sync::CancellationToken,
     /// `{"io.modelcontextprotocol/serverInfo": ...}`, serialized once for every result.
     pub(crate) server_info_meta: Arc<RawValue>,
+}
+
+/// One open `subscriptions/listen` stream, counted until dropped.
+pub(crate) struct ListenSlot(Arc<AtomicUsize>);
+
+impl Drop for ListenSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A cached list page: which list, for which revision, from which item.
@@ -84,6 +97,8 @@ pub struct ServerBuilder {
     state_key: Option<Vec<u8>>,
     state_ttl: Duration,
     state_max_bytes: usize,
+    max_listen_streams: usize,
+    max_listen_resources: usize,
 }
 
 impl Server {
@@ -127,6 +142,8 @@ impl Server {
             state_key: None,
             state_ttl: Duration::from_secs(600),
             state_max_bytes: 256 * 1024,
+            max_listen_streams: 1024,
+            max_listen_resources: 256,
         }
     }
 
@@ -197,6 +214,45 @@ impl Server {
     /// The caching hints of `method`'s results.
     pub(crate) fn cache_policy(&self, method: CacheableMethod) -> CachePolicy {
         self.inner.cache.get(method)
+    }
+
+    /// Ends every open `subscriptions/listen` stream gracefully (each is answered with a
+    /// complete result, then its stream ends), and every one opened later at once. Transports
+    /// call it when they shut down.
+    pub fn end_subscriptions(&self) {
+        self.inner.subscriptions_end.cancel();
+    }
+
+    /// Resolves once [`Server::end_subscriptions`] was called.
+    pub(crate) async fn subscriptions_ended(&self) {
+        self.inner.subscriptions_end.cancelled().await;
+    }
+
+    /// How many `subscriptions/listen` streams may be open at once.
+    pub(crate) fn max_listen_streams(&self) -> usize {
+        self.inner.max_listen_streams
+    }
+
+    /// How many resources one `subscriptions/listen` stream may watch.
+    pub(crate) fn max_listen_resources(&self) -> usize {
+        self.inner.max_listen_resources
+    }
+
+    /// A place for one more `subscriptions/listen` stream, held until dropped; `None` at the
+    /// limit.
+    pub(crate) fn listen_slot(&self) -> Option<ListenSlot> {
+        let count = &self.inner.listen_streams;
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.inner.max_listen_streams).then_some(n + 1)
+            })
+            .ok()?;
+        Some(ListenSlot(count.clone()))
+    }
+
+    /// How many `subscriptions/listen` streams are open.
+    pub fn subscription_count(&self) -> usize {
+        self.inner.listen_streams.load(Ordering::Relaxed)
     }
 
     /// Seals and opens the `requestState` of multi round-trip requests.
@@ -516,6 +572,20 @@ impl ServerBuilder {
         self
     }
 
+    /// Sets how many `subscriptions/listen` streams may be open at once (default 1024); past
+    /// it a new one is refused with -32600.
+    pub fn max_subscriptions(mut self, max: usize) -> Self {
+        self.max_listen_streams = max;
+        self
+    }
+
+    /// Sets how many resource uris one `subscriptions/listen` stream may watch (default 256);
+    /// past it the request is refused with -32602.
+    pub fn max_subscription_resources(mut self, max: usize) -> Self {
+        self.max_listen_resources = max;
+        self
+    }
+
     /// Sets how long a `requestState` stays valid: the time a client has to answer the
     /// questions of one round and retry (default 10 minutes).
     pub fn request_state_ttl(mut self, ttl: Duration) -> Self {
@@ -584,6 +654,10 @@ impl ServerBuilder {
                 sessions: AtomicUsize::new(0),
                 cache: self.cache,
                 sealer: Sealer::new(self.state_key, self.state_ttl, self.state_max_bytes),
+                max_listen_streams: self.max_listen_streams,
+                max_listen_resources: self.max_listen_resources,
+                listen_streams: Arc::default(),
+                subscriptions_end: tokio_util::sync::CancellationToken::new(),
                 server_info_meta,
             }),
         };

@@ -33,6 +33,7 @@ pub const STATELESS_METHODS: &[&str] = &[
     "prompts/list",
     "prompts/get",
     "completion/complete",
+    "subscriptions/listen",
 ];
 
 /// How a transport hands one stateless request over.

@@ -700,3 +700,192 @@ async fn the_same_tool_asks_by_server_requests_on_a_session() {
     let r = client.call_tool("onboard", json!({})).await.unwrap();
     assert_eq!(r["content"][0]["text"], "bo|hi bo|2|runs=1");
 }
+
+#[tokio::test]
+async fn questions_asked_together_come_in_one_round_under_their_keys() {
+    use mcp_core::protocol::SamplingRequest;
+    let s = Server::builder("keys", "1")
+        .auto_collect(false)
+        .tool(Tool::new("all", |ctx, _| async move {
+            let keyed = ctx.input_key("user_name");
+            let (login, said, roots) = tokio::join!(
+                keyed.elicit::<Login>("Login?"),
+                ctx.sample(SamplingRequest::user_text("hi", 10)),
+                ctx.list_roots(),
+            );
+            let _ = (said?, roots?);
+            let name = match login? {
+                mcp_core::protocol::Elicitation::Accept(l) => l.name,
+                _ => "nobody".into(),
+            };
+            Ok(CallToolResult::success(vec![Content::text(name)]))
+        }))
+        .build()
+        .unwrap();
+    let c = Client::new(s);
+    let base = json!({ "name": "all", "_meta": meta(all_caps()) });
+    // A wrong key and no state: the questions are asked again, not an error.
+    let mut first = base.clone();
+    first["inputResponses"] = json!({ "wrong_key": { "action": "accept" } });
+    let r = c.raw("tools/call", first).await;
+    let asks = r.result()["inputRequests"].as_object().unwrap();
+    let mut keys: Vec<&str> = asks.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["roots-3", "sampling-2", "user_name"]);
+    let mut retry = base;
+    retry["requestState"] = r.result()["requestState"].clone();
+    retry["inputResponses"] = json!({
+        "user_name": { "action": "accept", "content": { "name": "Alice" } },
+        "sampling-2": { "role": "assistant", "content": { "type": "text", "text": "x" }, "model": "m" },
+        "roots-3": { "roots": [] },
+    });
+    let done = c.raw("tools/call", retry).await;
+    assert_eq!(done.result()["content"][0]["text"], "Alice");
+    c.validate();
+}
+
+/// Opens a `subscriptions/listen` stream; returns its receiver and the running work.
+fn open_listen(
+    server: &Server,
+    id: i64,
+    notifications: Value,
+) -> (mcp_core::OutboundReceiver, tokio::task::JoinHandle<()>) {
+    let msg = json!({ "jsonrpc": "2.0", "id": id, "method": "subscriptions/listen",
+        "params": { "_meta": meta(json!({})), "notifications": notifications } });
+    let Message::Request(req) = jsonrpc::from_value(msg).unwrap() else {
+        unreachable!()
+    };
+    let (reply, rx) = Outbound::channel(16);
+    let work = server
+        .serve_stateless(req, StatelessOptions::new("test"), reply)
+        .unwrap();
+    (rx, tokio::spawn(work))
+}
+
+async fn next(rx: &mut mcp_core::OutboundReceiver) -> Value {
+    let m = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("guard: a message comes")
+        .expect("the stream is open");
+    serde_json::from_slice(&m.json).unwrap()
+}
+
+#[tokio::test]
+async fn subscriptions_listen_streams_the_changes_asked_for_until_the_server_ends_it() {
+    let s = server();
+    let (mut tools_rx, tools_task) = open_listen(
+        &s,
+        7,
+        json!({ "toolsListChanged": true, "resourceSubscriptions": ["app://about"] }),
+    );
+    let (mut prompts_rx, prompts_task) = open_listen(&s, 8, json!({ "promptsListChanged": true }));
+    let mut sent = Vec::new();
+    let ack = next(&mut tools_rx).await;
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(
+        ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        7
+    );
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({ "toolsListChanged": true, "resourceSubscriptions": ["app://about"] })
+    );
+    sent.push(ack);
+    let ack = next(&mut prompts_rx).await;
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({ "promptsListChanged": true })
+    );
+    sent.push(ack);
+    assert_eq!(s.subscription_count(), 2);
+
+    s.add_tool(Tool::new("late", |_, _| async {
+        Ok(CallToolResult::default())
+    }))
+    .unwrap();
+    let changed = next(&mut tools_rx).await;
+    assert_eq!(changed["method"], "notifications/tools/list_changed");
+    assert_eq!(
+        changed["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        7
+    );
+    sent.push(changed);
+    s.notify_resource_updated("app://about").await;
+    s.notify_resource_updated("app://other").await;
+    let updated = next(&mut tools_rx).await;
+    assert_eq!(updated["method"], "notifications/resources/updated");
+    assert_eq!(updated["params"]["uri"], "app://about");
+    sent.push(updated);
+    // The prompts-only stream heard none of it.
+    assert!(prompts_rx.try_recv().is_none());
+    s.remove_prompt("greet");
+    let p = next(&mut prompts_rx).await;
+    assert_eq!(p["method"], "notifications/prompts/list_changed");
+    assert_eq!(
+        p["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        8
+    );
+    sent.push(p);
+
+    // The client of the prompts stream goes away: its subscription ends and is forgotten.
+    drop(prompts_rx);
+    tokio::time::timeout(Duration::from_secs(5), prompts_task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.subscription_count(), 1);
+
+    // Shutdown: a complete result tagged with the subscription id, then the end.
+    s.end_subscriptions();
+    let end = next(&mut tools_rx).await;
+    assert_eq!(end["id"], 7);
+    assert_eq!(end["result"]["resultType"], "complete");
+    assert_eq!(
+        end["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        7
+    );
+    assert_eq!(server_info_of(&end["result"])["name"], "e2e");
+    sent.push(end);
+    tools_task.await.unwrap();
+    assert_eq!(s.subscription_count(), 0);
+
+    let mut schema = WireSchema::load(REV);
+    let methods: HashMap<String, String> =
+        [("7".to_owned(), "subscriptions/listen".to_owned())].into();
+    for m in &sent {
+        schema.check_message(m, &methods);
+    }
+}
+
+#[tokio::test]
+async fn subscriptions_are_bounded_and_validated() {
+    let s = Server::builder("subs", "1")
+        .auto_collect(false)
+        .max_subscriptions(1)
+        .max_subscription_resources(2)
+        .build()
+        .unwrap();
+    let (mut rx, task) = open_listen(&s, 1, json!({ "toolsListChanged": true }));
+    next(&mut rx).await;
+    let c = Client::new(s.clone());
+    let full = c
+        .call(
+            "subscriptions/listen",
+            json!({ "notifications": { "toolsListChanged": true } }),
+        )
+        .await;
+    assert_eq!(full.code(), i64::from(code::INVALID_REQUEST));
+    for bad in [
+        json!({}),
+        json!({ "notifications": [] }),
+        json!({ "notifications": { "toolsListChanged": "yes" } }),
+        json!({ "notifications": { "resourceSubscriptions": ["a://1", "a://2", "a://3"] } }),
+        json!({ "notifications": { "resourceSubscriptions": [1] } }),
+    ] {
+        let r = c.call("subscriptions/listen", bad.clone()).await;
+        assert_eq!(r.code(), i64::from(code::INVALID_PARAMS), "{bad}");
+    }
+    s.end_subscriptions();
+    task.await.unwrap();
+    c.validate();
+}

@@ -223,6 +223,7 @@ impl WireSchema {
             "prompts/get" => "GetPromptResult",
             "completion/complete" => "CompleteResult",
             "server/discover" => "DiscoverResult",
+            "subscriptions/listen" => "SubscriptionsListenResult",
             _ => return None,
         })
     }
@@ -237,6 +238,7 @@ impl WireSchema {
             "notifications/resources/updated" => "ResourceUpdatedNotification",
             "notifications/prompts/list_changed" => "PromptListChangedNotification",
             "notifications/cancelled" => "CancelledNotification",
+            "notifications/subscriptions/acknowledged" => "SubscriptionsAcknowledgedNotification",
             _ => return None,
         })
     }

@@ -42,7 +42,9 @@ pub use error::{McpError, RegistrationError, ToolError};
 #[doc(inline)]
 pub use handler::{Blob, IntoPromptResult, IntoResourceResult, IntoToolResult, Json, State};
 #[doc(inline)]
-pub use outbound::{Outbound, OutboundReceiver, Outgoing, OutgoingKind, StreamCloseSignal};
+pub use outbound::{
+    Admission, Outbound, OutboundReceiver, Outgoing, OutgoingKind, StreamCloseSignal,
+};
 #[doc(inline)]
 pub use protocol::{
     CallToolResult, Completion, Content, GetPromptResult, JsonObject, LoggingLevel, PromptArgument,

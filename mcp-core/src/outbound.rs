@@ -11,6 +11,16 @@
 //! [`Outbound::on_stall`] runs: a transport uses it to end the session, so a client that stops
 //! reading cannot grow server memory.
 //!
+//! The queue is bounded in messages and, optionally ([`Outbound::bounded`]), in bytes;
+//! a message larger than the byte bound still enters an empty queue, so nothing is refused for
+//! its size alone.
+//!
+//! A transport that accepts work on behalf of the channel's reader (an HTTP+SSE `POST`
+//! answered `202`, whose answer will travel on the stream) can bound what the channel holds in
+//! total, queued plus accepted and not yet answered: [`Outbound::bounded`] sets the
+//! bound, [`Outbound::admit`] takes a place in it (or refuses), and the [`Admission`] gives the
+//! place back when dropped.
+//!
 //! The channel is one small allocation holding a queue that allocates only once a message is
 //! sent, so an idle session costs a few hundred bytes here. Cloning an [`Outbound`] is one
 //! reference-count increment.
@@ -97,6 +107,11 @@ type StallHook = Box<dyn FnOnce() + Send + Sync>;
 
 struct State {
     queue: VecDeque<Outgoing>,
+    /// The JSON bytes of the queued messages.
+    queued_bytes: usize,
+    /// Accepted work not yet answered ([`Outbound::admit`]): places and bytes.
+    admitted: usize,
+    admitted_bytes: usize,
     /// The receiver's waker, while it waits for a message.
     rx_waker: Option<Waker>,
     /// Senders waiting for room.
@@ -114,6 +129,10 @@ struct State {
 struct Chan {
     state: Mutex<State>,
     capacity: usize,
+    /// The most JSON bytes queued at once (a message enters an empty queue whatever its size).
+    byte_capacity: usize,
+    /// The bound of [`Outbound::admit`]: queued plus admitted, in messages and bytes.
+    pending_limit: (usize, usize),
     /// Live [`Outbound`] handles; the receiver sees the end once it reaches zero.
     senders: AtomicUsize,
     /// Wakes senders waiting for room.
@@ -136,10 +155,14 @@ impl Chan {
             if s.rx_gone || s.closed || s.stalled {
                 return Ok(Err(Closed));
             }
-            if s.queue.len() >= self.capacity {
+            let len = msg.json.len();
+            let full = s.queue.len() >= self.capacity
+                || (!s.queue.is_empty() && s.queued_bytes + len > self.byte_capacity);
+            if full {
                 s.waiting += usize::from(wait);
                 return Err(msg);
             }
+            s.queued_bytes += len;
             s.queue.push_back(msg);
             s.rx_waker.take()
         };
@@ -154,6 +177,9 @@ impl Chan {
         let hook = {
             let mut s = self.lock();
             s.stalled = true;
+            // Nothing queued can be delivered any more: give its memory back now.
+            s.queue = VecDeque::new();
+            s.queued_bytes = 0;
             s.on_stall.take()
         };
         tracing::warn!(
@@ -165,6 +191,19 @@ impl Chan {
         if let Some(f) = hook {
             f();
         }
+    }
+
+    /// Takes the next queued message, and whether a sender waits for room.
+    fn pop(s: &mut State) -> Option<(Outgoing, bool)> {
+        let msg = s.queue.pop_front()?;
+        s.queued_bytes -= msg.json.len();
+        if s.queue.is_empty() {
+            // A burst may have grown the queue: do not keep its room while idle.
+            if s.queue.capacity() > 8 {
+                s.queue = VecDeque::new();
+            }
+        }
+        Some((msg, s.waiting > 0))
     }
 
     /// Waits until `done` holds for the state.
@@ -228,9 +267,20 @@ impl std::fmt::Debug for OutboundReceiver {
 impl Outbound {
     /// A bounded channel holding at most `capacity` messages (at least 1).
     pub fn channel(capacity: usize) -> (Outbound, OutboundReceiver) {
+        Self::make(capacity, usize::MAX, (usize::MAX, usize::MAX))
+    }
+
+    fn make(
+        capacity: usize,
+        byte_capacity: usize,
+        pending_limit: (usize, usize),
+    ) -> (Outbound, OutboundReceiver) {
         let chan = Arc::new(Chan {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
+                queued_bytes: 0,
+                admitted: 0,
+                admitted_bytes: 0,
                 rx_waker: None,
                 waiting: 0,
                 rx_gone: false,
@@ -241,11 +291,30 @@ impl Outbound {
                 on_stall: None,
             }),
             capacity: capacity.max(1),
+            byte_capacity,
+            pending_limit,
             senders: AtomicUsize::new(1),
             room: Notify::new(),
             events: Notify::new(),
         });
         (Outbound { chan: chan.clone() }, OutboundReceiver { chan })
+    }
+
+    /// A channel like [`Outbound::channel`] that also holds at most `bytes` of queued JSON
+    /// (a message enters an empty queue whatever its size) and admits work up to
+    /// `pending_messages` / `pending_bytes` in total, queued plus admitted (see
+    /// [`Outbound::admit`]).
+    pub fn bounded(
+        capacity: usize,
+        bytes: usize,
+        pending_messages: usize,
+        pending_bytes: usize,
+    ) -> (Outbound, OutboundReceiver) {
+        Self::make(
+            capacity,
+            bytes.max(1),
+            (pending_messages.max(1), pending_bytes.max(1)),
+        )
     }
 
     /// Fails sends that wait longer than `timeout` for room, and marks the outbound stalled.
@@ -259,6 +328,39 @@ impl Outbound {
     /// notices, since the stalled stream's body is no longer polled.
     pub fn on_stall(&self, hook: impl FnOnce() + Send + Sync + 'static) {
         self.chan.lock().on_stall = Some(Box::new(hook));
+    }
+
+    /// Takes a place for work accepted on behalf of the reader (a request whose answer will
+    /// travel on this channel), holding `bytes` until the [`Admission`] is dropped. `None`
+    /// when the channel already holds its pending bound in messages or bytes (queued plus
+    /// admitted; an empty channel admits anything), or is closed: the transport refuses the
+    /// work instead of holding it.
+    pub fn admit(&self, bytes: usize) -> Option<Admission> {
+        let (max_messages, max_bytes) = self.chan.pending_limit;
+        let mut s = self.chan.lock();
+        if s.rx_gone || s.closed || s.stalled {
+            return None;
+        }
+        let messages = s.queue.len() + s.admitted;
+        let held = s.queued_bytes + s.admitted_bytes;
+        if messages > 0 && (messages + 1 > max_messages || held + bytes > max_bytes) {
+            return None;
+        }
+        s.admitted += 1;
+        s.admitted_bytes += bytes;
+        Some(Admission {
+            chan: self.chan.clone(),
+            bytes,
+        })
+    }
+
+    /// What the channel holds now: queued plus admitted messages, and their bytes.
+    pub fn pending(&self) -> (usize, usize) {
+        let s = self.chan.lock();
+        (
+            s.queue.len() + s.admitted,
+            s.queued_bytes + s.admitted_bytes,
+        )
     }
 
     /// Sends one message, waiting for room in the channel.
@@ -367,11 +469,7 @@ impl OutboundReceiver {
 
     /// The next message if one is ready now.
     pub fn try_recv(&mut self) -> Option<Outgoing> {
-        let msg = {
-            let mut s = self.chan.lock();
-            let msg = s.queue.pop_front()?;
-            (msg, s.waiting > 0)
-        };
+        let msg = Chan::pop(&mut self.chan.lock())?;
         if msg.1 {
             self.chan.room.notify_one();
         }
@@ -382,8 +480,8 @@ impl OutboundReceiver {
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outgoing>> {
         let (msg, wake_sender) = {
             let mut s = self.chan.lock();
-            match s.queue.pop_front() {
-                Some(m) => (m, s.waiting > 0),
+            match Chan::pop(&mut s) {
+                Some(m) => m,
                 None => {
                     if s.closed || s.stalled || self.chan.senders.load(Ordering::Acquire) == 0 {
                         return Poll::Ready(None);
@@ -414,6 +512,28 @@ impl OutboundReceiver {
         self.chan.lock().closed = true;
         self.chan.events.notify_waiters();
         self.chan.room.notify_waiters();
+    }
+}
+
+/// A place taken with [`Outbound::admit`]; dropping it gives the place back.
+pub struct Admission {
+    chan: Arc<Chan>,
+    bytes: usize,
+}
+
+impl std::fmt::Debug for Admission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admission")
+            .field("bytes", &self.bytes)
+            .finish()
+    }
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut s = self.chan.lock();
+        s.admitted -= 1;
+        s.admitted_bytes -= self.bytes;
     }
 }
 
@@ -451,6 +571,7 @@ impl Drop for OutboundReceiver {
             s.rx_gone = true;
             // Queued messages can never be delivered now; free them.
             s.queue = VecDeque::new();
+            s.queued_bytes = 0;
             s.on_stall = None;
         }
         self.chan.events.notify_waiters();
@@ -597,6 +718,33 @@ mod tests {
         assert!(out.is_closed());
         assert!(fired.load(Ordering::SeqCst));
         out.stalled().await;
+    }
+
+    #[tokio::test]
+    async fn admission_counts_queued_and_admitted_in_messages_and_bytes() {
+        let (out, mut rx) = Outbound::bounded(8, 10, 3, 10);
+        let a = out.admit(4).unwrap();
+        let b = out.admit(4).unwrap();
+        assert!(out.admit(4).is_none(), "bytes: 8 + 4 > 10");
+        let c = out.admit(2).unwrap();
+        assert!(out.admit(0).is_none(), "messages: 3 of 3");
+        drop((a, b, c));
+        assert_eq!(out.pending(), (0, 0));
+        // Queued messages count too; an empty channel admits anything.
+        out.send(note("123456")).await.unwrap();
+        assert!(out.admit(5).is_none());
+        assert!(
+            out.try_send(note("12345")).is_err(),
+            "queue bytes: 6 + 5 > 10"
+        );
+        rx.recv().await.unwrap();
+        let big = out.admit(100).unwrap();
+        assert_eq!(out.pending(), (1, 100));
+        drop(big);
+        out.send(Outgoing::notification(Bytes::from(vec![b'x'; 100])))
+            .await
+            .unwrap();
+        assert_eq!(rx.recv().await.unwrap().json.len(), 100);
     }
 
     #[tokio::test]

@@ -90,7 +90,8 @@ fn too_large(limit: usize, version: http::Version) -> Response<Body> {
 
 /// Reads a POSTed JSON-RPC body for either transport: the content type must be JSON (415),
 /// the body within the size and time limits (413, 408), the JSON a JSON-RPC message or batch
-/// (400 with the JSON-RPC error). The error is the response to send.
+/// (400 with the JSON-RPC error). The message comes with the body's length; the error is the
+/// response to send.
 ///
 /// A body over the limit is answered 413 and the rest of it is read and discarded (up to
 /// [`crate::Builder::max_discard_bytes`]; a `Content-Length` past the limit plus that is not
@@ -100,7 +101,7 @@ pub(crate) async fn read_rpc(
     shared: &Shared,
     parts: &http::request::Parts,
     mut body: Incoming,
-) -> Result<jsonrpc::Incoming, Response<Body>> {
+) -> Result<(jsonrpc::Incoming, usize), Response<Body>> {
     let cfg = &shared.config;
     let headers = &parts.headers;
     let json = headers
@@ -147,5 +148,6 @@ pub(crate) async fn read_rpc(
     let mut limits = shared.server.parse_limits();
     limits.max_bytes = limits.max_bytes.max(cfg.max_body);
     jsonrpc::parse(&bytes, &limits)
+        .map(|m| (m, bytes.len()))
         .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error))
 }

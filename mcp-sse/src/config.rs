@@ -28,6 +28,7 @@ use crate::security::{Auth, TokenValidator};
 /// | discarded after a refused body (lingering close) | up to 4 MiB |
 /// | live sessions cap | 10,000 (503) |
 /// | per-session outbound queue | 64 messages |
+/// | what one session holds (queued + accepted, unanswered) | 256 messages, 8 MiB (then 429) |
 /// | stall timeout (client stopped reading) | 30 s, then the session is closed |
 /// | allowed hosts / origins | loopback names while bound to loopback; otherwise any host, no browser origin |
 /// | CORS origins | none |
@@ -54,6 +55,8 @@ pub struct Config {
     pub(crate) max_discard: usize,
     pub(crate) max_sessions: usize,
     pub(crate) queue: usize,
+    pub(crate) pending_messages: usize,
+    pub(crate) pending_bytes: usize,
     pub(crate) stall_timeout: Duration,
     pub(crate) allowed_hosts: Option<Vec<String>>,
     pub(crate) allowed_origins: Option<Vec<String>>,
@@ -96,6 +99,8 @@ impl Default for Config {
             max_discard: 4 * 1024 * 1024,
             max_sessions: 10_000,
             queue: 64,
+            pending_messages: 256,
+            pending_bytes: 8 * 1024 * 1024,
             stall_timeout: Duration::from_secs(30),
             allowed_hosts: None,
             allowed_origins: None,
@@ -251,6 +256,19 @@ impl Builder {
     /// How many outgoing messages one session may queue (default 64).
     pub fn session_queue(mut self, messages: usize) -> Self {
         self.config.queue = messages.max(1);
+        self
+    }
+
+    /// What one session may hold in total: its queued outgoing messages plus the messages
+    /// accepted from it (HTTP+SSE `POST`s answered `202`) whose answers are not yet queued,
+    /// counted in messages and in JSON bytes (default 256 messages, 8 MiB; the queue's bytes
+    /// are bounded by the same figure). A `POST` past either bound gets `429` with
+    /// `Retry-After: 1` and is not processed; once accepted a message is never dropped while
+    /// its session lives. A session holding nothing accepts a message of any size up to the
+    /// body limit.
+    pub fn max_pending(mut self, messages: usize, bytes: usize) -> Self {
+        self.config.pending_messages = messages.max(1);
+        self.config.pending_bytes = bytes.max(1);
         self
     }
 

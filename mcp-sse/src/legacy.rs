@@ -89,9 +89,16 @@ pub(crate) async fn post_message(
         );
     };
     let (parts, body) = req.into_parts();
-    let incoming = match crate::body::read_rpc(shared, &parts, body).await {
+    let (incoming, len) = match crate::body::read_rpc(shared, &parts, body).await {
         Ok(m) => m,
         Err(r) => return r,
+    };
+    // What the session holds is bounded (queued plus accepted and not yet answered): past
+    // it the POST is refused, never accepted and then dropped.
+    let Some(admission) = entry.outbound.admit(len) else {
+        let (messages, bytes) = entry.outbound.pending();
+        tracing::warn!(target: "mcp::sse", session_id = entry.session.id(), messages, bytes, "session holds its limit; POST refused");
+        return busy();
     };
     let span = tracing::debug_span!(target: "mcp::sse", "message", session_id = entry.session.id());
     if let Some(fut) = span.in_scope(|| {
@@ -101,10 +108,30 @@ pub(crate) async fn post_message(
     }) {
         // Spawned rather than polled here first: the 202 only acknowledges receipt, so a
         // synchronous tool that computes for a while must not hold it back (a client's POST
-        // timeout would race the tool); the answer travels on the stream anyway.
-        shared.tasks.spawn(fut.instrument(span));
+        // timeout would race the tool); the answer travels on the stream anyway. The
+        // admission is held until the answer is queued.
+        shared.tasks.spawn(
+            async move {
+                fut.await;
+                drop(admission);
+            }
+            .instrument(span),
+        );
     }
     status(StatusCode::ACCEPTED)
+}
+
+/// 429 for a POST past what its session may hold.
+fn busy() -> Response<Body> {
+    let mut r = text(
+        StatusCode::TOO_MANY_REQUESTS,
+        "this session holds too many unanswered messages: read its stream, then retry",
+    );
+    r.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    );
+    r
 }
 
 #[cfg(test)]

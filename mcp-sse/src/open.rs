@@ -30,7 +30,12 @@ pub(crate) fn open_session(
 ) -> Result<Opened, Response<Body>> {
     let cfg = &shared.config;
     let id = uuid::Uuid::new_v4().to_string();
-    let (outbound, rx) = Outbound::channel(cfg.queue);
+    let (outbound, rx) = Outbound::bounded(
+        cfg.queue,
+        cfg.pending_bytes,
+        cfg.pending_messages,
+        cfg.pending_bytes,
+    );
     let outbound = outbound.with_stall_timeout(cfg.stall_timeout);
     let label = match transport {
         Transport::Legacy => "sse",

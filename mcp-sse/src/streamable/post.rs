@@ -44,7 +44,7 @@ pub(crate) async fn post(
         return r;
     }
     let incoming = match crate::body::read_rpc(shared, &parts, body).await {
-        Ok(m) => m,
+        Ok((m, _)) => m,
         Err(r) => return r,
     };
     let (session_id, entry, state, created) = if !has_session_header(h) && is_initialize(&incoming)

@@ -20,6 +20,7 @@ use crate::protocol::{
     SamplingRequest, SamplingResult,
 };
 use crate::state::StateMap;
+use crate::tasks::Task;
 use crate::version::ProtocolVersion;
 
 /// Everything a handler may need about the request it is answering. Cheap to clone.
@@ -63,6 +64,8 @@ struct ContextInner {
     local_state: Arc<std::sync::Mutex<Option<Value>>>,
     /// The key of this context's questions in an `InputRequiredResult` (see `Context::input_key`).
     input_key: Option<Arc<str>>,
+    /// The task this handler runs as (tasks extension): questions go through `tasks/update`.
+    task: Option<Arc<Task>>,
     request_id: RequestId,
     reply: Outbound,
     meta: Option<JsonObject>,
@@ -94,6 +97,7 @@ impl Context {
                 rounds: None,
                 local_state: Arc::default(),
                 input_key: None,
+                task: None,
                 request_id,
                 reply,
                 meta,
@@ -101,6 +105,17 @@ impl Context {
                 resource_uri: None,
             }),
         }
+    }
+
+    /// The context of a handler running as `task`: cancelled with it, asking through it.
+    pub(crate) fn for_task(self, task: Arc<Task>) -> Self {
+        let mut c = self.with_resource_uri_opt(None);
+        if let Some(inner) = Arc::get_mut(&mut c.inner) {
+            inner.cancel = task.cancel_token().clone();
+            inner.rounds = None;
+            inner.task = Some(task);
+        }
+        c
     }
 
     /// The context of a request that asks the client through multi round-trip requests.
@@ -145,6 +160,7 @@ impl Context {
                 rounds: inner.rounds.clone(),
                 local_state: inner.local_state.clone(),
                 input_key: inner.input_key.clone(),
+                task: inner.task.clone(),
                 request_id: inner.request_id.clone(),
                 reply: inner.reply.clone(),
                 meta: inner.meta.clone(),
@@ -476,7 +492,7 @@ impl Context {
     /// request's route (bounded by the server's request timeout); on the stateless revision,
     /// as an input request of an `InputRequiredResult`, answered by the client's retry.
     pub async fn client_request(&self, method: &str, params: Value) -> Result<Value, McpError> {
-        if let Some(rounds) = &self.inner.rounds {
+        if self.inner.rounds.is_some() || self.inner.task.is_some() {
             let kind = match method {
                 "elicitation/create" => "elicitation",
                 "sampling/createMessage" => "sampling",
@@ -487,6 +503,14 @@ impl Context {
                     )));
                 }
             };
+            if let Some(task) = &self.inner.task {
+                return task
+                    .ask(kind, self.inner.input_key.as_deref(), method, params)
+                    .await;
+            }
+        }
+        if let Some(rounds) = &self.inner.rounds {
+            let kind = method_kind(method);
             let key = match &self.inner.input_key {
                 Some(k) => {
                     rounds.next_key(kind);
@@ -509,5 +533,14 @@ impl Context {
                 "cannot send {method}: there is no route back to the client for this request"
             ))),
         }
+    }
+}
+
+/// The key prefix of an input request (its method is one of the three, checked before).
+fn method_kind(method: &str) -> &'static str {
+    match method {
+        "elicitation/create" => "elicitation",
+        "sampling/createMessage" => "sampling",
+        _ => "roots",
     }
 }

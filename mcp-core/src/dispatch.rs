@@ -19,6 +19,7 @@ use crate::outbound::Outbound;
 use crate::protocol::{CallToolResult, Completion, JsonObject};
 use crate::registry::CompletionRequest;
 use crate::server::{ListKind, Server};
+use crate::tasks::{TASKS_EXTENSION, TaskSupport};
 use crate::version::ProtocolVersion;
 use crate::wire;
 
@@ -72,8 +73,21 @@ impl Call<'_> {
         if !self.version().has_input_required() {
             return Ok(None);
         }
-        let subject = self.envelope.identity().map(|i| i.subject());
-        Rounds::open(self.server.sealer(), method, p, subject).map(|r| Some(Arc::new(r)))
+        let caller = self.caller_key();
+        Rounds::open(self.server.sealer(), method, p, caller.as_deref()).map(|r| Some(Arc::new(r)))
+    }
+
+    /// Who is calling, as a key: issuer and subject (the same subject from another issuer is
+    /// another caller); `None` when anonymous.
+    fn caller_key(&self) -> Option<String> {
+        self.envelope
+            .identity()
+            .map(|i| format!("{}\n{}", i.issuer().unwrap_or(""), i.subject()))
+    }
+
+    /// The server's identity as a JSON object, for results completed by hand.
+    fn server_info_meta(&self) -> Option<Value> {
+        serde_json::from_str::<Value>(self.server.server_info_meta().get()).ok()
     }
 
     /// Runs a handler, stopping it when it waits for input the client has not given yet.
@@ -142,6 +156,14 @@ pub(crate) fn server_capabilities(server: &Server, version: ProtocolVersion) -> 
     }
     if version.has_completions() && (!reg.prompts.is_empty() || !reg.templates.is_empty()) {
         caps.insert("completions".into(), json!({}));
+    }
+    if version.has_extensions_capability()
+        && reg
+            .tools
+            .values()
+            .any(|t| t.task_support != TaskSupport::Forbidden)
+    {
+        caps.insert("extensions".into(), json!({ TASKS_EXTENSION: {} }));
     }
     Value::Object(caps)
 }
@@ -225,6 +247,20 @@ async fn route(call: &Call<'_>, req: Request) -> Outcome {
         "prompts/get" => get_prompt(call, req).await,
         "completion/complete" => complete(call, req).await,
         "server/discover" if v.has_subscriptions_listen() => Ok(discover(call.server, v)),
+        "tasks/get" | "tasks/update" | "tasks/cancel" => {
+            if !call.envelope.has_extension(TASKS_EXTENSION) {
+                return Err(crate::tasks::extension_required());
+            }
+            let p = params_object(req.params)?;
+            let owner = call.caller_key();
+            let tasks = call.server.tasks();
+            let out = match req.method.as_str() {
+                "tasks/get" => tasks.get(&p, owner.as_deref()),
+                "tasks/update" => tasks.update(&p, owner.as_deref()),
+                _ => tasks.cancel(&p, owner.as_deref()),
+            }?;
+            Ok(Body::Value(out))
+        }
         "subscriptions/listen" if v.has_subscriptions_listen() => {
             let p = params_object(req.params)?;
             crate::listen::listen(call.server, &req.id, &p, call.reply)
@@ -365,6 +401,15 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
         .get(&name)
         .cloned()
         .ok_or_else(|| McpError::invalid_params(format!("unknown tool: {name}")))?;
+    let as_task = match tool.task_support {
+        TaskSupport::Forbidden => false,
+        TaskSupport::Optional => call.envelope.has_extension(TASKS_EXTENSION),
+        TaskSupport::Required if call.envelope.has_extension(TASKS_EXTENSION) => true,
+        TaskSupport::Required => return Err(crate::tasks::extension_required()),
+    };
+    if as_task {
+        return start_task(call, &req, &p, tool, name, args);
+    }
     let mut ctx = call.context(&req, &p);
     if let Some(r) = &rounds {
         ctx = ctx.with_rounds(r.clone());
@@ -389,6 +434,66 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
             .has_result_type()
             .then(|| call.server.server_info_meta().clone()),
     }))
+}
+
+/// Starts `tool` as a task: it runs in the background, its context asking the client through
+/// `tasks/update` and cancelled by `tasks/cancel`; the call is answered with the task.
+fn start_task(
+    call: &Call<'_>,
+    req: &Request,
+    p: &JsonObject,
+    tool: Arc<crate::registry::Tool>,
+    name: String,
+    args: JsonObject,
+) -> Outcome {
+    let task = call.server.tasks().create(call.caller_key())?;
+    // The request's own route ends with this answer: what the task sends later has nowhere
+    // to go, so it goes to a closed channel.
+    let (gone, _) = Outbound::channel(1);
+    let ctx = Context::new(
+        call.envelope.clone(),
+        call.origin.clone(),
+        req.id.clone(),
+        gone,
+        request_meta(p),
+        Cancel::default(),
+    )
+    .for_task(task.clone());
+    let v = call.version();
+    let info = v
+        .has_result_type()
+        .then(|| call.server.server_info_meta().clone());
+    let running = task.clone();
+    tokio::spawn(async move {
+        let cancel = running.cancel_token().clone();
+        let work = guarded(&name, tool.call(ctx, args));
+        tokio::select! {
+            out = work => {
+                let outcome = match out {
+                    Ok(Ok(r)) => Ok(r),
+                    Ok(Err(ToolError::Tool(text))) => Ok(CallToolResult::error(text)),
+                    Ok(Err(ToolError::Protocol(e))) => Err(e),
+                    Err(panic) => Err(McpError::internal(format!(
+                        "tool {name:?} failed: it panicked ({panic})"
+                    ))),
+                };
+                running.finish(outcome.and_then(|result| {
+                    serde_json::to_value(wire::CallResult {
+                        result,
+                        version: v,
+                        server_info_meta: info,
+                    })
+                    .map_err(|e| McpError::internal(e.to_string()))
+                }));
+            }
+            () = cancel.cancelled() => {}
+        }
+    });
+    let mut created = task.created();
+    if let Some(info) = call.server_info_meta() {
+        created.insert("_meta".into(), info);
+    }
+    Ok(Body::Complete(Value::Object(created)))
 }
 
 async fn read_resource(call: &Call<'_>, mut req: Request) -> Outcome {

@@ -171,6 +171,14 @@ impl Envelope {
             .is_some_and(|v| !v.is_null())
     }
 
+    /// True when the client declared the extension `id` in its capabilities' `extensions`.
+    pub fn has_extension(&self, id: &str) -> bool {
+        self.client_capabilities()
+            .and_then(|c| c.get("extensions"))
+            .and_then(|e| e.get(id))
+            .is_some_and(|v| !v.is_null())
+    }
+
     /// The lowest level of log message to send for this request; `None` sends none.
     pub fn log_level(&self) -> Option<LoggingLevel> {
         self.log_level

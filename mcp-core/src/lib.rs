@@ -27,6 +27,7 @@ pub mod server;
 pub mod session;
 pub mod state;
 pub mod stateless;
+pub mod tasks;
 pub mod transport;
 pub mod version;
 mod wire;

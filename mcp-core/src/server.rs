@@ -18,6 +18,7 @@ use crate::mrtr::{MIN_KEY_BYTES, Sealer};
 use crate::protocol::Implementation;
 use crate::registry::{Prompt, Resource, ResourceTemplate, Tool};
 use crate::state::StateMap;
+use crate::tasks::Tasks;
 use crate::version::ProtocolVersion;
 
 /// A configured MCP server. Cheap to clone; every clone shares one registry.
@@ -53,6 +54,7 @@ pub(crate) struct ServerInner {
     pub(crate) max_listen_resources: usize,
     pub(crate) listen_streams: Arc<AtomicUsize>,
     pub(crate) subscriptions_end: tokio_util::sync::CancellationToken,
+    pub(crate) tasks: Tasks,
     /// `{"io.modelcontextprotocol/serverInfo": ...}`, serialized once for every result.
     pub(crate) server_info_meta: Arc<RawValue>,
 }
@@ -99,6 +101,9 @@ pub struct ServerBuilder {
     state_max_bytes: usize,
     max_listen_streams: usize,
     max_listen_resources: usize,
+    max_tasks: usize,
+    task_ttl: Duration,
+    task_poll_interval: Duration,
 }
 
 impl Server {
@@ -144,6 +149,9 @@ impl Server {
             state_max_bytes: 256 * 1024,
             max_listen_streams: 1024,
             max_listen_resources: 256,
+            max_tasks: 1024,
+            task_ttl: Duration::from_secs(900),
+            task_poll_interval: Duration::from_millis(500),
         }
     }
 
@@ -253,6 +261,11 @@ impl Server {
     /// How many `subscriptions/listen` streams are open.
     pub fn subscription_count(&self) -> usize {
         self.inner.listen_streams.load(Ordering::Relaxed)
+    }
+
+    /// The tasks of the tasks extension.
+    pub(crate) fn tasks(&self) -> &Tasks {
+        &self.inner.tasks
     }
 
     /// Seals and opens the `requestState` of multi round-trip requests.
@@ -586,6 +599,27 @@ impl ServerBuilder {
         self
     }
 
+    /// Sets how many tasks (tasks extension) the server holds at once, running or finished
+    /// and not yet expired (default 1024); past it a task-creating call is refused with -32600.
+    pub fn max_tasks(mut self, max: usize) -> Self {
+        self.max_tasks = max;
+        self
+    }
+
+    /// Sets a task's `ttlMs`: how long it is kept after its last change (default 15 minutes).
+    /// A task still running when it expires is cancelled; a finished one is forgotten with its
+    /// result.
+    pub fn task_ttl(mut self, ttl: Duration) -> Self {
+        self.task_ttl = ttl;
+        self
+    }
+
+    /// Sets the `pollIntervalMs` suggested to clients polling a task (default 500 ms).
+    pub fn task_poll_interval(mut self, interval: Duration) -> Self {
+        self.task_poll_interval = interval;
+        self
+    }
+
     /// Sets how long a `requestState` stays valid: the time a client has to answer the
     /// questions of one round and retry (default 10 minutes).
     pub fn request_state_ttl(mut self, ttl: Duration) -> Self {
@@ -658,6 +692,7 @@ impl ServerBuilder {
                 max_listen_resources: self.max_listen_resources,
                 listen_streams: Arc::default(),
                 subscriptions_end: tokio_util::sync::CancellationToken::new(),
+                tasks: Tasks::new(self.max_tasks, self.task_ttl, self.task_poll_interval),
                 server_info_meta,
             }),
         };

@@ -34,6 +34,9 @@ pub const STATELESS_METHODS: &[&str] = &[
     "prompts/get",
     "completion/complete",
     "subscriptions/listen",
+    "tasks/get",
+    "tasks/update",
+    "tasks/cancel",
 ];
 
 /// How a transport hands one stateless request over.

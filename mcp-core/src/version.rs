@@ -182,6 +182,11 @@ impl ProtocolVersion {
         self >= ProtocolVersion::V2026_07_28
     }
 
+    /// Capabilities carry `extensions` (2026-07-28 and later).
+    pub fn has_extensions_capability(self) -> bool {
+        self >= ProtocolVersion::V2026_07_28
+    }
+
     /// `subscriptions/listen` and `server/discover` exist (2026-07-28 and later).
     pub fn has_subscriptions_listen(self) -> bool {
         self >= ProtocolVersion::V2026_07_28

@@ -889,3 +889,258 @@ async fn subscriptions_are_bounded_and_validated() {
     task.await.unwrap();
     c.validate();
 }
+
+fn tasks_server() -> Server {
+    use mcp_core::tasks::TaskSupport;
+    #[derive(schemars::JsonSchema, serde::Deserialize)]
+    struct Confirm {
+        confirm: bool,
+    }
+    Server::builder("tasks", "1")
+        .auto_collect(false)
+        .tool(Tool::new("greet", |_, _| async {
+            Ok(CallToolResult::success(vec![Content::text("Hello!")]))
+        }))
+        .tool(
+            Tool::new("slow", |ctx, args| async move {
+                let ms = args.get("ms").and_then(Value::as_u64).unwrap_or(0);
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(ms)) => {}
+                    () = ctx.cancelled() => return Ok(CallToolResult::error("cancelled")),
+                }
+                Ok(CallToolResult::success(vec![Content::text(format!("slept {ms}"))]))
+            })
+            .task_support(TaskSupport::Optional),
+        )
+        .tool(
+            Tool::new("two_questions", |ctx, _| async move {
+                let first = ctx.input_key("first");
+                let (a, b) = tokio::join!(
+                    first.elicit::<Confirm>("First?"),
+                    ctx.elicit::<Confirm>("Second?"),
+                );
+                let yes = |e: mcp_core::protocol::Elicitation<Confirm>| {
+                    matches!(e, mcp_core::protocol::Elicitation::Accept(c) if c.confirm)
+                };
+                let text = format!("{} {}", yes(a?), yes(b?));
+                Ok(CallToolResult::success(vec![Content::text(text)]))
+            })
+            .task_support(TaskSupport::Optional),
+        )
+        .tool(
+            Tool::new("failing_job", |_, _| async {
+                Err(mcp_core::ToolError::tool("the job failed"))
+            })
+            .task_support(TaskSupport::Required),
+        )
+        .tool(
+            Tool::new("protocol_error_job", |_, _| async {
+                Err(mcp_core::McpError::internal("broken").into())
+            })
+            .task_support(TaskSupport::Optional),
+        )
+        .build()
+        .unwrap()
+}
+
+fn task_caps() -> Value {
+    json!({ "elicitation": {}, "extensions": { "io.modelcontextprotocol/tasks": {} } })
+}
+
+async fn with_caps(c: &Client, method: &str, mut params: Value, caps: Value) -> Exchange {
+    params["_meta"] = meta(caps);
+    c.raw(method, params).await
+}
+
+async fn wait_status(c: &Client, id: &str, want: &[&str]) -> Value {
+    for _ in 0..200 {
+        let t = with_caps(c, "tasks/get", json!({ "taskId": id }), task_caps()).await;
+        let r = t.result().clone();
+        if want.contains(&r["status"].as_str().unwrap()) {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("task {id} never reached {want:?}");
+}
+
+#[tokio::test]
+async fn task_capable_tools_run_as_tasks_for_clients_of_the_extension() {
+    let c = Client::new(tasks_server());
+    let d = c.call("server/discover", json!({})).await;
+    assert_eq!(
+        d.result()["capabilities"]["extensions"]["io.modelcontextprotocol/tasks"],
+        json!({})
+    );
+    // Without the extension: optional tools answer directly, required ones need it, and the
+    // task methods are refused.
+    let direct = c
+        .call(
+            "tools/call",
+            json!({ "name": "slow", "arguments": { "ms": 1 } }),
+        )
+        .await;
+    assert_eq!(direct.result()["resultType"], "complete");
+    assert_eq!(direct.result()["content"][0]["text"], "slept 1");
+    let required = c.call("tools/call", json!({ "name": "failing_job" })).await;
+    assert_eq!(
+        required.code(),
+        i64::from(code::MISSING_REQUIRED_CLIENT_CAPABILITY)
+    );
+    assert_eq!(
+        required.response["error"]["data"]["requiredCapabilities"]["extensions"]["io.modelcontextprotocol/tasks"],
+        json!({})
+    );
+    let gated = c.call("tasks/get", json!({ "taskId": "x" })).await;
+    assert_eq!(
+        gated.code(),
+        i64::from(code::MISSING_REQUIRED_CLIENT_CAPABILITY)
+    );
+    for removed in ["tasks/list", "tasks/result"] {
+        let r = with_caps(&c, removed, json!({ "taskId": "x" }), task_caps()).await;
+        assert_eq!(r.code(), i64::from(code::METHOD_NOT_FOUND), "{removed}");
+    }
+
+    // A sync tool stays sync; a task-capable one becomes a task.
+    let greet = with_caps(&c, "tools/call", json!({ "name": "greet" }), task_caps()).await;
+    assert_eq!(greet.result()["resultType"], "complete");
+    let created = with_caps(
+        &c,
+        "tools/call",
+        json!({ "name": "slow", "arguments": { "ms": 30 } }),
+        task_caps(),
+    )
+    .await;
+    let r = created.result();
+    assert_eq!(r["resultType"], "task");
+    assert_eq!(r["status"], "working");
+    assert!(r["ttlMs"].as_u64().unwrap() > 0);
+    assert!(r["pollIntervalMs"].as_u64().unwrap() > 0);
+    assert!(r["createdAt"].as_str().unwrap().ends_with('Z'));
+    assert!(r.get("result").is_none() && r.get("task").is_none());
+    let id = r["taskId"].as_str().unwrap().to_owned();
+    let done = wait_status(&c, &id, &["completed"]).await;
+    assert_eq!(done["result"]["content"][0]["text"], "slept 30");
+    assert_eq!(done["resultType"], "complete");
+    // Cancelling a finished task is an idempotent empty acknowledgment.
+    let ack = with_caps(&c, "tasks/cancel", json!({ "taskId": id }), task_caps()).await;
+    assert_eq!(ack.result()["resultType"], "complete");
+    assert!(ack.result().get("status").is_none());
+    assert_eq!(
+        wait_status(&c, &id, &["completed"]).await["status"],
+        "completed"
+    );
+
+    // Tool error: completed with isError; protocol error: failed with the error.
+    let failing = with_caps(
+        &c,
+        "tools/call",
+        json!({ "name": "failing_job" }),
+        task_caps(),
+    )
+    .await;
+    let t = wait_status(
+        &c,
+        failing.result()["taskId"].as_str().unwrap(),
+        &["completed", "failed"],
+    )
+    .await;
+    assert_eq!(t["status"], "completed");
+    assert_eq!(t["result"]["isError"], true);
+    let broken = with_caps(
+        &c,
+        "tools/call",
+        json!({ "name": "protocol_error_job" }),
+        task_caps(),
+    )
+    .await;
+    let t = wait_status(
+        &c,
+        broken.result()["taskId"].as_str().unwrap(),
+        &["completed", "failed"],
+    )
+    .await;
+    assert_eq!(t["status"], "failed");
+    assert_eq!(t["error"]["code"], -32603);
+    assert!(t.get("result").is_none());
+
+    // Cancelling a running task.
+    let long = with_caps(
+        &c,
+        "tools/call",
+        json!({ "name": "slow", "arguments": { "ms": 60000 } }),
+        task_caps(),
+    )
+    .await;
+    let long_id = long.result()["taskId"].as_str().unwrap().to_owned();
+    with_caps(
+        &c,
+        "tasks/cancel",
+        json!({ "taskId": long_id }),
+        task_caps(),
+    )
+    .await;
+    assert_eq!(
+        wait_status(&c, &long_id, &["cancelled"]).await["status"],
+        "cancelled"
+    );
+
+    // Unknown task.
+    let unknown = with_caps(&c, "tasks/get", json!({ "taskId": "nope" }), task_caps()).await;
+    assert_eq!(unknown.code(), i64::from(code::INVALID_PARAMS));
+}
+
+#[tokio::test]
+async fn a_task_asks_through_tasks_update_and_resumes() {
+    let c = Client::new(tasks_server());
+    let created = with_caps(
+        &c,
+        "tools/call",
+        json!({ "name": "two_questions" }),
+        task_caps(),
+    )
+    .await;
+    let id = created.result()["taskId"].as_str().unwrap().to_owned();
+    let mut asked = wait_status(&c, &id, &["input_required"]).await;
+    for _ in 0..100 {
+        if asked["inputRequests"].as_object().unwrap().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        asked = wait_status(&c, &id, &["input_required"]).await;
+    }
+    let keys: Vec<String> = asked["inputRequests"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(keys.len(), 2, "{asked}");
+    assert!(keys.contains(&"first".to_owned()));
+    assert_eq!(
+        asked["inputRequests"]["first"]["method"],
+        "elicitation/create"
+    );
+    let other = keys.iter().find(|k| *k != "first").unwrap().clone();
+    // A partial answer: the task still waits for the other one.
+    let ack = with_caps(
+        &c,
+        "tasks/update",
+        json!({ "taskId": id, "inputResponses": { "first": { "action": "accept", "content": { "confirm": true } } } }),
+        task_caps(),
+    )
+    .await;
+    assert_eq!(ack.result()["resultType"], "complete");
+    let still = wait_status(&c, &id, &["input_required"]).await;
+    let remaining: Vec<&String> = still["inputRequests"].as_object().unwrap().keys().collect();
+    assert_eq!(remaining, [&other]);
+    with_caps(
+        &c,
+        "tasks/update",
+        json!({ "taskId": id, "inputResponses": { other: { "action": "accept", "content": { "confirm": false } } } }),
+        task_caps(),
+    )
+    .await;
+    let done = wait_status(&c, &id, &["completed"]).await;
+    assert_eq!(done["result"]["content"][0]["text"], "true false");
+}

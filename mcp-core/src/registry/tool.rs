@@ -47,6 +47,7 @@ pub struct Tool {
     pub(crate) icons: Vec<crate::protocol::JsonObject>,
     pub(crate) meta: Option<JsonObject>,
     pub(crate) origin: String,
+    pub(crate) task_support: crate::tasks::TaskSupport,
     pub(crate) handler: Arc<Handler>,
 }
 
@@ -81,6 +82,7 @@ impl Tool {
             icons: Vec::new(),
             meta: None,
             origin: "builder".into(),
+            task_support: crate::tasks::TaskSupport::Forbidden,
             handler: Arc::new(move |ctx, args| Box::pin(handler(ctx, args))),
         }
     }
@@ -191,6 +193,15 @@ impl Tool {
     /// Records where the tool was declared (a Rust path), for duplicate-name errors.
     pub fn origin(mut self, origin: impl Into<String>) -> Self {
         self.origin = origin.into();
+        self
+    }
+
+    /// Sets whether the tool runs as a task for clients that declared the tasks extension
+    /// (`io.modelcontextprotocol/tasks`; default [`TaskSupport::Forbidden`]).
+    ///
+    /// [`TaskSupport::Forbidden`]: crate::tasks::TaskSupport::Forbidden
+    pub fn task_support(mut self, support: crate::tasks::TaskSupport) -> Self {
+        self.task_support = support;
         self
     }
 

@@ -17,7 +17,7 @@ use crate::jsonrpc::Request;
 use crate::mrtr::Rounds;
 use crate::outbound::Outbound;
 use crate::protocol::{CallToolResult, Completion, JsonObject};
-use crate::registry::CompletionRequest;
+use crate::registry::{CompletionRequest, Tool};
 use crate::server::{ListKind, Server};
 use crate::tasks::{TASKS_EXTENSION, TaskSupport};
 use crate::version::ProtocolVersion;
@@ -65,6 +65,12 @@ enum Ran<T> {
 impl Call<'_> {
     fn version(&self) -> ProtocolVersion {
         self.envelope.protocol_version()
+    }
+
+    /// The scopes the caller was granted; `None` when it was not authenticated (stdio,
+    /// in-memory, HTTP without auth), which tool scopes do not restrict.
+    fn granted_scopes(&self) -> Option<&[String]> {
+        self.envelope.identity().map(|i| i.scopes())
     }
 
     /// On the stateless revision, the rounds of a request of `method` that may ask the client
@@ -238,10 +244,10 @@ pub(crate) async fn dispatch(call: &Call<'_>, req: Request) -> Outcome {
 async fn route(call: &Call<'_>, req: Request) -> Outcome {
     let v = call.version();
     match req.method.as_str() {
-        "tools/list" => list(call.server, ListKind::Tools, req.params, v),
-        "resources/list" => list(call.server, ListKind::Resources, req.params, v),
-        "resources/templates/list" => list(call.server, ListKind::Templates, req.params, v),
-        "prompts/list" => list(call.server, ListKind::Prompts, req.params, v),
+        "tools/list" => list(call, ListKind::Tools, req.params),
+        "resources/list" => list(call, ListKind::Resources, req.params),
+        "resources/templates/list" => list(call, ListKind::Templates, req.params),
+        "prompts/list" => list(call, ListKind::Prompts, req.params),
         "tools/call" => call_tool(call, req).await,
         "resources/read" => read_resource(call, req).await,
         "prompts/get" => get_prompt(call, req).await,
@@ -271,8 +277,24 @@ async fn route(call: &Call<'_>, req: Request) -> Outcome {
     }
 }
 
-/// Serves one page of a list from the cache, building and caching it on a miss.
-fn list(server: &Server, kind: ListKind, params: Option<Value>, v: ProtocolVersion) -> Outcome {
+/// True when a caller granted `granted` (`None`: not authenticated) may call `tool`: it has
+/// every scope the tool requires.
+pub(crate) fn may_call(tool: &Tool, granted: Option<&[String]>) -> bool {
+    match granted {
+        None => true,
+        Some(g) => tool.required_scopes().iter().all(|s| g.contains(s)),
+    }
+}
+
+/// Serves one page of a list from the cache, building and caching it on a miss. A caller
+/// whose scopes hide some tools gets `tools/list` built for it (and not cached): only the
+/// tools it may call, paged among themselves.
+fn list(call: &Call<'_>, kind: ListKind, params: Option<Value>) -> Outcome {
+    let (server, v) = (call.server, call.version());
+    let granted = call.granted_scopes();
+    let hides = kind == ListKind::Tools
+        && granted.is_some()
+        && server.read().tools.values().any(|t| !may_call(t, granted));
     let p = params_object(params)?;
     let start = match p.get("cursor") {
         None | Some(Value::Null) => 0,
@@ -281,13 +303,21 @@ fn list(server: &Server, kind: ListKind, params: Option<Value>, v: ProtocolVersi
         Some(_) => return Err(McpError::invalid_params("cursor must be a string")),
     };
     let key = (kind, v, start);
-    if let Some(hit) = server.cached_page(&key) {
+    if !hides && let Some(hit) = server.cached_page(&key) {
         return Ok(Body::Raw(hit));
     }
     let page = server.page_size();
     let (field, items, total): (&str, Vec<Value>, usize) = {
         let reg = server.read();
         match kind {
+            ListKind::Tools if hides => {
+                let visible: Vec<&Arc<Tool>> = reg
+                    .tools
+                    .values()
+                    .filter(|t| may_call(t, granted))
+                    .collect();
+                page_of("tools", visible.iter(), start, page, |t| wire::tool(t, v))
+            }
             ListKind::Tools => page_of("tools", reg.tools.values(), start, page, |t| {
                 wire::tool(t, v)
             }),
@@ -329,7 +359,9 @@ fn list(server: &Server, kind: ListKind, params: Option<Value>, v: ProtocolVersi
     let raw: Arc<RawValue> = serde_json::value::to_raw_value(&result)
         .map_err(|e| McpError::internal(e.to_string()))?
         .into();
-    server.cache_page(key, raw.clone());
+    if !hides {
+        server.cache_page(key, raw.clone());
+    }
     Ok(Body::Raw(raw))
 }
 
@@ -401,6 +433,13 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
         .get(&name)
         .cloned()
         .ok_or_else(|| McpError::invalid_params(format!("unknown tool: {name}")))?;
+    if !may_call(&tool, call.granted_scopes()) {
+        // Transports with OAuth refuse this before dispatch (HTTP 403 insufficient_scope).
+        return Err(McpError::invalid_params(format!(
+            "tool {name:?} requires the scopes {}, which the caller was not granted",
+            tool.required_scopes().join(" ")
+        )));
+    }
     let as_task = match tool.task_support {
         TaskSupport::Forbidden => false,
         TaskSupport::Optional => call.envelope.has_extension(TASKS_EXTENSION),

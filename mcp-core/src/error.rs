@@ -214,6 +214,18 @@ pub enum RegistrationError {
         /// Why it is invalid.
         reason: String,
     },
+    /// A required OAuth scope that is not a scope token (RFC 6749 §3.3: printable ASCII other
+    /// than space, `"` and `\`).
+    #[error(
+        "invalid scope {scope:?} on tool {tool:?}: {}",
+        mcp_syntax::scope::RULE
+    )]
+    InvalidScope {
+        /// The tool.
+        tool: String,
+        /// The scope.
+        scope: String,
+    },
     /// A configuration value that cannot work.
     #[error("invalid {setting}: {reason}")]
     InvalidConfig {

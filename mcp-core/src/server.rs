@@ -95,6 +95,7 @@ pub struct ServerBuilder {
     prompts: Vec<Prompt>,
     errors: Vec<RegistrationError>,
     auto_collect: bool,
+    tool_scopes: Vec<(String, Vec<String>)>,
     cache: CachePolicies,
     state_key: Option<Vec<u8>>,
     state_ttl: Duration,
@@ -143,6 +144,7 @@ impl Server {
             prompts: Vec::new(),
             errors: Vec::new(),
             auto_collect: true,
+            tool_scopes: Vec::new(),
             cache: CachePolicies::default(),
             state_key: None,
             state_ttl: Duration::from_secs(600),
@@ -311,6 +313,12 @@ impl Server {
         Ok(())
     }
 
+    /// The OAuth scopes the tool `name` requires ([`Tool::scopes`]); `None` when no such tool
+    /// is registered.
+    pub fn tool_scopes(&self, name: &str) -> Option<Vec<String>> {
+        self.read().tools.get(name).map(|t| t.scopes.clone())
+    }
+
     /// Removes a tool; true when it existed.
     pub fn remove_tool(&self, name: &str) -> bool {
         let removed = self.write().tools.remove(name).is_some();
@@ -461,6 +469,12 @@ fn validate_tool(tool: &Tool) -> Result<(), RegistrationError> {
     check(&tool.input_schema, "input")?;
     if let Some(out) = &tool.output_schema {
         check(out, "output")?;
+    }
+    if let Some(bad) = tool.scopes.iter().find(|s| !mcp_syntax::scope::is_valid(s)) {
+        return Err(RegistrationError::InvalidScope {
+            tool: tool.name.clone(),
+            scope: bad.clone(),
+        });
     }
     Ok(())
 }
@@ -640,8 +654,21 @@ impl ServerBuilder {
         self
     }
 
+    /// Requires these OAuth scopes for the tool `name` (registered here or by the attribute
+    /// macros), replacing what it declared; see [`Tool::scopes`]. Naming no registered tool is
+    /// an error of [`ServerBuilder::build`].
+    pub fn tool_scopes<I, S>(mut self, name: impl Into<String>, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tool_scopes
+            .push((name.into(), scopes.into_iter().map(Into::into).collect()));
+        self
+    }
+
     /// Validates everything registered and builds the server. Reports the first problem:
-    /// a duplicate name (naming both origins), an invalid name or schema, a bad template.
+    /// a duplicate name (naming both origins), an invalid name, schema or scope, a bad template.
     pub fn build(self) -> Result<Server, RegistrationError> {
         if let Some(e) = self.errors.into_iter().next() {
             return Err(e);
@@ -660,6 +687,16 @@ impl ServerBuilder {
                     Item::Prompt(f) => prompts.push(f().origin(reg.origin)),
                 }
             }
+        }
+        for (name, scopes) in self.tool_scopes {
+            let Some(tool) = tools.iter_mut().find(|t| t.name == name) else {
+                return Err(RegistrationError::InvalidName {
+                    kind: "tool",
+                    name,
+                    reason: "tool_scopes names no registered tool".into(),
+                });
+            };
+            tool.scopes = scopes;
         }
         let server_info_meta = {
             let mut info =

@@ -158,7 +158,6 @@ impl Arg {
     }
 
     /// `key = ["a", "b"]`: a list of string literals.
-    #[allow(dead_code)] // a reader for list keys, used as keys are added
     pub(crate) fn strings(&self, errors: &mut Errors) -> Option<Vec<LitStr>> {
         let msg = || format!("`{0}` takes a list of strings: {0} = [\"...\"]", self.name);
         let Value::Expr(Expr::Array(array)) = &self.value else {

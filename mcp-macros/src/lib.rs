@@ -119,6 +119,9 @@ fn expand_with(attr: TokenStream, item: TokenStream, expander: Expander) -> Toke
 ///   `Json<T>` for structured output, `CallToolResult`, and `Result<T, E>` of those: an `Err`
 ///   becomes an `isError` result with the error's text).
 /// * `icon = "https://..."`: an icon (`{"src": ...}`), sent from revision 2025-11-25.
+/// * `scopes = ["files:read", ...]`: OAuth scopes a caller's access token must grant
+///   (`Tool::scopes`); on an OAuth resource server, callers without them do not see the tool
+///   and calling it is refused with 403 `insufficient_scope`.
 /// * `crate = "path"`: where mcp-core is, when it is renamed or re-exported.
 #[proc_macro_attribute]
 pub fn mcp_tool(attr: TokenStream, item: TokenStream) -> TokenStream {

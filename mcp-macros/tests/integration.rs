@@ -354,6 +354,27 @@ async fn resources_and_prompts() {
     assert_ne!(args[1]["required"], true);
 }
 
+/// Read a file (needs an OAuth scope).
+#[mcp_tool(scopes = ["files:read", "files"])]
+fn read_file(path: String) -> String {
+    path
+}
+
+#[test]
+fn scopes_reach_the_tool() {
+    let server = Server::builder("scoped", "1.0")
+        .auto_collect(false)
+        .item::<read_file>()
+        .item::<add>()
+        .build()
+        .unwrap();
+    assert_eq!(
+        server.tool_scopes("read_file").unwrap(),
+        ["files:read", "files"]
+    );
+    assert!(server.tool_scopes("add").unwrap().is_empty());
+}
+
 #[tokio::test]
 async fn explicit_registration_without_collection() {
     let server = Server::builder("explicit", "1.0")

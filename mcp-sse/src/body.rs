@@ -90,8 +90,9 @@ fn too_large(limit: usize, version: http::Version) -> Response<Body> {
 
 /// Reads a POSTed JSON-RPC body for either transport: the content type must be JSON (415),
 /// the body within the size and time limits (413, 408), the JSON a JSON-RPC message or batch
-/// (400 with the JSON-RPC error). The message comes with the body's length; the error is the
-/// response to send.
+/// (400 with the JSON-RPC error), and, on an OAuth resource server, every tool it calls one the
+/// caller's scopes allow (403 `insufficient_scope`). The message comes with the body's length;
+/// the error is the response to send.
 ///
 /// A body over the limit is answered 413 and the rest of it is read and discarded (up to
 /// [`crate::Builder::max_discard_bytes`]; a `Content-Length` past the limit plus that is not
@@ -99,6 +100,7 @@ fn too_large(limit: usize, version: http::Version) -> Response<Body> {
 /// read: the client is told before it sends the body.
 pub(crate) async fn read_rpc(
     shared: &Shared,
+    caller: &mcp_core::Caller,
     parts: &http::request::Parts,
     mut body: Incoming,
 ) -> Result<(jsonrpc::Incoming, usize), Response<Body>> {
@@ -147,7 +149,13 @@ pub(crate) async fn read_rpc(
     })?;
     let mut limits = shared.server.parse_limits();
     limits.max_bytes = limits.max_bytes.max(cfg.max_body);
-    jsonrpc::parse(&bytes, &limits)
-        .map(|m| (m, bytes.len()))
-        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error))
+    let incoming = jsonrpc::parse(&bytes, &limits)
+        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error))?;
+    #[cfg(feature = "oauth")]
+    if let Some(oauth) = &cfg.oauth {
+        crate::oauth::route::check_calls(oauth, &shared.server, caller, &incoming)?;
+    }
+    #[cfg(not(feature = "oauth"))]
+    let _ = caller;
+    Ok((incoming, bytes.len()))
 }

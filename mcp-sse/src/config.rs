@@ -62,6 +62,8 @@ pub struct Config {
     pub(crate) allowed_origins: Option<Vec<String>>,
     pub(crate) cors_origins: Vec<String>,
     pub(crate) auth: Option<Auth>,
+    #[cfg(feature = "oauth")]
+    pub(crate) oauth: Option<crate::oauth::OAuth>,
     pub(crate) expose_headers: Vec<String>,
     pub(crate) shutdown_grace: Duration,
 }
@@ -106,6 +108,8 @@ impl Default for Config {
             allowed_origins: None,
             cors_origins: Vec::new(),
             auth: None,
+            #[cfg(feature = "oauth")]
+            oauth: None,
             expose_headers: Vec::new(),
             shutdown_grace: Duration::from_secs(10),
         }
@@ -123,6 +127,8 @@ pub struct Builder {
     pub(crate) addr_text: Option<String>,
     pub(crate) shutdown: Option<ShutdownSignal>,
     pub(crate) os_signals: bool,
+    #[cfg(feature = "oauth")]
+    pub(crate) oauth: Option<crate::oauth::OAuthBuilder>,
 }
 
 impl Builder {
@@ -133,6 +139,8 @@ impl Builder {
             addr_text: None,
             shutdown: None,
             os_signals: false,
+            #[cfg(feature = "oauth")]
+            oauth: None,
         }
     }
 
@@ -350,6 +358,19 @@ impl Builder {
             Box::pin(async move { fut.await.map(Into::into) })
         });
         self.config.auth = Some(Auth::Validator(v));
+        self
+    }
+
+    /// Makes the server an OAuth 2.1 resource server (feature `oauth`): it serves its
+    /// protected-resource metadata, and every MCP request needs an access token `oauth`
+    /// accepts (replacing [`Builder::bearer_tokens`] and [`Builder::bearer_validator`]). The
+    /// settings are checked when the server starts (a bad one is [`crate::ServeError::OAuth`]);
+    /// without [`crate::oauth::OAuthBuilder::resource`] the resource URL is
+    /// `http://<bound address><mount prefix><MCP path>`.
+    #[cfg(feature = "oauth")]
+    pub fn oauth(mut self, oauth: crate::oauth::OAuthBuilder) -> Self {
+        self.config.auth = None;
+        self.oauth = Some(oauth);
         self
     }
 

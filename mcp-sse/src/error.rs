@@ -35,6 +35,10 @@ pub enum ServeError {
         /// Why.
         reason: &'static str,
     },
+    /// The OAuth resource-server settings are invalid.
+    #[cfg(feature = "oauth")]
+    #[error("OAuth settings: {0}")]
+    OAuth(#[from] crate::oauth::OAuthError),
     /// A header listed in `Builder::expose_headers` is malformed or carries credentials.
     #[error("cannot expose header {name:?} to handlers: {reason}")]
     InvalidHeaderName {

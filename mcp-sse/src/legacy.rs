@@ -89,7 +89,7 @@ pub(crate) async fn post_message(
         );
     };
     let (parts, body) = req.into_parts();
-    let (incoming, len) = match crate::body::read_rpc(shared, &parts, body).await {
+    let (incoming, len) = match crate::body::read_rpc(shared, caller, &parts, body).await {
         Ok(m) => m,
         Err(r) => return r,
     };

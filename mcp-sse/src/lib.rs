@@ -23,6 +23,14 @@
 //! (401) with sessions bound to the credential that opened them, CORS only for configured
 //! origins, a 4 MiB body limit (413), a header read timeout, and a cap on live sessions (503).
 //!
+//! ## OAuth (feature `oauth`)
+//!
+//! [`Builder::oauth`] makes the server an OAuth 2.1 resource server ([`oauth`]): it serves its
+//! protected-resource metadata (RFC 9728), answers missing, invalid and under-scoped tokens with
+//! `WWW-Authenticate: Bearer` challenges that point at it (401, 403), checks JWT access tokens
+//! against the issuer's keys or opaque ones by introspection, and hands the token's claims to
+//! handlers as the caller's [`mcp_core::Identity`].
+//!
 //! ## Backpressure
 //!
 //! Each session's outbound queue is bounded ([`Builder::session_queue`], 64 messages). When a
@@ -40,7 +48,9 @@
 //! sessions through `open` (id, bounded queue, cap) into the `sessions` table, whose entries
 //! say which transport they belong to. Below them sit the leaves: `response` (bodies and error
 //! answers), `body` (reading a request body within its limits), `conn` (per-connection
-//! control), `sse` (event framing) and `security`.
+//! control), `sse` (event framing) and `security`. With the `oauth` feature, `oauth` sits
+//! between them: `service` authenticates through it and `body` asks it whether the caller's
+//! scopes allow the tools a POST calls; it uses only the leaves.
 //!
 //! ## Test client
 //!
@@ -56,6 +66,8 @@ mod conn;
 mod error;
 mod fields;
 mod legacy;
+#[cfg(feature = "oauth")]
+pub mod oauth;
 mod open;
 mod response;
 mod security;

@@ -74,6 +74,13 @@ impl ServerHandle {
 }
 
 impl Builder {
+    fn has_oauth(&self) -> bool {
+        #[cfg(feature = "oauth")]
+        return self.config.oauth.is_some();
+        #[cfg(not(feature = "oauth"))]
+        false
+    }
+
     /// Binds the listener and starts serving in a background task.
     pub async fn start(mut self) -> Result<ServerHandle, ServeError> {
         if let Some(text) = self.addr_text.take() {
@@ -108,6 +115,12 @@ impl Builder {
                 source,
             })?;
         let local_addr = listener.local_addr()?;
+        #[cfg(feature = "oauth")]
+        if let Some(oauth) = self.oauth.take() {
+            let c = &self.config;
+            let default = format!("http://{local_addr}{}{}", c.prefix, c.mcp_path);
+            self.config.oauth = Some(oauth.build_with_default(Some(&default))?);
+        }
         let guard = Guard::new(
             local_addr,
             &self.config.allowed_hosts,
@@ -117,6 +130,7 @@ impl Builder {
         if !local_addr.ip().is_loopback()
             && self.config.allowed_hosts.is_none()
             && self.config.auth.is_none()
+            && !self.has_oauth()
         {
             tracing::warn!(
                 target: "mcp::sse",

@@ -87,13 +87,20 @@ async fn route(shared: &Arc<Shared>, kill: &Arc<Kill>, req: Request<Incoming>) -
         };
         return text(StatusCode::FORBIDDEN, msg);
     }
+    if req.method() == Method::OPTIONS {
+        // Preflight for any path, the metadata document (outside a mount prefix) included.
+        return preflight(shared, headers);
+    }
+    #[cfg(feature = "oauth")]
+    if let Some(oauth) = &cfg.oauth
+        && let Some(r) = crate::oauth::route::metadata(oauth, &cfg.prefix, &cfg.mcp_path, &req)
+    {
+        return r;
+    }
     let Some(path) = local_path(&cfg.prefix, req.uri().path()) else {
         return text(StatusCode::NOT_FOUND, "not found");
     };
     let path = path.to_owned();
-    if req.method() == Method::OPTIONS {
-        return preflight(shared, headers);
-    }
     if path == cfg.health_path {
         return if req.method() == Method::GET {
             health(shared)
@@ -107,8 +114,20 @@ async fn route(shared: &Arc<Shared>, kill: &Arc<Kill>, req: Request<Incoming>) -
     if !is_sse && !is_messages && !is_mcp {
         return text(StatusCode::NOT_FOUND, "not found");
     }
-    let Some(auth) = authenticate(&cfg.auth, req.headers()).await else {
-        return unauthorized();
+    #[cfg(feature = "oauth")]
+    let authenticated = match &cfg.oauth {
+        Some(oauth) => crate::oauth::route::authenticate(oauth, &req).await,
+        None => authenticate(&cfg.auth, req.headers())
+            .await
+            .ok_or_else(unauthorized),
+    };
+    #[cfg(not(feature = "oauth"))]
+    let authenticated = authenticate(&cfg.auth, req.headers())
+        .await
+        .ok_or_else(unauthorized);
+    let auth = match authenticated {
+        Ok(a) => a,
+        Err(r) => return r,
     };
     let identity = auth.identity;
     let mut caller = Caller::new();

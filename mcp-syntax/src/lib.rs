@@ -3,8 +3,10 @@
 //!
 //! * [`name`]: tool and prompt names.
 //! * [`uri_template`]: resource templates (RFC 6570 level 1, `{var}`).
+//! * [`scope`]: OAuth scope tokens a tool may require.
 //!
 //! No dependencies, so the macro crate can use it without building the runtime.
 
 pub mod name;
+pub mod scope;
 pub mod uri_template;

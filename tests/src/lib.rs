@@ -1,1 +1,3 @@
 //! Test support shared by the cross-crate test binaries.
+
+pub mod issuer;

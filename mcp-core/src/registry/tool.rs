@@ -46,6 +46,7 @@ pub struct Tool {
     pub(crate) annotations: Option<ToolAnnotations>,
     pub(crate) icons: Vec<crate::protocol::JsonObject>,
     pub(crate) meta: Option<JsonObject>,
+    pub(crate) scopes: Vec<String>,
     pub(crate) origin: String,
     pub(crate) task_support: crate::tasks::TaskSupport,
     pub(crate) handler: Arc<Handler>,
@@ -81,6 +82,7 @@ impl Tool {
             annotations: None,
             icons: Vec::new(),
             meta: None,
+            scopes: Vec::new(),
             origin: "builder".into(),
             task_support: crate::tasks::TaskSupport::Forbidden,
             handler: Arc::new(move |ctx, args| Box::pin(handler(ctx, args))),
@@ -188,6 +190,25 @@ impl Tool {
     pub fn meta(mut self, meta: JsonObject) -> Self {
         self.meta = Some(meta);
         self
+    }
+
+    /// Requires these OAuth scopes of callers (all of them), on top of the server's own. A
+    /// caller whose access token lacks one does not see the tool in `tools/list`, and calling
+    /// it is refused (over HTTP with 403 `insufficient_scope` naming the scopes). Callers that
+    /// were not authenticated with scopes (stdio, in-memory, HTTP without OAuth) are not
+    /// restricted.
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The OAuth scopes a caller needs (see [`Tool::scopes`]).
+    pub fn required_scopes(&self) -> &[String] {
+        &self.scopes
     }
 
     /// Records where the tool was declared (a Rust path), for duplicate-name errors.

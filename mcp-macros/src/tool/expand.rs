@@ -70,6 +70,9 @@ pub(crate) fn expand(tool: &Tool) -> TokenStream {
             })
         });
     }
+    if let Some(scopes) = &tool.attrs.scopes {
+        setters.push(quote!(.scopes([#(#scopes),*])));
+    }
     let hints = tool.hints();
     let annotations = if hints.is_empty() {
         quote!()

@@ -20,6 +20,8 @@ pub(crate) struct ToolAttrs {
     pub(crate) open_world: Option<bool>,
     /// `icon = "https://..."`.
     pub(crate) icon: Option<LitStr>,
+    /// `scopes = ["files:read"]`: OAuth scopes a caller needs.
+    pub(crate) scopes: Option<Vec<LitStr>>,
 }
 
 /// A tool: its attribute and its function.

@@ -16,6 +16,7 @@ const KEYS: &[&str] = &[
     "idempotent",
     "open_world",
     "icon",
+    "scopes",
 ];
 
 pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> Tool {
@@ -27,6 +28,7 @@ pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> Too
             "idempotent" => attrs.idempotent = arg.flag(errors),
             "open_world" => attrs.open_world = arg.flag(errors),
             "icon" => attrs.icon = arg.string(errors),
+            "scopes" => attrs.scopes = arg.strings(errors),
             _ if attrs.common.parse_arg(&arg, errors) => {}
             _ => arg.unknown(&all_keys(KEYS), errors),
         }

@@ -11,6 +11,11 @@ pub(crate) fn validate(tool: &Tool, errors: &mut Errors) {
         names::check(name, errors);
     }
     tool.func.validate(errors);
+    for scope in tool.attrs.scopes.iter().flatten() {
+        if !mcp_syntax::scope::is_valid(&scope.value()) {
+            errors.push(scope.span(), mcp_syntax::scope::RULE);
+        }
+    }
     for p in &tool.func.params {
         if let syn::Type::Reference(r) = &p.ty {
             errors.push(

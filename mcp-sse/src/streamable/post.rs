@@ -43,7 +43,7 @@ pub(crate) async fn post(
     if let Err(r) = check_version_header(h) {
         return r;
     }
-    let incoming = match crate::body::read_rpc(shared, &parts, body).await {
+    let incoming = match crate::body::read_rpc(shared, caller, &parts, body).await {
         Ok((m, _)) => m,
         Err(r) => return r,
     };

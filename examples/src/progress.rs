@@ -118,6 +118,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn long_task_as_a_plain_function() {
+        use mcp_core::testing::TestContext;
+        let test = TestContext::new();
+        let done = long_task(test.context(), Some(3), Some(0)).await;
+        assert_eq!(done.as_deref(), Ok("completed 3 steps"));
+        let progress: Vec<(f64, Option<f64>)> = test
+            .progress()
+            .iter()
+            .map(|p| (p.progress, p.total))
+            .collect();
+        assert_eq!(
+            progress,
+            [(1.0, Some(3.0)), (2.0, Some(3.0)), (3.0, Some(3.0))]
+        );
+        assert_eq!(test.progress()[2].message.as_deref(), Some("100%"));
+        let logs = test.logs();
+        assert_eq!(logs.last().unwrap().data, "done");
+    }
+
+    #[tokio::test]
+    async fn long_task_stops_when_the_test_cancels_it() {
+        use mcp_core::testing::TestContext;
+        let test = TestContext::new();
+        test.cancel();
+        let done = long_task(test.context(), Some(1000), Some(10_000)).await;
+        assert_eq!(done.as_deref(), Ok("cancelled after 0 steps"));
+        assert!(test.progress().is_empty());
+    }
+
+    #[tokio::test]
     async fn out_of_range_arguments_are_tool_errors() {
         let server = register(Server::builder("t", "0").auto_collect(false))
             .build()

@@ -164,6 +164,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_server_reports_the_application_name_and_version() {
+        let server = mcp_core::from_registered!().unwrap();
+        let client = MemoryClient::connect(&server);
+        let init = client.initialize().await.unwrap();
+        assert_eq!(init["serverInfo"]["name"], "mcp-examples");
+        assert_eq!(init["serverInfo"]["version"], env!("CARGO_PKG_VERSION"));
+        let server = Server::from_registered_as("weather", "2.1.0").unwrap();
+        let client = MemoryClient::connect(&server);
+        let init = client.initialize().await.unwrap();
+        assert_eq!(init["serverInfo"]["name"], "weather");
+        assert_eq!(init["serverInfo"]["version"], "2.1.0");
+        let server = builder("x")
+            .name("renamed")
+            .version("9.9.9")
+            .build()
+            .unwrap();
+        assert_eq!(server.info().name, "renamed");
+        assert_eq!(server.info().version, "9.9.9");
+    }
+
+    #[tokio::test]
     async fn whole_server_in_process() {
         let server = builder("test").build().unwrap();
         let client = MemoryClient::connect(&server);

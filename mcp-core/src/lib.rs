@@ -28,6 +28,7 @@ pub mod session;
 pub mod state;
 pub mod stateless;
 pub mod tasks;
+pub mod testing;
 pub mod transport;
 pub mod version;
 mod wire;
@@ -59,3 +60,19 @@ pub use server::{Server, ServerBuilder};
 pub use session::{RequestFuture, Session, SessionOptions};
 #[doc(inline)]
 pub use version::ProtocolVersion;
+
+/// A [`Server`] holding every item registered in the binary with the attribute macros, named
+/// and versioned after the crate that calls the macro (its `CARGO_PKG_NAME` and
+/// `CARGO_PKG_VERSION`), which is what `initialize` reports as `serverInfo`.
+///
+/// ```
+/// let server = mcp_core::from_registered!().unwrap();
+/// assert_eq!(server.info().name, env!("CARGO_PKG_NAME"));
+/// assert_eq!(server.info().version, env!("CARGO_PKG_VERSION"));
+/// ```
+#[macro_export]
+macro_rules! from_registered {
+    () => {
+        $crate::Server::from_registered_as(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+    };
+}

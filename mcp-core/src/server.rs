@@ -158,13 +158,32 @@ impl Server {
     }
 
     /// A server holding every item registered in the binary with the attribute macros, named
-    /// after the executable.
+    /// after the executable. Its version is the `CARGO_PKG_VERSION` environment variable at run
+    /// time (which `cargo run` sets), else `0.0.0`: a library function cannot see the
+    /// application's version, so prefer [`from_registered!`](crate::from_registered!), which
+    /// reports the calling crate's name and version, or [`Server::from_registered_as`].
     pub fn from_registered() -> Result<Server, RegistrationError> {
         let name = std::env::current_exe()
             .ok()
             .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "mcp-server".to_owned());
-        Server::builder(name, env!("CARGO_PKG_VERSION")).build()
+        let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_else(|_| "0.0.0".to_owned());
+        Server::from_registered_as(name, version)
+    }
+
+    /// A server holding every item registered in the binary with the attribute macros, reporting
+    /// `name` and `version` in `initialize` (`serverInfo`) and on the health endpoint.
+    ///
+    /// ```
+    /// let server = mcp_core::Server::from_registered_as("weather", "2.1.0").unwrap();
+    /// assert_eq!(server.info().name, "weather");
+    /// assert_eq!(server.info().version, "2.1.0");
+    /// ```
+    pub fn from_registered_as(
+        name: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Result<Server, RegistrationError> {
+        Server::builder(name, version).build()
     }
 
     /// The server's name, version and title.
@@ -480,6 +499,18 @@ fn validate_tool(tool: &Tool) -> Result<(), RegistrationError> {
 }
 
 impl ServerBuilder {
+    /// Sets the name reported in `serverInfo`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.info.name = name.into();
+        self
+    }
+
+    /// Sets the version reported in `serverInfo`.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.info.version = version.into();
+        self
+    }
+
     /// Sets the human-readable title.
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.info.title = Some(title.into());

@@ -94,12 +94,43 @@ impl SseServer {
 }
 
 /// Serves every item registered in the binary at `addr` (e.g. `"127.0.0.1:8000"`) until
-/// Ctrl-C or SIGTERM, with the default settings.
+/// Ctrl-C or SIGTERM, with the default settings. The server is named after the executable (see
+/// [`mcp_core::Server::from_registered`]); [`serve_sse!`] reports the calling crate's name and
+/// version instead.
 pub async fn serve_sse(addr: impl Into<String>) -> Result<(), ServeError> {
-    let server = mcp_core::Server::from_registered()?;
+    serve_registered(mcp_core::Server::from_registered()?, addr.into()).await
+}
+
+/// [`serve_sse`] for a server that reports `name` and `version` in `initialize` and on the
+/// health endpoint.
+pub async fn serve_sse_as(
+    addr: impl Into<String>,
+    name: impl Into<String>,
+    version: impl Into<String>,
+) -> Result<(), ServeError> {
+    let server = mcp_core::Server::from_registered_as(name, version)?;
+    serve_registered(server, addr.into()).await
+}
+
+async fn serve_registered(server: mcp_core::Server, addr: String) -> Result<(), ServeError> {
     SseServer::builder(server)
         .bind_str(addr)
         .with_os_signals(true)
         .serve()
         .await
+}
+
+/// [`serve_sse`] reporting the calling crate's name and version (its `CARGO_PKG_NAME` and
+/// `CARGO_PKG_VERSION`): `mcp_sse::serve_sse!("127.0.0.1:8000").await`.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), mcp_sse::ServeError> {
+/// mcp_sse::serve_sse!("127.0.0.1:8000").await
+/// # }
+/// ```
+#[macro_export]
+macro_rules! serve_sse {
+    ($addr:expr $(,)?) => {
+        $crate::serve_sse_as($addr, env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+    };
 }

@@ -7,6 +7,7 @@
 
 #[doc(hidden)]
 pub mod __private;
+pub mod broadcast;
 pub mod cache;
 pub mod caller;
 mod cancel;
@@ -33,6 +34,7 @@ pub mod transport;
 pub mod version;
 mod wire;
 
+pub use broadcast::{Broadcast, ListChanged};
 #[doc(inline)]
 pub use caller::{Caller, Identity, RequestHeaders};
 #[doc(inline)]

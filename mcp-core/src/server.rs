@@ -4,11 +4,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use serde_json::value::RawValue;
 
+use crate::broadcast::Broadcast;
 use crate::cache::{CachePolicies, CachePolicy, CacheableMethod};
 pub(crate) use crate::changes::ListKind;
 use crate::changes::{Change, Listeners};
@@ -57,6 +58,8 @@ pub(crate) struct ServerInner {
     pub(crate) tasks: Tasks,
     /// `{"io.modelcontextprotocol/serverInfo": ...}`, serialized once for every result.
     pub(crate) server_info_meta: Arc<RawValue>,
+    /// Told of every server-wide notification raised here (see [`Server::on_broadcast`]).
+    pub(crate) broadcast_hook: OnceLock<BroadcastHook>,
 }
 
 /// One open `subscriptions/listen` stream, counted until dropped.
@@ -67,6 +70,9 @@ impl Drop for ListenSlot {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
+
+/// What [`Server::on_broadcast`] calls.
+type BroadcastHook = Arc<dyn Fn(&Broadcast) + Send + Sync>;
 
 /// A cached list page: which list, for which revision, from which item.
 pub(crate) type PageKey = (ListKind, ProtocolVersion, usize);
@@ -435,6 +441,34 @@ impl Server {
             .listeners
             .deliver(Change::ResourceUpdated(uri))
             .await;
+        self.raise(|| Broadcast::ResourceUpdated(uri.to_owned()));
+    }
+
+    /// Calls `hook` with every server-wide notification raised in this process (list changes,
+    /// [`Server::notify_resource_updated`]) once its own listeners have it. A transport that
+    /// spans several processes passes them on, and the others call
+    /// [`Server::deliver_broadcast`]. Only the first hook set is kept.
+    pub fn on_broadcast(&self, hook: impl Fn(&Broadcast) + Send + Sync + 'static) {
+        let _ = self.inner.broadcast_hook.set(Arc::new(hook));
+    }
+
+    /// Delivers a notification raised in another process to this process's listeners (a list
+    /// change to every initialized session, a resource update to its subscribers), without
+    /// calling the [`Server::on_broadcast`] hook.
+    pub async fn deliver_broadcast(&self, broadcast: &Broadcast) {
+        match broadcast {
+            // As for a local change: never wait on a slow client for a hint.
+            Broadcast::ListChanged(_) => self.inner.listeners.announce(broadcast.change()),
+            Broadcast::ResourceUpdated(_) => {
+                self.inner.listeners.deliver(broadcast.change()).await;
+            }
+        }
+    }
+
+    fn raise(&self, broadcast: impl FnOnce() -> Broadcast) {
+        if let Some(hook) = self.inner.broadcast_hook.get() {
+            hook(&broadcast());
+        }
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
@@ -462,6 +496,7 @@ impl Server {
         // Never wait on a slow client here: a full queue drops the hint, and the client sees
         // the change on its next list call.
         self.inner.listeners.announce(Change::List(kind));
+        self.raise(|| Broadcast::from_list(kind));
     }
 }
 
@@ -762,6 +797,7 @@ impl ServerBuilder {
                 subscriptions_end: tokio_util::sync::CancellationToken::new(),
                 tasks: Tasks::new(self.max_tasks, self.task_ttl, self.task_poll_interval),
                 server_info_meta,
+                broadcast_hook: OnceLock::new(),
             }),
         };
         for t in tools {

@@ -102,8 +102,20 @@ pub(crate) async fn read_rpc(
     shared: &Shared,
     caller: &mcp_core::Caller,
     parts: &http::request::Parts,
-    mut body: Incoming,
+    body: Incoming,
 ) -> Result<(jsonrpc::Incoming, usize), Response<Body>> {
+    read_rpc_raw(shared, caller, parts, body)
+        .await
+        .map(|(bytes, m)| (m, bytes.len()))
+}
+
+/// [`read_rpc`], returning the body's bytes (to forward them to another instance).
+pub(crate) async fn read_rpc_raw(
+    shared: &Shared,
+    caller: &mcp_core::Caller,
+    parts: &http::request::Parts,
+    mut body: Incoming,
+) -> Result<(Bytes, jsonrpc::Incoming), Response<Body>> {
     let cfg = &shared.config;
     let headers = &parts.headers;
     let json = headers
@@ -147,15 +159,24 @@ pub(crate) async fn read_rpc(
         ),
         BodyError::Broken => text(StatusCode::BAD_REQUEST, "request body could not be read"),
     })?;
-    let mut limits = shared.server.parse_limits();
-    limits.max_bytes = limits.max_bytes.max(cfg.max_body);
-    let incoming = jsonrpc::parse(&bytes, &limits)
-        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error))?;
+    let incoming = parse_rpc(shared, &bytes)?;
     #[cfg(feature = "oauth")]
     if let Some(oauth) = &cfg.oauth {
         crate::oauth::route::check_calls(oauth, &shared.server, caller, &incoming)?;
     }
     #[cfg(not(feature = "oauth"))]
     let _ = caller;
-    Ok((incoming, bytes.len()))
+    Ok((bytes, incoming))
+}
+
+/// Parses a JSON-RPC message or batch within the server's limits (400 with the JSON-RPC error).
+#[allow(clippy::result_large_err)] // the error is the rare path's ready response
+pub(crate) fn parse_rpc(
+    shared: &Shared,
+    bytes: &[u8],
+) -> Result<jsonrpc::Incoming, Response<Body>> {
+    let mut limits = shared.server.parse_limits();
+    limits.max_bytes = limits.max_bytes.max(shared.config.max_body);
+    jsonrpc::parse(bytes, &limits)
+        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error))
 }

@@ -35,6 +35,7 @@ use crate::security::{Auth, TokenValidator};
 /// | auth | none |
 /// | request headers exposed to handlers | none |
 /// | shutdown grace | 10 s |
+/// | cluster mode (feature `cluster`) | off |
 #[derive(Clone)]
 pub struct Config {
     pub(crate) addr: SocketAddr,
@@ -66,6 +67,8 @@ pub struct Config {
     pub(crate) oauth: Option<crate::oauth::OAuth>,
     pub(crate) expose_headers: Vec<String>,
     pub(crate) shutdown_grace: Duration,
+    #[cfg(feature = "cluster")]
+    pub(crate) cluster: Option<crate::cluster::ClusterOptions>,
 }
 
 impl std::fmt::Debug for Config {
@@ -112,6 +115,8 @@ impl Default for Config {
             oauth: None,
             expose_headers: Vec::new(),
             shutdown_grace: Duration::from_secs(10),
+            #[cfg(feature = "cluster")]
+            cluster: None,
         }
     }
 }
@@ -403,6 +408,21 @@ impl Builder {
     /// How long in-flight requests may run after shutdown starts (default 10 s).
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.config.shutdown_grace = grace;
+        self
+    }
+
+    /// Cluster mode: this instance shares its sessions with the other instances using the
+    /// Redis server at `url` (e.g. `redis://127.0.0.1:6379`), so a load balancer may send any
+    /// request to any instance. See [`crate::ClusterOptions`] for the settings.
+    #[cfg(feature = "cluster")]
+    pub fn cluster(self, url: impl Into<String>) -> Self {
+        self.cluster_options(crate::ClusterOptions::new(url))
+    }
+
+    /// Cluster mode with explicit [`crate::ClusterOptions`].
+    #[cfg(feature = "cluster")]
+    pub fn cluster_options(mut self, options: crate::ClusterOptions) -> Self {
+        self.config.cluster = Some(options);
         self
     }
 }

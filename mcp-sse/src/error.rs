@@ -50,6 +50,9 @@ pub enum ServeError {
     /// Building the MCP server from the registered items failed.
     #[error("registration failed: {0}")]
     Registration(#[from] mcp_core::RegistrationError),
+    /// The cluster settings are invalid (a malformed Redis URL, a bad instance id).
+    #[error("invalid cluster settings: {0}")]
+    Cluster(String),
     /// An I/O error while serving.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

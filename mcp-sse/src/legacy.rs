@@ -5,28 +5,41 @@ use std::sync::Arc;
 
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
-use mcp_core::Caller;
+use mcp_core::{Caller, jsonrpc};
 use tracing::Instrument;
 
 use crate::conn::Kill;
 use crate::open::{Opened, open_session};
 use crate::response::{Body, event_stream, status, text};
 use crate::security::Identity;
-use crate::sessions::Transport;
+use crate::sessions::{Entry, Transport};
 use crate::shared::Shared;
 use crate::sse::{SseBody, frame};
 
 /// `GET /sse`: creates a session and streams its messages.
-pub(crate) fn open_stream(
+pub(crate) async fn open_stream(
     shared: &Arc<Shared>,
     kill: &Arc<Kill>,
     identity: Identity,
 ) -> Response<Body> {
     let cfg = &shared.config;
+    #[cfg(feature = "cluster")]
+    let bound = identity.clone();
     let Opened { id, entry, rx } = match open_session(shared, identity, Transport::Legacy) {
         Ok(o) => o,
         Err(r) => return r,
     };
+    #[cfg(feature = "cluster")]
+    if let Some(cluster) = &shared.cluster {
+        let cap = cfg.max_sessions;
+        if let Err(r) = cluster
+            .register(&id, crate::cluster::Kind::Legacy, &bound, cap)
+            .await
+        {
+            shared.sessions.remove(&id);
+            return r;
+        }
+    }
     let endpoint = format!("{}{}?sessionId={id}", cfg.prefix, cfg.messages_path);
     // A client that stopped reading leaves its body unpolled, so the body cannot notice the
     // stall itself: the send that gives up ends the session and drops the connection.
@@ -77,22 +90,88 @@ pub(crate) async fn post_message(
     caller: &Caller,
     req: Request<Incoming>,
 ) -> Response<Body> {
-    let entry = match session_id(req.uri().query()) {
+    let (entry, id) = match session_id(req.uri().query()) {
         // A session opened with another credential is indistinguishable from an unknown one.
-        Ok(id) => shared.sessions.get(id, &identity).filter(|e| e.is_legacy()),
+        Ok(id) => (
+            shared.sessions.get(id, &identity).filter(|e| e.is_legacy()),
+            id,
+        ),
         Err(msg) => return text(StatusCode::BAD_REQUEST, msg),
     };
     let Some(entry) = entry else {
-        return text(
-            StatusCode::NOT_FOUND,
-            "unknown or ended session: open a new one with GET /sse",
-        );
+        #[cfg(feature = "cluster")]
+        if let Some(cluster) = &shared.cluster {
+            let id = id.to_owned();
+            return post_elsewhere(shared, cluster, &id, identity, caller, req).await;
+        }
+        let _ = id;
+        return not_found();
     };
     let (parts, body) = req.into_parts();
     let (incoming, len) = match crate::body::read_rpc(shared, caller, &parts, body).await {
         Ok(m) => m,
         Err(r) => return r,
     };
+    deliver(shared, &entry, incoming, len, caller)
+}
+
+fn not_found() -> Response<Body> {
+    text(
+        StatusCode::NOT_FOUND,
+        "unknown or ended session: open a new one with GET /sse",
+    )
+}
+
+/// Cluster mode: a message for a session another instance holds. Validated here (the
+/// credential against the session's, the body limits, the JSON, the scopes), then forwarded;
+/// `202` once the owner has it.
+#[cfg(feature = "cluster")]
+async fn post_elsewhere(
+    shared: &Arc<Shared>,
+    cluster: &crate::cluster::Cluster,
+    id: &str,
+    identity: Identity,
+    caller: &Caller,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let bytes = match crate::body::read_rpc_raw(shared, caller, &parts, body).await {
+        Ok((bytes, _)) => bytes,
+        Err(r) => return r,
+    };
+    let op = crate::cluster::Op::LegacyPost;
+    let kind = crate::cluster::Kind::Legacy;
+    cluster
+        .route(id, kind, &identity, caller, op, Vec::new(), bytes)
+        .await
+        .unwrap_or_else(not_found)
+}
+
+/// Cluster mode: a message another instance validated and forwarded to this session's owner.
+#[cfg(feature = "cluster")]
+pub(crate) fn deliver_forwarded(
+    shared: &Arc<Shared>,
+    entry: &Entry,
+    body: &[u8],
+    caller: &Caller,
+) -> Option<Response<Body>> {
+    if !entry.is_legacy() {
+        return None;
+    }
+    Some(match crate::body::parse_rpc(shared, body) {
+        Ok(incoming) => deliver(shared, entry, incoming, body.len(), caller),
+        Err(r) => r,
+    })
+}
+
+/// Hands a parsed message of `len` bytes to its session; the `202` (or `429`) to answer.
+fn deliver(
+    shared: &Arc<Shared>,
+    entry: &Entry,
+    incoming: jsonrpc::Incoming,
+    len: usize,
+    caller: &Caller,
+) -> Response<Body> {
     // What the session holds is bounded (queued plus accepted and not yet answered): past
     // it the POST is refused, never accepted and then dropped.
     let Some(admission) = entry.outbound.admit(len) else {

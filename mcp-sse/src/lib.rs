@@ -61,6 +61,8 @@
 
 mod body;
 pub mod client;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod config;
 mod conn;
 mod error;
@@ -69,6 +71,8 @@ mod legacy;
 #[cfg(feature = "oauth")]
 pub mod oauth;
 mod open;
+#[cfg(feature = "cluster")]
+mod remote;
 mod response;
 mod security;
 mod server;
@@ -78,6 +82,8 @@ mod shared;
 pub mod sse;
 mod streamable;
 
+#[cfg(feature = "cluster")]
+pub use cluster::ClusterOptions;
 pub use config::{Builder, Config};
 pub use error::ServeError;
 pub use server::ServerHandle;

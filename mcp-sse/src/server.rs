@@ -138,15 +138,34 @@ impl Builder {
                 "listening beyond loopback with no auth and no allowed-host list"
             );
         }
+        #[cfg(feature = "cluster")]
+        let cluster = match &self.config.cluster {
+            Some(opts) => Some(crate::cluster::Cluster::start(opts)?),
+            None => None,
+        };
+        #[cfg(feature = "cluster")]
+        let sessions = match &cluster {
+            Some(c) => {
+                let c = c.clone();
+                Sessions::with_on_remove(Arc::new(move |id: &str| c.forget(id)))
+            }
+            None => Sessions::default(),
+        };
+        #[cfg(not(feature = "cluster"))]
+        let sessions = Sessions::default();
         let shared = Arc::new(Shared {
             server: self.server,
             config: self.config,
             guard,
             exposed_headers,
-            sessions: Sessions::default(),
+            sessions,
             streams_stop: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            #[cfg(feature = "cluster")]
+            cluster,
         });
+        #[cfg(feature = "cluster")]
+        crate::remote::install(&shared);
         tokio::spawn(crate::streamable::idle::reap_idle(shared.clone()));
         let stop = CancellationToken::new();
         let (done_tx, done) = oneshot::channel();
@@ -333,6 +352,10 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: Cancellat
     // End every SSE stream so open connections can finish, then drain them.
     shared.streams_stop.cancel();
     shared.sessions.close_all();
+    #[cfg(feature = "cluster")]
+    if let Some(c) = &shared.cluster {
+        c.shutdown().await;
+    }
     let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
     tracing::info!(target: "mcp::sse", "shut down");
 }

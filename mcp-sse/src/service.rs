@@ -141,7 +141,7 @@ async fn route(shared: &Arc<Shared>, kill: &Arc<Kill>, req: Request<Incoming>) -
         return crate::streamable::handle(shared, identity, &caller, req).await;
     }
     match (is_sse, req.method()) {
-        (true, &Method::GET) => crate::legacy::open_stream(shared, kill, identity),
+        (true, &Method::GET) => crate::legacy::open_stream(shared, kill, identity).await,
         (true, _) => method_not_allowed("GET"),
         (false, &Method::POST) => crate::legacy::post_message(shared, identity, &caller, req).await,
         (false, _) => method_not_allowed("POST"),
@@ -174,12 +174,24 @@ fn preflight(shared: &Shared, headers: &http::HeaderMap) -> Response<Body> {
 
 fn health(shared: &Shared) -> Response<Body> {
     let info = shared.server.info();
-    let body = serde_json::json!({
+    #[allow(unused_mut)]
+    let mut body = serde_json::json!({
         "status": "ok",
         "name": info.name,
         "version": info.version,
         "sessions": shared.sessions.len(),
     });
+    // In cluster mode: which instance answered, and whether the others can reach it.
+    #[cfg(feature = "cluster")]
+    if let Some(c) = &shared.cluster {
+        body["instance"] = c.instance().into();
+        body["cluster"] = if c.is_connected() {
+            "connected"
+        } else {
+            "disconnected"
+        }
+        .into();
+    }
     let mut r = Response::new(full(body.to_string()));
     r.headers_mut().insert(
         header::CONTENT_TYPE,

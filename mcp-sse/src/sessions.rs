@@ -54,13 +54,26 @@ impl Entry {
     }
 }
 
+/// Called with the id of every session removed from the table.
+pub(crate) type OnRemove = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Live sessions by id.
 #[derive(Clone, Default)]
 pub(crate) struct Sessions {
     map: Arc<Mutex<HashMap<String, Entry>>>,
+    on_remove: Option<OnRemove>,
 }
 
 impl Sessions {
+    /// An empty table that calls `on_remove` for each session it removes.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn with_on_remove(on_remove: OnRemove) -> Sessions {
+        Sessions {
+            map: Arc::default(),
+            on_remove: Some(on_remove),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -83,11 +96,21 @@ impl Sessions {
             .cloned()
     }
 
+    /// The session with `id`, whoever opened it: for a request another instance already
+    /// checked against the session's credential.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn get_owned(&self, id: &str) -> Option<Entry> {
+        self.lock().get(id).cloned()
+    }
+
     /// Removes a session and closes it (cancelling its in-flight requests).
     pub(crate) fn remove(&self, id: &str) {
         let entry = self.lock().remove(id);
         if let Some(e) = entry {
             e.close();
+            if let Some(f) = &self.on_remove {
+                f(id);
+            }
         }
     }
 
@@ -107,9 +130,12 @@ impl Sessions {
 
     /// Closes every session (at shutdown).
     pub(crate) fn close_all(&self) {
-        let all: Vec<Entry> = self.lock().drain().map(|(_, e)| e).collect();
-        for e in all {
+        let all: Vec<(String, Entry)> = self.lock().drain().collect();
+        for (id, e) in all {
             e.close();
+            if let Some(f) = &self.on_remove {
+                f(&id);
+            }
         }
     }
 }

@@ -20,6 +20,9 @@ pub(crate) struct Shared {
     pub(crate) streams_stop: CancellationToken,
     /// Request handlers spawned from POSTs, awaited (bounded) at shutdown.
     pub(crate) tasks: TaskTracker,
+    /// Cluster mode: sessions shared with other instances through Redis.
+    #[cfg(feature = "cluster")]
+    pub(crate) cluster: Option<std::sync::Arc<crate::cluster::Cluster>>,
 }
 
 impl Shared {

@@ -42,10 +42,106 @@ pub(crate) async fn handle(
     caller: &Caller,
     req: Request<Incoming>,
 ) -> Response<Body> {
+    #[cfg(feature = "cluster")]
+    {
+        use crate::cluster::Op;
+        let op = match *req.method() {
+            Method::GET => Some(Op::McpGet),
+            Method::DELETE => Some(Op::McpDelete),
+            _ => None,
+        };
+        if let Some(op) = op
+            && let Some(r) = forward_elsewhere(
+                shared,
+                &identity,
+                caller,
+                op,
+                req.headers(),
+                bytes::Bytes::new(),
+            )
+            .await
+        {
+            return r;
+        }
+    }
     match *req.method() {
         Method::POST => post::post(shared, identity, caller, req).await,
         Method::GET => get::get(shared, identity, req.headers()),
         Method::DELETE => delete::delete(shared, identity, req.headers()),
         _ => method_not_allowed("GET, POST, DELETE"),
     }
+}
+
+/// The request headers the MCP endpoint reads, forwarded with a request to another instance.
+#[cfg(feature = "cluster")]
+const FORWARDED_HEADERS: [&str; 5] = [
+    "accept",
+    "content-type",
+    headers::SESSION_HEADER,
+    headers::VERSION_HEADER,
+    "last-event-id",
+];
+
+/// Cluster mode: a request for a session another instance holds goes to that instance, and
+/// its response comes back. `None`: no session header, or the session is held here (or
+/// nowhere: the local path answers 404 then).
+#[cfg(feature = "cluster")]
+pub(super) async fn forward_elsewhere(
+    shared: &Arc<Shared>,
+    identity: &Identity,
+    caller: &Caller,
+    op: crate::cluster::Op,
+    h: &http::HeaderMap,
+    body: bytes::Bytes,
+) -> Option<Response<Body>> {
+    let cluster = shared.cluster.as_ref()?;
+    // Absent or repeated: the local path answers (400 for a repeated one).
+    let id = headers::single_str(h, headers::SESSION_HEADER)
+        .ok()
+        .flatten()?;
+    if shared.sessions.get(id, identity).is_some() {
+        return None;
+    }
+    let forwarded = FORWARDED_HEADERS
+        .iter()
+        .filter_map(|n| {
+            h.get(*n)
+                .map(|v| ((*n).to_owned(), bytes::Bytes::copy_from_slice(v.as_bytes())))
+        })
+        .collect();
+    let kind = crate::cluster::Kind::Streamable;
+    let routed = cluster
+        .route(id, kind, identity, caller, op, forwarded, body)
+        .await;
+    Some(routed.unwrap_or_else(|| {
+        crate::response::text(
+            http::StatusCode::NOT_FOUND,
+            "unknown or ended session: initialize a new one",
+        )
+    }))
+}
+
+/// Cluster mode: runs a request another instance forwarded for a session held here (its
+/// credential was checked there); `None` when the session is not a Streamable HTTP one.
+#[cfg(feature = "cluster")]
+pub(crate) async fn serve_forwarded(
+    shared: &Arc<Shared>,
+    entry: crate::sessions::Entry,
+    caller: &Caller,
+    op: crate::cluster::Op,
+    h: http::HeaderMap,
+    body: bytes::Bytes,
+) -> Option<Response<Body>> {
+    use crate::cluster::Op;
+    entry.streamable()?;
+    let identity = entry.identity.clone();
+    Some(match op {
+        Op::McpPost => match crate::body::parse_rpc(shared, &body) {
+            Ok(incoming) => post::post_parsed(shared, identity, caller, &h, incoming).await,
+            Err(r) => r,
+        },
+        Op::McpGet => get::get(shared, identity, &h),
+        Op::McpDelete => delete::delete(shared, identity, &h),
+        Op::LegacyPost => return None,
+    })
 }

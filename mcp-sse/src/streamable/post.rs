@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use mcp_core::jsonrpc::{Incoming as Body_, Message};
 use mcp_core::{Caller, Outbound, OutgoingKind};
@@ -31,7 +31,6 @@ pub(crate) async fn post(
     caller: &Caller,
     req: Request<Incoming>,
 ) -> Response<Body> {
-    let cfg = &shared.config;
     let (parts, body) = req.into_parts();
     let h = &parts.headers;
     if !(accepts(h, "application/json") && accepts(h, "text/event-stream")) {
@@ -43,13 +42,39 @@ pub(crate) async fn post(
     if let Err(r) = check_version_header(h) {
         return r;
     }
-    let incoming = match crate::body::read_rpc(shared, caller, &parts, body).await {
-        Ok((m, _)) => m,
+    let (_bytes, incoming) = match crate::body::read_rpc_raw(shared, caller, &parts, body).await {
+        Ok(m) => m,
         Err(r) => return r,
     };
+    #[cfg(feature = "cluster")]
+    if let Some(r) = super::forward_elsewhere(
+        shared,
+        &identity,
+        caller,
+        crate::cluster::Op::McpPost,
+        h,
+        _bytes,
+    )
+    .await
+    {
+        return r;
+    }
+    post_parsed(shared, identity, caller, h, incoming).await
+}
+
+/// A `POST` whose headers were checked and whose body was read: finds or opens the session
+/// and runs the message.
+pub(crate) async fn post_parsed(
+    shared: &Arc<Shared>,
+    identity: Identity,
+    caller: &Caller,
+    h: &HeaderMap,
+    incoming: Body_,
+) -> Response<Body> {
+    let cfg = &shared.config;
     let (session_id, entry, state, created) = if !has_session_header(h) && is_initialize(&incoming)
     {
-        match open(shared, identity) {
+        match open(shared, identity).await {
             Ok((id, entry, state)) => (id, entry, state, true),
             Err(r) => return r,
         }
@@ -111,13 +136,26 @@ pub(crate) async fn post(
 }
 
 /// Opens a Streamable HTTP session; its session-wide messages go to the standalone stream.
-fn open(
+async fn open(
     shared: &Arc<Shared>,
     identity: Identity,
 ) -> Result<(String, Entry, Arc<StreamState>), Response<Body>> {
     let state = Arc::new(StreamState::new(shared.config.event_store));
+    #[cfg(feature = "cluster")]
+    let bound = identity.clone();
     let Opened { id, entry, rx } =
         open_session(shared, identity, Transport::Streamable(state.clone()))?;
+    #[cfg(feature = "cluster")]
+    if let Some(cluster) = &shared.cluster {
+        let kind = crate::cluster::Kind::Streamable;
+        if let Err(r) = cluster
+            .register(&id, kind, &bound, shared.config.max_sessions)
+            .await
+        {
+            shared.sessions.remove(&id);
+            return Err(r);
+        }
+    }
     pump(state.clone(), STANDALONE, rx);
     Ok((id, entry, state))
 }

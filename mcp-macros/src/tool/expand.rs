@@ -73,6 +73,14 @@ pub(crate) fn expand(tool: &Tool) -> TokenStream {
     if let Some(scopes) = &tool.attrs.scopes {
         setters.push(quote!(.scopes([#(#scopes),*])));
     }
+    if let Some(t) = &tool.attrs.task {
+        let support = if t.value() == "required" {
+            format_ident!("Required")
+        } else {
+            format_ident!("Optional")
+        };
+        setters.push(quote!(.task_support(#krate::tasks::TaskSupport::#support)));
+    }
     let hints = tool.hints();
     let annotations = if hints.is_empty() {
         quote!()

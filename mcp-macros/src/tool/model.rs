@@ -22,6 +22,8 @@ pub(crate) struct ToolAttrs {
     pub(crate) icon: Option<LitStr>,
     /// `scopes = ["files:read"]`: OAuth scopes a caller needs.
     pub(crate) scopes: Option<Vec<LitStr>>,
+    /// `task = "optional" | "required"`: runs as a task for clients of the tasks extension.
+    pub(crate) task: Option<LitStr>,
 }
 
 /// A tool: its attribute and its function.

@@ -17,6 +17,7 @@ const KEYS: &[&str] = &[
     "open_world",
     "icon",
     "scopes",
+    "task",
 ];
 
 pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> Tool {
@@ -29,6 +30,7 @@ pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> Too
             "open_world" => attrs.open_world = arg.flag(errors),
             "icon" => attrs.icon = arg.string(errors),
             "scopes" => attrs.scopes = arg.strings(errors),
+            "task" => attrs.task = arg.string(errors),
             _ if attrs.common.parse_arg(&arg, errors) => {}
             _ => arg.unknown(&all_keys(KEYS), errors),
         }

@@ -10,6 +10,14 @@ pub(crate) fn validate(tool: &Tool, errors: &mut Errors) {
     if let Some(name) = &tool.attrs.common.name {
         names::check(name, errors);
     }
+    if let Some(t) = &tool.attrs.task
+        && !matches!(t.value().as_str(), "optional" | "required")
+    {
+        errors.push(
+            t.span(),
+            "task takes \"optional\" (a task for clients of the tasks extension) or \"required\" (only as a task)",
+        );
+    }
     tool.func.validate(errors);
     for scope in tool.attrs.scopes.iter().flatten() {
         if !mcp_syntax::scope::is_valid(&scope.value()) {

@@ -1,13 +1,16 @@
 //! The fixture for the official MCP conformance suite (`@modelcontextprotocol/conformance`):
-//! every tool, resource, template and prompt its 2025-11-25 server scenarios call, declared
-//! with the project's own macros. `cargo run --example conformance -- 127.0.0.1:3001`, then
-//! point the suite at `http://127.0.0.1:3001/mcp`.
+//! every tool, resource, template and prompt its server scenarios call, at the session-based
+//! 2025-11-25 wire and the stateless 2026-07-28 one, declared with the project's own macros.
+//! `cargo run --example conformance -- 127.0.0.1:3001`, then point the suite at
+//! `http://127.0.0.1:3001/mcp`.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use mcp_core::protocol::SamplingRequest;
 use mcp_core::{
-    CallToolResult, Content, Context, McpError, PromptMessage, ResourceContents, Role, Tool,
+    CallToolResult, Content, Context, GetPromptResult, McpError, Prompt, PromptMessage,
+    ResourceContents, Role, Tool,
 };
 use mcp_macros::{mcp_prompt, mcp_resource, mcp_tool};
 use serde_json::{Value, json};
@@ -175,6 +178,94 @@ async fn test_reconnection(ctx: Context) -> &'static str {
     "Reconnection test completed"
 }
 
+/// Needs the client's sampling capability: a client that did not declare it gets the
+/// missing-capability error (-32021) on the stateless revision.
+#[mcp_tool]
+async fn test_missing_capability(ctx: Context) -> Result<String, McpError> {
+    let r = ctx
+        .create_message(SamplingRequest::user_text("Say hello", 10))
+        .await?;
+    Ok(format!("sampled with model {}", r.model))
+}
+
+/// Reports progress, then asks the user for confirmation: on the stateless revision the
+/// question travels as an input request in the result, never as a request on the stream.
+#[mcp_tool]
+async fn test_streaming_elicitation(ctx: Context) -> Result<String, McpError> {
+    ctx.progress(0.0, Some(1.0), Some("asking")).await;
+    let schema = json!({"type":"object","properties":{"confirm":{"type":"boolean"}}});
+    let r = ctx.elicit_schema("Continue?", obj(schema)).await?;
+    Ok(format!("answer: {:?}", r.action))
+}
+
+/// Logs at info level; on the stateless revision the messages go out only to requests that
+/// carry a log level.
+#[mcp_tool]
+async fn test_logging_tool(ctx: Context) -> &'static str {
+    ctx.info("test_logging_tool ran").await;
+    "Logging tool completed"
+}
+
+/// The server being served, for the tools that change its lists.
+static SERVER: OnceLock<mcp_core::Server> = OnceLock::new();
+
+/// A tool whose registration the trigger below renews.
+fn dynamic_tool() -> Tool {
+    Tool::new("test_dynamic_tool", |_, _| async move {
+        Ok(CallToolResult::success(vec![Content::text("dynamic")]))
+    })
+    .description("Re-registered by test_trigger_tool_change.")
+}
+
+/// Re-registers a tool, so listeners hear that the tool list changed.
+#[mcp_tool]
+fn test_trigger_tool_change() -> Result<&'static str, McpError> {
+    let server = SERVER
+        .get()
+        .ok_or_else(|| McpError::internal("server not started"))?;
+    server.remove_tool("test_dynamic_tool");
+    server
+        .add_tool(dynamic_tool())
+        .map_err(|e| McpError::internal(e.to_string()))?;
+    Ok("tool list changed")
+}
+
+/// A prompt whose registration the trigger below renews.
+fn dynamic_prompt() -> Prompt {
+    Prompt::new("test_dynamic_prompt", |_, _| async move {
+        Ok(GetPromptResult {
+            description: None,
+            messages: vec![PromptMessage::user("dynamic")],
+            meta: None,
+        })
+    })
+    .description("Re-registered by test_trigger_prompt_change.")
+}
+
+/// Re-registers a prompt, so listeners hear that the prompt list changed.
+#[mcp_tool]
+fn test_trigger_prompt_change() -> Result<&'static str, McpError> {
+    let server = SERVER
+        .get()
+        .ok_or_else(|| McpError::internal("server not started"))?;
+    server.remove_prompt("test_dynamic_prompt");
+    server
+        .add_prompt(dynamic_prompt())
+        .map_err(|e| McpError::internal(e.to_string()))?;
+    Ok("prompt list changed")
+}
+
+/// Echoes a value that is mirrored in the `Mcp-Param-Value` request header, which the HTTP
+/// transport checks against the body.
+#[mcp_tool]
+fn test_custom_header(
+    /// Echoed back
+    #[mcp(header = "Value")]
+    value: String,
+) -> String {
+    format!("value: {value}")
+}
+
 /// A tool whose input schema uses JSON Schema 2020-12 features, listed verbatim.
 fn json_schema_2020_12_tool() -> Tool {
     let schema = json!({
@@ -311,6 +402,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .item::<test_elicitation_sep1034_defaults>()
         .item::<test_elicitation_sep1330_enums>()
         .item::<test_reconnection>()
+        .item::<test_missing_capability>()
+        .item::<test_streaming_elicitation>()
+        .item::<test_logging_tool>()
+        .item::<test_trigger_tool_change>()
+        .item::<test_trigger_prompt_change>()
+        .tool(dynamic_tool())
+        .prompt(dynamic_prompt())
+        .item::<test_custom_header>()
         .tool(json_schema_2020_12_tool())
         .item::<static_text>()
         .item::<static_binary>()
@@ -321,6 +420,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .item::<test_prompt_with_embedded_resource>()
         .item::<test_prompt_with_image>()
         .build()?;
+    let _ = SERVER.set(server.clone());
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:3001".to_owned());

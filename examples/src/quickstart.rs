@@ -1,9 +1,11 @@
-//! The quickstart server: the tools every MCP tutorial shows, one resource, one resource
-//! template and one prompt, each an ordinary function with an attribute macro.
+//! The quickstart server: the tools every MCP tutorial shows, one that asks the user a
+//! question, one resource, one resource template and one prompt, each an ordinary function with
+//! an attribute macro.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use mcp_core::{Context, Json, Server, ServerBuilder};
+use mcp_core::protocol::Elicitation;
+use mcp_core::{Context, Json, McpError, Server, ServerBuilder};
 use mcp_macros::{mcp_prompt, mcp_resource, mcp_tool};
 use serde::Serialize;
 
@@ -92,13 +94,31 @@ pub fn time_at(now: Timestamp, timezone: &str) -> Result<ServerTime, String> {
     })
 }
 
+/// What `greet_user` asks the user.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+pub struct UserName {
+    /// Your name
+    pub name: String,
+}
+
+/// Ask the user for their name, then greet them. The question reaches the user through the
+/// client: a server-to-client request on a 2025 session, an input request the client answers
+/// on its retry at 2026-07-28; the function is the same.
+#[mcp_tool]
+pub async fn greet_user(ctx: Context) -> Result<String, McpError> {
+    Ok(match ctx.elicit::<UserName>("What is your name?").await? {
+        Elicitation::Accept(u) => format!("Hello, {}!", u.name),
+        Elicitation::Decline | Elicitation::Cancel => "Hello, stranger!".to_owned(),
+    })
+}
+
 /// What this server is and which tools it has (JSON).
 #[mcp_resource(uri = "info://server", mime_type = "application/json")]
 pub fn server_info() -> String {
     serde_json::json!({
         "name": "mcp-examples",
         "version": env!("CARGO_PKG_VERSION"),
-        "tools": ["add", "echo", "uppercase_text", "server_time"],
+        "tools": ["add", "echo", "uppercase_text", "server_time", "greet_user"],
     })
     .to_string()
 }
@@ -129,6 +149,7 @@ pub fn builder(name: &str) -> ServerBuilder {
         .item::<echo>()
         .item::<uppercase_text>()
         .item::<server_time>()
+        .item::<greet_user>()
         .item::<server_info>()
         .item::<greeting>()
         .item::<summarize>()
@@ -190,7 +211,7 @@ mod tests {
         let client = MemoryClient::connect(&server);
         client.initialize().await.unwrap();
         let listed = client.list_tools().await.unwrap();
-        assert_eq!(listed["tools"].as_array().unwrap().len(), 4);
+        assert_eq!(listed["tools"].as_array().unwrap().len(), 5);
         let r = client
             .call_tool("add", json!({"a": 40, "b": 2}))
             .await

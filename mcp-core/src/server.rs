@@ -353,6 +353,12 @@ impl Server {
         removed
     }
 
+    /// The input schema of the tool called `name`, if there is one. Transports read it for the
+    /// parameters a tool mirrors into request headers (`x-mcp-header`).
+    pub fn tool_input_schema(&self, name: &str) -> Option<Arc<crate::protocol::JsonObject>> {
+        self.read().tools.get(name).map(|t| t.input_schema.clone())
+    }
+
     /// Adds a static resource while serving.
     pub fn add_resource(&self, resource: Resource) -> Result<(), RegistrationError> {
         {
@@ -521,6 +527,12 @@ fn validate_tool(tool: &Tool) -> Result<(), RegistrationError> {
         Ok(())
     };
     check(&tool.input_schema, "input")?;
+    if let Some(reason) = crate::registry::header_params::problem(&tool.input_schema) {
+        return Err(RegistrationError::InvalidSchema {
+            item: tool.name.clone(),
+            reason,
+        });
+    }
     if let Some(out) = &tool.output_schema {
         check(out, "output")?;
     }

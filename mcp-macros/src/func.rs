@@ -22,7 +22,7 @@ pub(crate) enum Default {
 }
 
 /// The keys of `#[mcp(...)]` on a parameter.
-const PARAM_KEYS: &[&str] = &["default"];
+const PARAM_KEYS: &[&str] = &["default", "header"];
 
 /// The keys of `#[serde(...)]` on a parameter that the macros forward.
 const SERDE_KEYS: &[&str] = &["rename", "default"];
@@ -34,6 +34,9 @@ pub(crate) struct ParamAttrs {
     pub(crate) rename: Option<LitStr>,
     /// `#[serde(default)]`, `#[serde(default = "path")]` or `#[mcp(default = expr)]`.
     pub(crate) default: Option<Default>,
+    /// `#[mcp(header = "Name")]`: the tool argument is mirrored in the `Mcp-Param-Name`
+    /// request header (`x-mcp-header`).
+    pub(crate) header: Option<LitStr>,
 }
 
 impl ParamAttrs {
@@ -43,6 +46,7 @@ impl ParamAttrs {
             "default" => {
                 self.default = arg.expr(errors).map(|e| Default::Expr(Box::new(e)));
             }
+            "header" => self.header = arg.string(errors),
             _ => arg.unknown(PARAM_KEYS, errors),
         }
     }

@@ -48,6 +48,18 @@ fn greet(
         .join(" ")
 }
 
+/// Runs a query in a region; the region is mirrored in a request header.
+#[mcp_tool]
+fn regional(
+    /// Where to run
+    #[mcp(header = "Region")]
+    region: String,
+    /// What to run
+    query: String,
+) -> String {
+    format!("{query} in {region}")
+}
+
 #[mcp_tool]
 fn no_params() -> &'static str {
     "nothing to see"
@@ -250,6 +262,9 @@ async fn schema_details() {
     );
     assert!(nested["$defs"].get("Point").is_some(), "$defs kept");
     assert!(tools["nested"].get("outputSchema").is_some());
+    let regional = &tools["regional"]["inputSchema"]["properties"];
+    assert_eq!(regional["region"]["x-mcp-header"], "Region");
+    assert!(regional["query"].get("x-mcp-header").is_none());
     let count = &tools["count"]["inputSchema"];
     assert_eq!(
         count["properties"].as_object().unwrap().len(),

@@ -80,6 +80,7 @@ mod service;
 mod sessions;
 mod shared;
 pub mod sse;
+mod stateless;
 mod streamable;
 
 #[cfg(feature = "cluster")]

@@ -347,6 +347,8 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: Cancellat
     drop(listener);
     tracing::info!(target: "mcp::sse", "shutting down: finishing in-flight requests");
     let grace = shared.config.shutdown_grace;
+    // Open subscriptions/listen streams end with their closing result, like any answer.
+    shared.server.end_subscriptions();
     shared.tasks.close();
     let _ = tokio::time::timeout(grace, shared.tasks.wait()).await;
     // End every SSE stream so open connections can finish, then drain them.

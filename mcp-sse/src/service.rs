@@ -159,12 +159,14 @@ fn preflight(shared: &Shared, headers: &http::HeaderMap) -> Response<Body> {
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
     );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static(
-            "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID",
-        ),
-    );
+    const ALLOWED: &str = "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name";
+    // A tool's mirrored parameters travel in `Mcp-Param-*` headers named by the tool.
+    let allowed = match crate::stateless::requested_param_headers(headers) {
+        Some(params) => HeaderValue::from_str(&format!("{ALLOWED}, {params}"))
+            .unwrap_or(HeaderValue::from_static(ALLOWED)),
+        None => HeaderValue::from_static(ALLOWED),
+    };
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allowed);
     h.insert(
         header::ACCESS_CONTROL_MAX_AGE,
         HeaderValue::from_static("600"),

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Side-by-side load benchmark: the ceiling (raw hyper, same JSON work, no MCP) and our server,
-# over HTTP+SSE and Streamable HTTP. The server runs pinned to CPU 0, the generator to CPU 1.
+# over HTTP+SSE, Streamable HTTP with a 2025-11-25 session, and the stateless 2026-07-28
+# revision (no session; the idle mode does not apply). The server runs pinned to CPU 0, the
+# generator to CPU 1.
 #   tests/bench/run.sh [SECONDS] [IDLE_SESSIONS] [RUNS]
+#   TRANSPORTS="streamable stateless" MODES="32" tests/bench/run.sh   # a subset
 # Every measurement is taken RUNS times (default 3), the ceiling and ours alternating, each on a
 # freshly started server; the raw lines go to stderr and a table of medians to stdout.
 # Everything listens on 127.0.0.1 and is stopped at the end.
@@ -41,8 +44,9 @@ measure() { # measure <server> <transport> <mode>: one fresh server, one measure
     echo "$1 $2 $3 $line" >>"$RESULTS"
 }
 
-for transport in sse streamable; do
-    for mode in 1 32 idle; do
+for transport in ${TRANSPORTS:-sse streamable stateless}; do
+    for mode in ${MODES:-1 32 idle}; do
+        [[ $transport == stateless && $mode == idle ]] && continue
         for _ in $(seq 1 "$RUNS"); do
             measure mcp-ceiling "$transport" "$mode"
             measure mcp-bench-server "$transport" "$mode"

@@ -173,6 +173,8 @@ pub struct ParamSpec {
     pub description: Option<&'static str>,
     /// The default value, when the parameter has one (makes it optional).
     pub default: Option<Value>,
+    /// The `Mcp-Param-{header}` request header the argument is mirrored in (`x-mcp-header`).
+    pub header: Option<&'static str>,
 }
 
 #[cfg(test)]

@@ -19,10 +19,12 @@ pub fn schema_generator() -> SchemaGenerator {
 ///
 /// let mut generator = schema_generator();
 /// let mut schema = InputSchema::new();
-/// schema.param::<String>(&mut generator, ParamSpec { name: "query", description: Some("What to find"), default: None });
-/// schema.param::<Option<u32>>(&mut generator, ParamSpec { name: "limit", description: None, default: None });
+/// schema.param::<String>(&mut generator, ParamSpec { name: "query", description: Some("What to find"), default: None, header: None });
+/// schema.param::<Option<u32>>(&mut generator, ParamSpec { name: "limit", description: None, default: None, header: None });
+/// schema.param::<String>(&mut generator, ParamSpec { name: "region", description: None, default: None, header: Some("Region") });
 /// let schema = schema.finish(&mut generator);
-/// assert_eq!(schema["required"], serde_json::json!(["query"]));
+/// assert_eq!(schema["required"], serde_json::json!(["query", "region"]));
+/// assert_eq!(schema["properties"]["region"]["x-mcp-header"], "Region");
 /// ```
 #[derive(Debug, Default)]
 pub struct InputSchema {
@@ -47,6 +49,9 @@ impl InputSchema {
             }
             if let Some(d) = &spec.default {
                 m.insert("default".into(), d.clone());
+            }
+            if let Some(h) = spec.header {
+                m.insert("x-mcp-header".into(), h.into());
             }
         } else if let Value::Bool(true) = schema {
             let mut m = Map::new();

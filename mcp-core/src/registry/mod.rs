@@ -3,6 +3,7 @@
 
 pub mod collect;
 pub mod completion;
+pub(crate) mod header_params;
 pub(crate) mod name;
 pub mod prompt;
 pub mod resource;

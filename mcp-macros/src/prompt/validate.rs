@@ -9,6 +9,14 @@ pub(crate) fn validate(prompt: &Prompt, errors: &mut Errors) {
         names::check(name, errors);
     }
     prompt.func.validate(errors);
+    for p in &prompt.func.params {
+        if let Some(h) = &p.attrs.header {
+            errors.push(
+                h.span(),
+                "`header` mirrors a tool argument into a request header; prompt arguments have none",
+            );
+        }
+    }
     let fn_name = &prompt.func.item.sig.ident;
     for (arg, _) in &prompt.attrs.complete {
         if !prompt.func.params.iter().any(|p| *arg == p.json_name()) {

@@ -5,6 +5,14 @@ use crate::errors::Errors;
 
 pub(crate) fn validate(resource: &Resource, errors: &mut Errors) {
     resource.func.validate(errors);
+    for p in &resource.func.params {
+        if let Some(h) = &p.attrs.header {
+            errors.push(
+                h.span(),
+                "`header` mirrors a tool argument into a request header; resource arguments have none",
+            );
+        }
+    }
     let fn_name = &resource.func.item.sig.ident;
     let Some(Uri { lit, variables }) = &resource.attrs.uri else {
         errors.push(

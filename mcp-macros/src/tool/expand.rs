@@ -22,6 +22,10 @@ pub(crate) fn expand(tool: &Tool) -> TokenStream {
         let binding = p.binding();
         let json = p.json_name();
         let desc = opt_str(&p.description);
+        let header = match &p.attrs.header {
+            Some(h) => quote!(::core::option::Option::Some(#h)),
+            None => quote!(::core::option::Option::None),
+        };
         checks.push(quote_spanned!(ty.span()=> #krate::__private::assert_tool_param::<#ty>();));
         let default_fn = p.attrs.default.as_ref().map(|d| match d {
             Default::Trait => quote!(|| <#ty as ::core::default::Default>::default()),
@@ -37,6 +41,7 @@ pub(crate) fn expand(tool: &Tool) -> TokenStream {
                 name: #json,
                 description: #desc,
                 default: #default_json,
+                header: #header,
             });
         });
         extract.push(match default_fn {

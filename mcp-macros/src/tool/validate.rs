@@ -25,6 +25,17 @@ pub(crate) fn validate(tool: &Tool, errors: &mut Errors) {
         }
     }
     for p in &tool.func.params {
+        if let Some(h) = &p.attrs.header {
+            let v = h.value();
+            let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            if v.is_empty() || !v.bytes().all(tchar) {
+                errors.push(
+                    h.span(),
+                    "`header` names the `Mcp-Param-<name>` request header: use a non-empty HTTP token \
+                     (letters, digits, !#$%&'*+-.^_`|~)",
+                );
+            }
+        }
         if let syn::Type::Reference(r) = &p.ty {
             errors.push(
                 r.and_token.span(),

@@ -66,6 +66,11 @@ pub(crate) async fn handle(
     }
     match *req.method() {
         Method::POST => post::post(shared, identity, caller, req).await,
+        Method::GET | Method::DELETE
+            if crate::stateless::names_sessionless_revision(req.headers()) =>
+        {
+            crate::stateless::method_not_allowed()
+        }
         Method::GET => get::get(shared, identity, req.headers()),
         Method::DELETE => delete::delete(shared, identity, req.headers()),
         _ => method_not_allowed("GET, POST, DELETE"),

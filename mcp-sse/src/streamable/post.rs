@@ -39,13 +39,18 @@ pub(crate) async fn post(
             "Accept must list both application/json and text/event-stream",
         );
     }
-    if let Err(r) = check_version_header(h) {
+    // A request naming the stateless revision in its header goes there whatever its body.
+    let stateless = crate::stateless::named_by_header(h);
+    if !stateless && let Err(r) = check_version_header(h) {
         return r;
     }
     let (_bytes, incoming) = match crate::body::read_rpc_raw(shared, caller, &parts, body).await {
         Ok(m) => m,
         Err(r) => return r,
     };
+    if stateless || crate::stateless::named_by_body(&incoming) {
+        return crate::stateless::post(shared, caller, h, incoming).await;
+    }
     #[cfg(feature = "cluster")]
     if let Some(r) = super::forward_elsewhere(
         shared,

@@ -4,6 +4,9 @@
 //!   event and then every answer; requests are `POST`ed to the endpoint and answered `202`.
 //! * Streamable HTTP (2025-11-25): `POST /mcp` with `Mcp-Session-Id`; each request is answered
 //!   on its own response, as `application/json` or as a `text/event-stream`.
+//! * Stateless Streamable HTTP (2026-07-28): `POST /mcp` with no handshake and no session; every
+//!   request carries the revision's `_meta` and the `MCP-Protocol-Version`, `Mcp-Method` and
+//!   `Mcp-Name` headers.
 //!
 //! POSTs go through a [`PostPool`]: in load mode each session owns a pool of one connection
 //! (like a real client), in idle mode thousands of sessions share a few connections so that the
@@ -34,6 +37,8 @@ pub enum Transport {
     Sse,
     /// Streamable HTTP: `POST /mcp` with `Mcp-Session-Id`.
     Streamable,
+    /// Stateless Streamable HTTP (2026-07-28): `POST /mcp`, no session.
+    Stateless,
 }
 
 /// Where the server is and what to call.
@@ -114,6 +119,13 @@ fn call_body(id: u64, tool: &str) -> Bytes {
     ))
 }
 
+/// The stateless revision's `tools/call`: the same call, with the per-request `_meta`.
+fn stateless_call_body(id: u64, tool: &str) -> Bytes {
+    Bytes::from(format!(
+        r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{{"a":{id},"b":1}},"_meta":{{"io.modelcontextprotocol/protocolVersion":"{STATELESS_VERSION}","io.modelcontextprotocol/clientCapabilities":{{}},"io.modelcontextprotocol/clientInfo":{{"name":"mcp-load","version":"0.1.0"}}}}}}}}"#
+    ))
+}
+
 /// Checks that `data` is the successful answer to request `id`; returns the parsed message.
 fn check_answer(data: &[u8], id: u64) -> Result<Option<Value>, Error> {
     let msg: Value = serde_json::from_slice(data)?;
@@ -152,6 +164,9 @@ impl Client {
             Transport::Streamable => Ok(Client::Streamable(
                 StreamableClient::open(target, pool).await?,
             )),
+            Transport::Stateless => Ok(Client::Streamable(StreamableClient::stateless(
+                target, pool,
+            ))),
         }
     }
 
@@ -257,18 +272,21 @@ impl SseClient {
     }
 }
 
-/// A Streamable HTTP session.
+/// A Streamable HTTP session, or a stateless client (no session, nothing to open).
 #[derive(Debug)]
 pub struct StreamableClient {
     authority: String,
     path: String,
     session_id: String,
+    stateless: bool,
     pool: Arc<PostPool>,
     next_id: u64,
 }
 
 /// The negotiated revision sent in `MCP-Protocol-Version`.
 const STREAMABLE_VERSION: &str = "2025-11-25";
+/// The stateless revision.
+const STATELESS_VERSION: &str = "2026-07-28";
 
 impl StreamableClient {
     async fn open(target: &Target, pool: Arc<PostPool>) -> Result<StreamableClient, Error> {
@@ -276,6 +294,7 @@ impl StreamableClient {
             authority: target.authority.clone(),
             path: format!("{}/mcp", target.prefix),
             session_id: String::new(),
+            stateless: false,
             pool,
             next_id: 1,
         };
@@ -293,16 +312,36 @@ impl StreamableClient {
         Ok(client)
     }
 
-    /// POSTs `body`; when `id` is given, reads the answer from JSON or SSE.
-    async fn post(
+    /// A stateless client: every request stands alone, so there is nothing to open.
+    fn stateless(target: &Target, pool: Arc<PostPool>) -> StreamableClient {
+        StreamableClient {
+            authority: target.authority.clone(),
+            path: format!("{}/mcp", target.prefix),
+            session_id: String::new(),
+            stateless: true,
+            pool,
+            next_id: 1,
+        }
+    }
+
+    /// POSTs `body`; when `id` is given, reads the answer from JSON or SSE. `tool` names the
+    /// called tool, for the stateless revision's `Mcp-Name` header.
+    async fn post_named(
         &self,
         body: Bytes,
         id: Option<u64>,
+        tool: Option<&str>,
     ) -> Result<(StatusCode, Option<String>, Option<Value>), Error> {
         let mut req = Request::post(&self.path)
             .header(header::HOST, &self.authority)
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json, text/event-stream");
+        if self.stateless {
+            req = req
+                .header("mcp-protocol-version", STATELESS_VERSION)
+                .header("mcp-method", "tools/call")
+                .header("mcp-name", tool.unwrap_or_default());
+        }
         if !self.session_id.is_empty() {
             req = req
                 .header("mcp-session-id", &self.session_id)
@@ -344,10 +383,23 @@ impl StreamableClient {
         Ok((status, session, Some(answer)))
     }
 
+    async fn post(
+        &self,
+        body: Bytes,
+        id: Option<u64>,
+    ) -> Result<(StatusCode, Option<String>, Option<Value>), Error> {
+        self.post_named(body, id, None).await
+    }
+
     async fn call_tool(&mut self, tool: &str) -> Result<(), Error> {
         let id = self.next_id;
         self.next_id += 1;
-        let (status, _, answer) = self.post(call_body(id, tool), Some(id)).await?;
+        let body = if self.stateless {
+            stateless_call_body(id, tool)
+        } else {
+            call_body(id, tool)
+        };
+        let (status, _, answer) = self.post_named(body, Some(id), Some(tool)).await?;
         if answer.is_none() {
             return Err(format!("tools/call answered {status}").into());
         }

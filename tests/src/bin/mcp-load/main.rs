@@ -1,12 +1,12 @@
 //! Load generator for the two HTTP transports.
 //!
 //! ```text
-//! mcp-load --addr 127.0.0.1:8000 [--transport sse|streamable] --sessions 32 --seconds 10
+//! mcp-load --addr 127.0.0.1:8000 [--transport sse|streamable|stateless] --sessions 32 --seconds 10
 //! mcp-load --addr 127.0.0.1:8000 [--transport sse|streamable] --idle 10000 --server-pid PID
 //! ```
 //!
-//! Load mode: N sessions, each a closed loop of `tools/call add`; prints calls/s and p50/p99
-//! latency. Idle mode: opens K initialized sessions and holds them, printing the server's
+//! Load mode: N sessions (for `stateless`, the 2026-07-28 revision: N clients without a
+//! session), each a closed loop of `tools/call add`; prints calls/s and p50/p99 latency. Idle mode: opens K initialized sessions and holds them, printing the server's
 //! resident memory (VmRSS of `--server-pid`) before and after, and the difference per session.
 
 mod client;
@@ -46,6 +46,7 @@ fn parse_args() -> Result<Args, String> {
                 a.transport = match value()?.as_str() {
                     "sse" => Transport::Sse,
                     "streamable" => Transport::Streamable,
+                    "stateless" => Transport::Stateless,
                     other => return Err(format!("unknown transport {other:?}")),
                 }
             }
@@ -97,8 +98,13 @@ async fn main() {
     let name = match args.transport {
         Transport::Sse => "sse",
         Transport::Streamable => "streamable",
+        Transport::Stateless => "stateless",
     };
     if let Some(k) = args.idle {
+        if args.transport == Transport::Stateless {
+            eprintln!("mcp-load: --idle measures sessions; the stateless revision has none");
+            std::process::exit(2);
+        }
         idle(&args, &target, k, name).await;
         return;
     }

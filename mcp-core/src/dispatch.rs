@@ -13,7 +13,7 @@ use crate::cancel::Cancel;
 use crate::context::{Context, Origin};
 use crate::envelope::Envelope;
 use crate::error::{McpError, ToolError};
-use crate::jsonrpc::Request;
+use crate::jsonrpc::{ECHO_MAX, Request, clip};
 use crate::mrtr::Rounds;
 use crate::outbound::Outbound;
 use crate::protocol::{CallToolResult, Completion, JsonObject};
@@ -392,30 +392,63 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
     usize::from_str_radix(cursor.strip_prefix(CURSOR_PREFIX)?, 16).ok()
 }
 
-/// Runs user code, turning a panic into an error instead of taking the server down.
+/// How user code failed to produce its answer.
+enum Failure {
+    /// It panicked, with this message.
+    Panic(String),
+    /// It ran past its time and was cancelled (dropped).
+    Timeout(std::time::Duration),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Panic(msg) => write!(f, "the handler panicked ({msg})"),
+            Failure::Timeout(t) => write!(
+                f,
+                "the handler did not finish within {} ms and was cancelled",
+                t.as_millis()
+            ),
+        }
+    }
+}
+
+/// Runs user code for at most `limit`, turning a panic into an error instead of taking the
+/// server down. Past the limit the handler's future is dropped, which cancels it.
 async fn guarded<T>(
     what: &str,
+    limit: std::time::Duration,
     fut: impl std::future::Future<Output = T> + Send,
-) -> Result<T, String> {
-    std::panic::AssertUnwindSafe(fut)
-        .catch_unwind()
-        .await
-        .map_err(|panic| {
+) -> Result<T, Failure> {
+    let run = std::panic::AssertUnwindSafe(fut).catch_unwind();
+    match tokio::time::timeout(limit, run).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(panic)) => {
             let msg = panic
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_owned())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
             tracing::error!(target: "mcp::rpc", what, panic = %msg, "handler panicked");
-            msg
-        })
+            Err(Failure::Panic(msg))
+        }
+        Err(_) => {
+            tracing::warn!(
+                target: "mcp::rpc",
+                what,
+                timeout_ms = limit.as_millis() as u64,
+                "handler ran past its timeout and was cancelled"
+            );
+            Err(Failure::Timeout(limit))
+        }
+    }
 }
 
 async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
     let v = call.version();
     let mut p = params_object(req.params.take())?;
     let name = str_param(&p, "name")?.to_owned();
-    tracing::Span::current().record("tool", name.as_str());
+    tracing::Span::current().record("tool", &*clip(&name, ECHO_MAX));
     let rounds = call.rounds("tools/call", &p)?;
     let args = match p.remove("arguments") {
         None | Some(Value::Null) => JsonObject::new(),
@@ -432,7 +465,9 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
         .tools
         .get(&name)
         .cloned()
-        .ok_or_else(|| McpError::invalid_params(format!("unknown tool: {name}")))?;
+        .ok_or_else(|| {
+            McpError::invalid_params(format!("unknown tool: {}", clip(&name, ECHO_MAX)))
+        })?;
     if !may_call(&tool, call.granted_scopes()) {
         // Transports with OAuth refuse this before dispatch (HTTP 403 insufficient_scope).
         return Err(McpError::invalid_params(format!(
@@ -449,12 +484,15 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
     if as_task {
         return start_task(call, &req, &p, tool, name, args);
     }
+    let limit = tool
+        .timeout
+        .unwrap_or_else(|| call.server.handler_timeout());
     let mut ctx = call.context(&req, &p);
     if let Some(r) = &rounds {
         ctx = ctx.with_rounds(r.clone());
     }
     let ran = match call
-        .run(rounds, guarded(&name, tool.call(ctx, args)))
+        .run(rounds, guarded(&name, limit, tool.call(ctx, args)))
         .await?
     {
         Ran::Done(r) => r,
@@ -464,7 +502,13 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
         Ok(Ok(r)) => r,
         Ok(Err(ToolError::Tool(text))) => CallToolResult::error(text),
         Ok(Err(ToolError::Protocol(e))) => return Err(e),
-        Err(panic) => CallToolResult::error(format!("tool {name:?} failed: it panicked ({panic})")),
+        Err(Failure::Panic(panic)) => {
+            CallToolResult::error(format!("tool {name:?} failed: it panicked ({panic})"))
+        }
+        Err(Failure::Timeout(t)) => CallToolResult::error(format!(
+            "tool {name:?} did not finish within {} ms and was cancelled",
+            t.as_millis()
+        )),
     };
     Ok(Body::Call(wire::CallResult {
         result,
@@ -503,17 +547,24 @@ fn start_task(
         .has_result_type()
         .then(|| call.server.server_info_meta().clone());
     let running = task.clone();
+    let limit = tool
+        .timeout
+        .unwrap_or_else(|| call.server.handler_timeout());
     tokio::spawn(async move {
         let cancel = running.cancel_token().clone();
-        let work = guarded(&name, tool.call(ctx, args));
+        let work = guarded(&name, limit, tool.call(ctx, args));
         tokio::select! {
             out = work => {
                 let outcome = match out {
                     Ok(Ok(r)) => Ok(r),
                     Ok(Err(ToolError::Tool(text))) => Ok(CallToolResult::error(text)),
                     Ok(Err(ToolError::Protocol(e))) => Err(e),
-                    Err(panic) => Err(McpError::internal(format!(
+                    Err(Failure::Panic(panic)) => Err(McpError::internal(format!(
                         "tool {name:?} failed: it panicked ({panic})"
+                    ))),
+                    Err(Failure::Timeout(t)) => Ok(CallToolResult::error(format!(
+                        "tool {name:?} did not finish within {} ms and was cancelled",
+                        t.as_millis()
                     ))),
                 };
                 running.finish(outcome.and_then(|result| {
@@ -544,6 +595,7 @@ async fn read_resource(call: &Call<'_>, mut req: Request) -> Outcome {
         ctx = ctx.with_rounds(r.clone());
     }
     let ctx = ctx.with_resource_uri(&uri);
+    let shown = clip(&uri, ECHO_MAX);
     let (fut, cache) = {
         let reg = call.server.read();
         if let Some(r) = reg.resources.get(&uri) {
@@ -558,7 +610,10 @@ async fn read_resource(call: &Call<'_>, mut req: Request) -> Outcome {
             return Err(McpError::resource_not_found_for(&uri, call.version()));
         }
     };
-    let ran = match call.run(rounds, guarded(&uri, fut)).await? {
+    let ran = match call
+        .run(rounds, guarded(&shown, call.server.handler_timeout(), fut))
+        .await?
+    {
         Ran::Done(r) => r,
         Ran::Input(body) => return Ok(body),
     };
@@ -577,8 +632,8 @@ async fn read_resource(call: &Call<'_>, mut req: Request) -> Outcome {
             Ok(Body::Value(Value::Object(m)))
         }
         Ok(Err(e)) => Err(e),
-        Err(panic) => Err(McpError::internal(format!(
-            "reading {uri} failed: the handler panicked ({panic})"
+        Err(failure) => Err(McpError::internal(format!(
+            "reading {shown} failed: {failure}"
         ))),
     }
 }
@@ -593,7 +648,9 @@ async fn get_prompt(call: &Call<'_>, mut req: Request) -> Outcome {
         .prompts
         .get(&name)
         .cloned()
-        .ok_or_else(|| McpError::invalid_params(format!("unknown prompt: {name}")))?;
+        .ok_or_else(|| {
+            McpError::invalid_params(format!("unknown prompt: {}", clip(&name, ECHO_MAX)))
+        })?;
     let mut args = HashMap::new();
     match p.get("arguments") {
         None | Some(Value::Null) => {}
@@ -628,7 +685,10 @@ async fn get_prompt(call: &Call<'_>, mut req: Request) -> Outcome {
         ctx = ctx.with_rounds(r.clone());
     }
     let ran = match call
-        .run(rounds, guarded(&name, prompt.get(ctx, args)))
+        .run(
+            rounds,
+            guarded(&name, call.server.handler_timeout(), prompt.get(ctx, args)),
+        )
         .await?
     {
         Ran::Done(r) => r,
@@ -637,8 +697,8 @@ async fn get_prompt(call: &Call<'_>, mut req: Request) -> Outcome {
     match ran {
         Ok(Ok(r)) => Ok(Body::Value(wire::prompt_result(&r, v))),
         Ok(Err(e)) => Err(e),
-        Err(panic) => Err(McpError::internal(format!(
-            "prompt {name:?} failed: the handler panicked ({panic})"
+        Err(failure) => Err(McpError::internal(format!(
+            "prompt {name:?} failed: {failure}"
         ))),
     }
 }
@@ -670,10 +730,9 @@ async fn complete(call: &Call<'_>, mut req: Request) -> Outcome {
         match reference.get("type").and_then(Value::as_str) {
             Some("ref/prompt") => {
                 let name = str_param(reference, "name")?;
-                let prompt = reg
-                    .prompts
-                    .get(name)
-                    .ok_or_else(|| McpError::invalid_params(format!("unknown prompt: {name}")))?;
+                let prompt = reg.prompts.get(name).ok_or_else(|| {
+                    McpError::invalid_params(format!("unknown prompt: {}", clip(name, ECHO_MAX)))
+                })?;
                 prompt.completions.get(&arg_name).cloned()
             }
             Some("ref/resource") => {
@@ -683,7 +742,10 @@ async fn complete(call: &Call<'_>, mut req: Request) -> Outcome {
                     .iter()
                     .find(|t| t.info.uri_template == uri)
                     .ok_or_else(|| {
-                        McpError::invalid_params(format!("unknown resource template: {uri}"))
+                        McpError::invalid_params(format!(
+                            "unknown resource template: {}",
+                            clip(uri, ECHO_MAX)
+                        ))
                     })?;
                 t.completions.get(&arg_name).cloned()
             }
@@ -703,12 +765,10 @@ async fn complete(call: &Call<'_>, mut req: Request) -> Outcome {
                 value,
                 context: context_args,
             };
-            match guarded("completion", f(ctx, request)).await {
+            match guarded("completion", call.server.handler_timeout(), f(ctx, request)).await {
                 Ok(r) => r?,
-                Err(panic) => {
-                    return Err(McpError::internal(format!(
-                        "completion failed: the provider panicked ({panic})"
-                    )));
+                Err(failure) => {
+                    return Err(McpError::internal(format!("completion failed: {failure}")));
                 }
             }
         }

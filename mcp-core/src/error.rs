@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::jsonrpc::{ErrorObject, code};
+use crate::jsonrpc::{ECHO_MAX, ErrorObject, clip, code};
 
 /// A protocol failure, answered as a JSON-RPC error object.
 ///
@@ -31,11 +31,12 @@ impl McpError {
         Self::with_code(code::INVALID_REQUEST, message)
     }
 
-    /// -32601: no such method.
+    /// -32601: no such method. The message repeats at most the first
+    /// [`ECHO_MAX`](crate::jsonrpc::ECHO_MAX) bytes of the name.
     pub fn method_not_found(method: &str) -> Self {
         Self::with_code(
             code::METHOD_NOT_FOUND,
-            format!("method not found: {method}"),
+            format!("method not found: {}", clip(method, ECHO_MAX)),
         )
     }
 
@@ -49,8 +50,10 @@ impl McpError {
         Self::with_code(code::INTERNAL_ERROR, message)
     }
 
-    /// -32002: the resource does not exist; `data` carries the uri.
+    /// -32002: the resource does not exist; `data` carries the uri (both cut to
+    /// [`ECHO_MAX`](crate::jsonrpc::ECHO_MAX) bytes when longer).
     pub fn resource_not_found(uri: &str) -> Self {
+        let uri = clip(uri, ECHO_MAX);
         Self::with_code(
             code::RESOURCE_NOT_FOUND,
             format!("resource not found: {uri}"),
@@ -64,7 +67,7 @@ impl McpError {
         let e = Self::resource_not_found(uri);
         if version.has_invalid_params_for_unknown_resource() {
             Self::with_code(code::INVALID_PARAMS, e.object.message)
-                .with_data(serde_json::json!({ "uri": uri }))
+                .with_data(serde_json::json!({ "uri": clip(uri, ECHO_MAX) }))
         } else {
             e
         }
@@ -90,6 +93,7 @@ impl McpError {
 
     /// -32022: the requested protocol version is not served; `data` lists the supported ones.
     pub fn unsupported_protocol_version(requested: &str) -> Self {
+        let requested = clip(requested, ECHO_MAX);
         let supported: Vec<&str> = crate::ProtocolVersion::ALL
             .iter()
             .rev()

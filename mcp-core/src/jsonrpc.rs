@@ -1,7 +1,9 @@
 //! JSON-RPC 2.0 messages: ids, requests, notifications, responses, errors, and a bounded parser.
 //!
 //! Incoming bytes become a [`Incoming`] through [`parse`], which enforces a size and a nesting
-//! depth limit ([`ParseLimits`]) before any allocation proportional to the input happens.
+//! depth limit ([`ParseLimits`]) before any allocation proportional to the input happens. A body
+//! must be valid UTF-8 throughout (also inside strings of fields nobody reads), and no object in
+//! it may name a key twice: a message means one thing to every reader, whichever value it picks.
 //! Outgoing messages are serialized once into [`bytes::Bytes`] by the `*_bytes` helpers.
 
 use std::fmt;
@@ -220,18 +222,25 @@ pub enum Incoming {
 pub struct ParseLimits {
     /// The largest accepted message in bytes.
     pub max_bytes: usize,
-    /// The deepest accepted nesting of arrays and objects.
+    /// The deepest accepted nesting of arrays and objects, counting the message object itself
+    /// as level 1 (so a tool's `arguments` object is level 3). At most [`MAX_DEPTH`]: the JSON
+    /// reader refuses anything deeper whatever this says.
     pub max_depth: usize,
     /// The most elements accepted in one batch.
     pub max_batch: usize,
 }
 
+/// The deepest nesting the JSON reader accepts at all, and the default of
+/// [`ParseLimits::max_depth`]: serde_json's recursion limit of 128 admits 127 levels, the same
+/// as every peer built on it.
+pub const MAX_DEPTH: usize = 127;
+
 impl Default for ParseLimits {
-    /// 4 MiB, depth 64, 100 messages per batch.
+    /// 4 MiB, depth 127, 100 messages per batch.
     fn default() -> Self {
         ParseLimits {
             max_bytes: 4 * 1024 * 1024,
-            max_depth: 64,
+            max_depth: MAX_DEPTH,
             max_batch: 100,
         }
     }
@@ -263,8 +272,9 @@ impl ParseError {
 
 /// Parses one body of JSON into messages, enforcing `limits`.
 ///
-/// Not JSON (or too large or too deep) gives -32700; JSON that is not a JSON-RPC message gives
-/// -32600 with the id when it could be read. An empty array is -32600 too.
+/// Not JSON (or not valid UTF-8, too large or too deep) gives -32700; JSON that is not a
+/// JSON-RPC message gives -32600 with the id when it could be read. An object naming a key twice
+/// and an empty array are -32600 too.
 pub fn parse(input: &[u8], limits: &ParseLimits) -> Result<Incoming, ParseError> {
     if input.len() > limits.max_bytes {
         return Err(ParseError {
@@ -279,6 +289,7 @@ pub fn parse(input: &[u8], limits: &ParseLimits) -> Result<Incoming, ParseError>
             ),
         });
     }
+    let input = utf8(input)?;
     if let Some(depth) = exceeds_depth(input, limits.max_depth) {
         return Err(ParseError {
             id: None,
@@ -291,10 +302,10 @@ pub fn parse(input: &[u8], limits: &ParseLimits) -> Result<Incoming, ParseError>
             ),
         });
     }
-    let first = input.iter().find(|b| !b.is_ascii_whitespace());
-    if first == Some(&b'[') {
+    let first = input.bytes().find(|b| !b.is_ascii_whitespace());
+    if first == Some(b'[') {
         let items: Vec<&serde_json::value::RawValue> =
-            serde_json::from_slice(input).map_err(not_json)?;
+            serde_json::from_str(input).map_err(not_json)?;
         if items.is_empty() {
             return Err(ParseError {
                 id: None,
@@ -316,7 +327,7 @@ pub fn parse(input: &[u8], limits: &ParseLimits) -> Result<Incoming, ParseError>
         }
         let batch = items
             .into_iter()
-            .map(|raw| parse_one(raw.get().as_bytes()).map_err(|e| e.response()))
+            .map(|raw| parse_one(raw.get()).map_err(|e| e.response()))
             .collect();
         return Ok(Incoming::Batch(batch));
     }
@@ -325,40 +336,173 @@ pub fn parse(input: &[u8], limits: &ParseLimits) -> Result<Incoming, ParseError>
 
 /// Parses a single message (no batch), without the size and depth checks of [`parse`].
 pub fn parse_message(input: &[u8]) -> Result<Message, ParseError> {
-    parse_one(input)
+    parse_one(utf8(input)?)
+}
+
+/// The input as text: JSON is UTF-8 throughout (RFC 8259), including strings the reader would
+/// otherwise skip without looking inside.
+fn utf8(input: &[u8]) -> Result<&str, ParseError> {
+    std::str::from_utf8(input).map_err(|e| ParseError {
+        id: None,
+        error: ErrorObject::new(
+            code::PARSE_ERROR,
+            format!(
+                "invalid JSON: not valid UTF-8 (at byte {})",
+                e.valid_up_to()
+            ),
+        ),
+    })
 }
 
 fn not_json(e: serde_json::Error) -> ParseError {
     ParseError {
         id: None,
-        error: ErrorObject::new(code::PARSE_ERROR, format!("invalid JSON: {e}")),
+        error: ErrorObject::new(
+            code::PARSE_ERROR,
+            format!("invalid JSON: {}", clip(&e.to_string(), DETAIL_MAX)),
+        ),
     }
 }
 
+/// The most bytes of a client-sent name (method, tool, prompt, uri) repeated in an error
+/// message or a log line.
+pub const ECHO_MAX: usize = 64;
+
+/// The most bytes of a reader's complaint (which may quote the input) repeated in an error.
+pub(crate) const DETAIL_MAX: usize = 256;
+
+/// `s` cut to at most `max` bytes on a character boundary, saying how long it was when cut:
+/// what the server repeats of a client's text in errors and logs.
+pub fn clip(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.len() <= max {
+        return s.into();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &s[..end], s.len()).into()
+}
+
+/// A JSON value that refuses an object naming the same key twice (serde_json keeps the last).
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Strict::deserialize(d).map(|s| s.0)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(Strict(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match object.entry(key) {
+                serde_json::map::Entry::Occupied(e) => {
+                    return Err(de::Error::custom(format_args!(
+                        "duplicate key {:?}",
+                        clip(e.key(), ECHO_MAX)
+                    )));
+                }
+                serde_json::map::Entry::Vacant(e) => {
+                    e.insert(map.next_value::<Strict>()?.0);
+                }
+            }
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// Reads `Option<Strict>` as `Option<Value>`.
+fn strict<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Option::<Strict>::deserialize(d).map(|o| o.map(|s| s.0))
+}
+
+/// The members of one message. Unknown members are skipped; a known member given twice is an
+/// error (serde's derive), and so is a duplicate key at any depth inside one ([`Strict`]).
 #[derive(Deserialize)]
 struct RawMessage {
+    #[serde(default, deserialize_with = "strict")]
     jsonrpc: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     id: Option<Value>,
+    #[serde(default, deserialize_with = "strict")]
     method: Option<Value>,
+    #[serde(default, deserialize_with = "strict")]
     params: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     result: Option<Value>,
+    #[serde(default, deserialize_with = "strict")]
     error: Option<Value>,
 }
 
 /// Distinguishes `"id": null` (Some(Null)) from an absent id (None).
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
+    Strict::deserialize(d).map(|s| Some(s.0))
 }
 
-fn parse_one(input: &[u8]) -> Result<Message, ParseError> {
+fn parse_one(input: &str) -> Result<Message, ParseError> {
     // Fast path: straight into the message fields, no intermediate tree of the whole body.
-    match serde_json::from_slice::<RawMessage>(input) {
+    match serde_json::from_str::<RawMessage>(input) {
         Ok(raw) => classify(raw),
         // Slow path, only for bad input: tell "not JSON" (-32700) from "not a message" (-32600).
         Err(_) => {
-            let value: Value = serde_json::from_slice(input).map_err(not_json)?;
+            let value = match serde_json::from_str::<Strict>(input) {
+                Ok(Strict(v)) => v,
+                // Well-formed JSON that names a key twice (the only complaint `Strict` raises
+                // about the data itself).
+                Err(e) if e.is_data() => {
+                    return Err(invalid(
+                        None,
+                        format!(
+                            "{}: each key may appear once per object",
+                            clip(&e.to_string(), DETAIL_MAX)
+                        ),
+                    ));
+                }
+                Err(e) => return Err(not_json(e)),
+            };
             from_value(value)
         }
     }
@@ -376,8 +520,15 @@ pub fn from_value(value: Value) -> Result<Message, ParseError> {
     if !value.is_object() {
         return Err(invalid(None, "a JSON-RPC message must be a JSON object"));
     }
-    let raw: RawMessage = serde_json::from_value(value)
-        .map_err(|e| invalid(None, format!("malformed JSON-RPC message: {e}")))?;
+    let raw: RawMessage = serde_json::from_value(value).map_err(|e| {
+        invalid(
+            None,
+            format!(
+                "malformed JSON-RPC message: {}",
+                clip(&e.to_string(), DETAIL_MAX)
+            ),
+        )
+    })?;
     classify(raw)
 }
 
@@ -390,9 +541,12 @@ fn classify(raw: RawMessage) -> Result<Message, ParseError> {
     }
     let id = match raw.id {
         None | Some(Value::Null) => None,
-        Some(v) => Some(
-            RequestId::deserialize(v).map_err(|e| invalid(None, format!("invalid \"id\": {e}")))?,
-        ),
+        Some(v) => Some(RequestId::deserialize(v).map_err(|e| {
+            invalid(
+                None,
+                format!("invalid \"id\": {}", clip(&e.to_string(), DETAIL_MAX)),
+            )
+        })?),
     };
     if raw.jsonrpc.as_ref().and_then(Value::as_str) != Some(JSONRPC_VERSION) {
         return Err(invalid(id, "\"jsonrpc\" must be \"2.0\""));
@@ -433,8 +587,12 @@ fn classify(raw: RawMessage) -> Result<Message, ParseError> {
             None => Err(invalid(None, "a response must carry an \"id\"")),
         },
         (None, Some(error)) => {
-            let error: ErrorObject = serde_json::from_value(error)
-                .map_err(|e| invalid(id.clone(), format!("malformed \"error\": {e}")))?;
+            let error: ErrorObject = serde_json::from_value(error).map_err(|e| {
+                invalid(
+                    id.clone(),
+                    format!("malformed \"error\": {}", clip(&e.to_string(), DETAIL_MAX)),
+                )
+            })?;
             Ok(Message::Response(Response {
                 id,
                 outcome: Err(error),
@@ -452,11 +610,11 @@ fn classify(raw: RawMessage) -> Result<Message, ParseError> {
 }
 
 /// Returns the depth reached when `input` nests deeper than `max`, scanning bytes only.
-fn exceeds_depth(input: &[u8], max: usize) -> Option<usize> {
+fn exceeds_depth(input: &str, max: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
-    for &b in input {
+    for b in input.bytes() {
         if in_string {
             match (escaped, b) {
                 (true, _) => escaped = false,
@@ -712,6 +870,93 @@ mod tests {
             ..ParseLimits::default()
         };
         assert!(parse(br#"{"jsonrpc":"2.0","id":1,"method":"x"}"#, &limits).is_err());
+    }
+
+    #[test]
+    fn invalid_utf8_anywhere_is_a_parse_error() {
+        let mut body = br#"{"jsonrpc":"2.0","id":1,"method":"ping","x":""#.to_vec();
+        body.extend_from_slice(b"\xff\xfe\"}");
+        let e = parse(&body, &ParseLimits::default()).unwrap_err();
+        assert_eq!(e.error.code, code::PARSE_ERROR);
+        assert!(e.error.message.contains("UTF-8"), "{}", e.error.message);
+        assert_eq!(
+            parse_message(&body).unwrap_err().error.code,
+            code::PARSE_ERROR
+        );
+        let mut batch = b"[".to_vec();
+        batch.extend_from_slice(&body);
+        batch.push(b']');
+        let e = parse(&batch, &ParseLimits::default()).unwrap_err();
+        assert_eq!(e.error.code, code::PARSE_ERROR);
+    }
+
+    #[test]
+    fn duplicate_keys_are_invalid_requests_at_every_level() {
+        for body in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","method":"tools/call","params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","\u006dethod":"tools/call"}"#,
+            r#"{"jsonrpc":"2.0","jsonrpc":"2.0","id":1,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","name":"b"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{"x":{"y":1,"y":2}}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"result":{"a":1,"a":1}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"error":{"code":1,"code":2,"message":"m"}}"#,
+        ] {
+            let e = one(body).unwrap_err();
+            assert_eq!(e.error.code, code::INVALID_REQUEST, "{body}: {:?}", e.error);
+            assert!(e.error.message.contains("duplicate"), "{}", e.error.message);
+        }
+        // Inside a batch, the element is refused and its neighbours run.
+        let body = r#"[{"jsonrpc":"2.0","id":1,"method":"a","method":"b"},{"jsonrpc":"2.0","id":2,"method":"ping"}]"#;
+        let Incoming::Batch(items) = parse(body.as_bytes(), &ParseLimits::default()).unwrap()
+        else {
+            panic!("expected batch")
+        };
+        assert!(items[0].is_err() && items[1].is_ok());
+        // The same key in two different objects is fine.
+        assert!(
+            one(r#"{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":{"id":1},"b":{"id":1}}}"#)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn nesting_up_to_127_levels_is_accepted() {
+        assert_eq!(ParseLimits::default().max_depth, 127);
+        // The message is level 1, params 2, arguments 3, then `n` nested arrays.
+        let body = |levels: usize| {
+            let n = levels - 3;
+            format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"t","arguments":{{"v":{}{}}}}}}}"#,
+                "[".repeat(n),
+                "]".repeat(n)
+            )
+        };
+        let m = one(&body(127)).expect("127 levels parse");
+        assert!(m.is_request());
+        let e = one(&body(128)).unwrap_err();
+        assert_eq!(e.error.code, code::PARSE_ERROR);
+        assert!(e.error.message.contains("127"), "{}", e.error.message);
+        // Past the reader's own limit, a configured deeper limit still ends in a parse error.
+        let limits = ParseLimits {
+            max_depth: 1000,
+            ..ParseLimits::default()
+        };
+        let e = parse(body(200).as_bytes(), &limits).unwrap_err();
+        assert_eq!(e.error.code, code::PARSE_ERROR);
+    }
+
+    #[test]
+    fn long_client_text_is_clipped_in_errors() {
+        assert_eq!(clip("short", 64), "short");
+        let long = "é".repeat(100);
+        let c = clip(&long, 65);
+        assert!(c.len() < 90 && c.ends_with("(200 bytes)"), "{c}");
+        let big = "x".repeat(1 << 20);
+        let body =
+            format!(r#"{{"jsonrpc":"2.0","id":1,"error":{{"code":"{big}","message":"m"}}}}"#);
+        let e = one(&body).unwrap_err();
+        assert!(e.error.message.len() < 512, "{}", e.error.message.len());
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod server;
 pub mod session;
 pub mod state;
 pub mod stateless;
+mod subscriptions;
 pub mod tasks;
 pub mod testing;
 pub mod transport;

@@ -19,6 +19,7 @@ use crate::mrtr::{MIN_KEY_BYTES, Sealer};
 use crate::protocol::Implementation;
 use crate::registry::{Prompt, Resource, ResourceTemplate, Tool};
 use crate::state::StateMap;
+use crate::subscriptions::SubscriptionLimits;
 use crate::tasks::Tasks;
 use crate::version::ProtocolVersion;
 
@@ -43,6 +44,8 @@ pub(crate) struct ServerInner {
     pub(crate) page_size: usize,
     pub(crate) request_timeout: Duration,
     pub(crate) max_in_flight: usize,
+    pub(crate) subscription_limits: SubscriptionLimits,
+    pub(crate) handler_timeout: Duration,
     pub(crate) state: Arc<StateMap>,
     pub(crate) registry: RwLock<Registry>,
     /// Serialized list pages, keyed by list, revision and page start; cleared on change.
@@ -94,6 +97,8 @@ pub struct ServerBuilder {
     page_size: usize,
     request_timeout: Duration,
     max_in_flight: usize,
+    subscription_limits: SubscriptionLimits,
+    handler_timeout: Duration,
     state: StateMap,
     tools: Vec<Tool>,
     resources: Vec<Resource>,
@@ -143,6 +148,8 @@ impl Server {
             page_size: 100,
             request_timeout: Duration::from_secs(60),
             max_in_flight: 256,
+            subscription_limits: SubscriptionLimits::default(),
+            handler_timeout: Duration::from_secs(300),
             state: StateMap::default(),
             tools: Vec::new(),
             resources: Vec::new(),
@@ -305,6 +312,16 @@ impl Server {
         &self.inner.server_info_meta
     }
 
+    /// How many subscriptions one session may hold, and how long a subscribed uri may be.
+    pub(crate) fn subscription_limits(&self) -> SubscriptionLimits {
+        self.inner.subscription_limits
+    }
+
+    /// How long a handler may run unless its tool sets its own timeout.
+    pub(crate) fn handler_timeout(&self) -> Duration {
+        self.inner.handler_timeout
+    }
+
     /// A cached list page.
     pub(crate) fn cached_page(&self, key: &PageKey) -> Option<Arc<RawValue>> {
         self.inner
@@ -442,11 +459,13 @@ impl Server {
 
     /// Tells every client subscribed to `uri` that the resource changed
     /// (`notifications/resources/updated`).
+    ///
+    /// Never waits on a client: each notification is queued at once, or, when that client's
+    /// queue is full, delivered by that client's own task as it makes room (updates of one uri
+    /// waiting there are sent once). A client that stops reading delays no other one, and its
+    /// update still reaches it if it resumes reading before its stream is closed.
     pub async fn notify_resource_updated(&self, uri: &str) {
-        self.inner
-            .listeners
-            .deliver(Change::ResourceUpdated(uri))
-            .await;
+        self.inner.listeners.deliver(Change::ResourceUpdated(uri));
         self.raise(|| Broadcast::ResourceUpdated(uri.to_owned()));
     }
 
@@ -466,7 +485,7 @@ impl Server {
             // As for a local change: never wait on a slow client for a hint.
             Broadcast::ListChanged(_) => self.inner.listeners.announce(broadcast.change()),
             Broadcast::ResourceUpdated(_) => {
-                self.inner.listeners.deliver(broadcast.change()).await;
+                self.inner.listeners.deliver(broadcast.change());
             }
         }
     }
@@ -570,7 +589,7 @@ impl ServerBuilder {
         self
     }
 
-    /// Sets the limits applied to incoming JSON (default: 4 MiB, depth 64, 100 per batch).
+    /// Sets the limits applied to incoming JSON (default: 4 MiB, depth 127, 100 per batch).
     pub fn parse_limits(mut self, limits: ParseLimits) -> Self {
         self.parse_limits = limits;
         self
@@ -585,6 +604,28 @@ impl ServerBuilder {
     /// Sets how long a server-to-client request waits for its answer (default 60 s).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// The most resources one session may subscribe to (default 100); past it
+    /// `resources/subscribe` of a new uri is answered with a -32600 error.
+    pub fn max_subscriptions(mut self, max: usize) -> Self {
+        self.subscription_limits.max_count = max;
+        self
+    }
+
+    /// The longest uri, in bytes, a session may subscribe to (default 2048); a longer one is
+    /// answered with a -32602 error.
+    pub fn max_subscription_uri_bytes(mut self, max: usize) -> Self {
+        self.subscription_limits.max_uri_bytes = max;
+        self
+    }
+
+    /// How long a handler (tool, resource, prompt, completion) may run before it is cancelled
+    /// (default 300 s); [`Tool::timeout`] sets it for one tool. A tool past its time answers
+    /// with a tool error (`isError: true`) saying so; other handlers with a -32603 error.
+    pub fn handler_timeout(mut self, timeout: Duration) -> Self {
+        self.handler_timeout = timeout;
         self
     }
 
@@ -796,6 +837,8 @@ impl ServerBuilder {
                 page_size: self.page_size,
                 request_timeout: self.request_timeout,
                 max_in_flight: self.max_in_flight,
+                subscription_limits: self.subscription_limits,
+                handler_timeout: self.handler_timeout,
                 state: Arc::new(self.state),
                 registry: RwLock::new(Registry::default()),
                 list_cache: Mutex::new(HashMap::new()),

@@ -22,12 +22,12 @@ use tracing::Instrument;
 
 use crate::caller::{Caller, Identity};
 use crate::cancel::Cancel;
-use crate::changes::{Change, Listener, Registration};
+use crate::changes::{Backlog, Change, Listener, Registration};
 use crate::context::{ClientLink, Origin};
 use crate::dispatch::{self, Body, Call, Outcome, params_object, str_param};
 use crate::envelope::Envelope;
 use crate::error::McpError;
-use crate::jsonrpc::{self, Incoming, Message, Notification, Request, RequestId};
+use crate::jsonrpc::{self, ErrorObject, Incoming, Message, Notification, Request, RequestId};
 use crate::outbound::{Outbound, Outgoing};
 use crate::peer::PendingRequests;
 use crate::protocol::{Implementation, LoggingLevel};
@@ -72,6 +72,8 @@ struct SessionInner {
     in_flight: Mutex<HashMap<RequestId, Cancel>>,
     pending: Arc<PendingRequests>,
     closed: CancellationToken,
+    /// Resource updates waiting for room in `outbound`.
+    backlog: Arc<Backlog>,
     _listening: Option<Registration>,
 }
 
@@ -95,6 +97,10 @@ impl Listener for SessionInner {
         drop(st);
         let json = jsonrpc::notification_bytes(change.method(), params.as_ref());
         Some((self.outbound.clone(), Outgoing::notification(json)))
+    }
+
+    fn backlog(&self) -> Option<&Arc<Backlog>> {
+        Some(&self.backlog)
     }
 }
 
@@ -175,6 +181,7 @@ impl Server {
                 in_flight: Mutex::new(HashMap::new()),
                 pending,
                 closed: CancellationToken::new(),
+                backlog: Arc::new(Backlog::new(self.subscription_limits().max_count)),
                 _listening: Some(self.listeners().register(me)),
             }
         });
@@ -229,6 +236,11 @@ impl Session {
             .client_capabilities
             .as_deref()
             .cloned()
+    }
+
+    /// How many resources the client is subscribed to.
+    pub fn subscription_count(&self) -> usize {
+        lock(&self.inner.state).subscriptions.len()
     }
 
     /// What the next request of this session knows about its client: the negotiated revision,
@@ -287,35 +299,15 @@ impl Session {
         }
     }
 
-    /// Handles a parsed body: a single message, or a batch (accepted only on a session that
-    /// negotiated 2025-03-26, never containing `initialize`). A batch's responses leave as one
-    /// JSON array message on `reply`.
-    pub fn receive_incoming(&self, incoming: Incoming, reply: &Outbound) -> Option<RequestFuture> {
-        self.receive_incoming_from(incoming, reply, &Caller::default())
-    }
-
-    /// Like [`Session::receive_incoming`], for a body sent by `caller` (see
-    /// [`Session::receive_from`]).
-    pub fn receive_incoming_from(
-        &self,
-        incoming: Incoming,
-        reply: &Outbound,
-        caller: &Caller,
-    ) -> Option<RequestFuture> {
-        let items = match incoming {
-            Incoming::Single(m) => return self.receive_from(m, reply, caller),
-            Incoming::Batch(items) => items,
+    /// Whether this session takes a parsed body at all: a batch is refused as a whole
+    /// (-32600) unless the session negotiated 2025-03-26, and when it contains `initialize`.
+    /// Transports call it before [`Session::receive_incoming`] to answer a refused body the way
+    /// they answer one that did not parse; nothing of a refused body runs.
+    pub fn check_incoming(&self, incoming: &Incoming) -> Result<(), ErrorObject> {
+        let Incoming::Batch(items) = incoming else {
+            return Ok(());
         };
-        let refuse = |message: &str| -> Option<RequestFuture> {
-            let out = Outgoing::orphan_error(jsonrpc::error_bytes(
-                None,
-                &McpError::invalid_request(message).into_error_object(),
-            ));
-            let reply = reply.clone();
-            Some(Box::pin(async move {
-                let _ = reply.send(out).await;
-            }))
-        };
+        let refuse = |message: &str| Err(McpError::invalid_request(message).into_error_object());
         if !self
             .protocol_version()
             .is_some_and(ProtocolVersion::allows_batches)
@@ -330,6 +322,35 @@ impl Session {
         {
             return refuse("initialize must not be part of a JSON-RPC batch");
         }
+        Ok(())
+    }
+
+    /// Handles a parsed body: a single message, or a batch (refused as a whole as
+    /// [`Session::check_incoming`] says, the refusal then sent on `reply`). A batch's responses
+    /// leave as one JSON array message on `reply`.
+    pub fn receive_incoming(&self, incoming: Incoming, reply: &Outbound) -> Option<RequestFuture> {
+        self.receive_incoming_from(incoming, reply, &Caller::default())
+    }
+
+    /// Like [`Session::receive_incoming`], for a body sent by `caller` (see
+    /// [`Session::receive_from`]).
+    pub fn receive_incoming_from(
+        &self,
+        incoming: Incoming,
+        reply: &Outbound,
+        caller: &Caller,
+    ) -> Option<RequestFuture> {
+        if let Err(error) = self.check_incoming(&incoming) {
+            let out = Outgoing::orphan_error(jsonrpc::error_bytes(None, &error));
+            let reply = reply.clone();
+            return Some(Box::pin(async move {
+                let _ = reply.send(out).await;
+            }));
+        }
+        let items = match incoming {
+            Incoming::Single(m) => return self.receive_from(m, reply, caller),
+            Incoming::Batch(items) => items,
+        };
         let mut answers: Vec<Pin<Box<dyn Future<Output = Option<Outgoing>> + Send>>> = Vec::new();
         for item in items {
             match item {
@@ -446,7 +467,7 @@ impl Session {
                 "request",
                 session_id = session.id(),
                 %id,
-                method = %req.method,
+                method = %jsonrpc::clip(&req.method, jsonrpc::ECHO_MAX),
                 tool = tracing::field::Empty,
             );
             let mut work = pin!(
@@ -508,7 +529,7 @@ impl Session {
                 }
             }
             other => {
-                tracing::trace!(target: "mcp::rpc", method = other, "notification ignored");
+                tracing::trace!(target: "mcp::rpc", method = %jsonrpc::clip(other, jsonrpc::ECHO_MAX), "notification ignored");
             }
         }
     }
@@ -521,7 +542,7 @@ impl Session {
             "ping" => None,
             _ if !self.is_initialized() => Some(Err(McpError::invalid_request(format!(
                 "received {} before initialization: send initialize first",
-                req.method
+                jsonrpc::clip(&req.method, jsonrpc::ECHO_MAX)
             )))),
             _ => None,
         }
@@ -572,12 +593,20 @@ impl Session {
             "ping" => Ok(Body::Value(json!({}))),
             "resources/subscribe" | "resources/unsubscribe" => {
                 let p = params_object(req.params)?;
-                let uri = str_param(&p, "uri")?.to_owned();
+                let uri = str_param(&p, "uri")?;
                 let mut st = lock(&self.inner.state);
                 if req.method == "resources/subscribe" {
-                    st.subscriptions.insert(uri);
+                    let version = st.version.unwrap_or(ProtocolVersion::LATEST_SESSION);
+                    crate::subscriptions::check(
+                        &self.inner.server,
+                        &st.subscriptions,
+                        uri,
+                        version,
+                    )?;
+                    st.subscriptions.insert(uri.to_owned());
                 } else {
-                    st.subscriptions.remove(&uri);
+                    st.subscriptions.remove(uri);
+                    self.inner.backlog.forget(uri);
                 }
                 Ok(Body::Value(json!({})))
             }

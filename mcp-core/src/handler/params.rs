@@ -84,7 +84,10 @@ impl<T: DeserializeOwned + JsonSchema> ToolParam for T {
             if !sent {
                 ToolError::tool(format!("missing required argument `{name}`"))
             } else {
-                ToolError::tool(format!("invalid argument `{name}`: {e}"))
+                ToolError::tool(format!(
+                    "invalid argument `{name}`: {}",
+                    crate::jsonrpc::clip(&e.to_string(), crate::jsonrpc::DETAIL_MAX)
+                ))
             }
         })
     }

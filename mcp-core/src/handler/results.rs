@@ -229,7 +229,10 @@ impl<T: IntoResourceResult, E: Display> IntoResourceResult for Result<T, E> {
     ) -> Result<ReadResourceResult, McpError> {
         match self {
             Ok(v) => v.into_resource_result(uri, mime),
-            Err(e) => Err(McpError::internal(format!("reading {uri} failed: {e}"))),
+            Err(e) => Err(McpError::internal(format!(
+                "reading {} failed: {e}",
+                crate::jsonrpc::clip(uri, crate::jsonrpc::ECHO_MAX)
+            ))),
         }
     }
 }

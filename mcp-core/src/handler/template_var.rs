@@ -25,7 +25,10 @@ where
     fn from_vars(vars: &TemplateVars, name: &str) -> Result<Self, McpError> {
         let raw = vars.get(name).map(String::as_str).unwrap_or("");
         raw.parse().map_err(|e| {
-            McpError::invalid_params(format!("invalid value {raw:?} for {{{name}}}: {e}"))
+            McpError::invalid_params(format!(
+                "invalid value {:?} for {{{name}}}: {e}",
+                crate::jsonrpc::clip(raw, crate::jsonrpc::ECHO_MAX)
+            ))
         })
     }
 }

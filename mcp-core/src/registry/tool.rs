@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -49,6 +50,7 @@ pub struct Tool {
     pub(crate) scopes: Vec<String>,
     pub(crate) origin: String,
     pub(crate) task_support: crate::tasks::TaskSupport,
+    pub(crate) timeout: Option<Duration>,
     pub(crate) handler: Arc<Handler>,
 }
 
@@ -85,6 +87,7 @@ impl Tool {
             scopes: Vec::new(),
             origin: "builder".into(),
             task_support: crate::tasks::TaskSupport::Forbidden,
+            timeout: None,
             handler: Arc::new(move |ctx, args| Box::pin(handler(ctx, args))),
         }
     }
@@ -224,6 +227,27 @@ impl Tool {
     pub fn task_support(mut self, support: crate::tasks::TaskSupport) -> Self {
         self.task_support = support;
         self
+    }
+
+    /// Sets how long one call may run before it is cancelled, in place of the server's
+    /// [`handler_timeout`](crate::ServerBuilder::handler_timeout). The client then gets a tool
+    /// error result (`isError: true`) saying the tool did not finish in time.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use mcp_core::{Tool, CallToolResult};
+    /// let tool = Tool::new("slow", |_ctx, _args| async { Ok(CallToolResult::default()) })
+    ///     .timeout(Duration::from_secs(30));
+    /// assert_eq!(tool.timeout_value(), Some(Duration::from_secs(30)));
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The tool's own timeout, if it has one.
+    pub fn timeout_value(&self) -> Option<Duration> {
+        self.timeout
     }
 
     /// Runs the handler directly.

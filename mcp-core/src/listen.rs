@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::changes::{Change, ListKind, Listener};
+use crate::changes::{Backlog, Change, ListKind, Listener};
 use crate::envelope::META_SUBSCRIPTION_ID;
 use crate::error::McpError;
 use crate::jsonrpc::{self, RequestId};
@@ -118,6 +118,8 @@ struct Subscription {
     id: RequestId,
     filter: Filter,
     reply: Outbound,
+    /// Resource updates waiting for room in `reply`.
+    backlog: Arc<Backlog>,
 }
 
 impl Listener for Subscription {
@@ -131,6 +133,10 @@ impl Listener for Subscription {
         }
         let json = jsonrpc::notification_bytes(change.method(), Some(&params));
         Some((self.reply.clone(), Outgoing::notification(json)))
+    }
+
+    fn backlog(&self) -> Option<&Arc<Backlog>> {
+        Some(&self.backlog)
     }
 }
 
@@ -164,6 +170,7 @@ pub(crate) async fn listen(
         id: id.clone(),
         filter,
         reply: reply.clone(),
+        backlog: Arc::new(Backlog::new(server.max_listen_resources())),
     });
     let _registration = server.listeners().register(Arc::downgrade(&subscription));
     server.subscriptions_ended().await;

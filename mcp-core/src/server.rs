@@ -609,7 +609,7 @@ impl ServerBuilder {
 
     /// The most resources one session may subscribe to (default 100); past it
     /// `resources/subscribe` of a new uri is answered with a -32600 error.
-    pub fn max_subscriptions(mut self, max: usize) -> Self {
+    pub fn max_session_subscriptions(mut self, max: usize) -> Self {
         self.subscription_limits.max_count = max;
         self
     }

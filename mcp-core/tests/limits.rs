@@ -57,7 +57,7 @@ async fn only_resolvable_uris_can_be_subscribed() {
 #[tokio::test]
 async fn subscriptions_per_session_are_capped() {
     let server = resources()
-        .max_subscriptions(2)
+        .max_session_subscriptions(2)
         .max_subscription_uri_bytes(32)
         .build()
         .unwrap();

@@ -1,5 +1,8 @@
-//! Dispatcher throughput: parse + dispatch + serialize of a trivial `tools/call`, and
-//! `tools/list` with 100 registered tools (served from its cached serialization).
+//! Dispatcher throughput: parse + dispatch + serialize of a trivial `tools/call`, of a call
+//! with two arguments to a tool whose schema has only types (`args_unconstrained`) and to one
+//! whose schema adds a range, a length and a pattern (`args_constrained`, checked before the
+//! handler runs), and `tools/list` with 100 registered tools (served from its cached
+//! serialization).
 //!
 //! Run with `cargo bench -p mcp-core --bench dispatch`. Each iteration feeds raw request bytes
 //! through `jsonrpc::parse`, `Session::receive_incoming`, awaits the request and takes the
@@ -11,11 +14,30 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mcp_core::jsonrpc;
 use mcp_core::{CallToolResult, Content, Outbound, Server, SessionOptions, Tool};
 
+fn schema(constrained: bool) -> mcp_core::JsonObject {
+    let mut s = serde_json::json!({
+        "type": "object",
+        "properties": {
+            "count": {"type": "integer", "format": "int64"},
+            "query": {"type": "string"}
+        },
+        "required": ["count", "query"]
+    });
+    if constrained {
+        s["properties"]["count"]["minimum"] = 1.into();
+        s["properties"]["count"]["maximum"] = 100.into();
+        s["properties"]["query"]["maxLength"] = 64.into();
+        s["properties"]["query"]["pattern"] = "^[a-z ]+$".into();
+    }
+    s.as_object().unwrap().clone()
+}
+
 fn server(tools: usize) -> Server {
     let mut b = Server::builder("bench", "1.0").page_size(1000);
     b = b.tool(Tool::new("noop", |_ctx, _args| async {
         Ok(CallToolResult::success(vec![Content::text("ok")]))
     }));
+
     for i in 1..tools {
         b = b.tool(
             Tool::new(format!("tool_{i:03}"), |_ctx, _args| async {
@@ -25,6 +47,19 @@ fn server(tools: usize) -> Server {
         );
     }
     b.build().expect("bench server builds")
+}
+
+/// One tool with two arguments; `constrained` adds a range, a length and a pattern.
+fn args_server(constrained: bool) -> Server {
+    Server::builder("bench", "1.0")
+        .tool(
+            Tool::new("args", |_ctx, _args| async {
+                Ok(CallToolResult::success(vec![Content::text("ok")]))
+            })
+            .input_schema(schema(constrained)),
+        )
+        .build()
+        .expect("bench server builds")
 }
 
 fn run(c: &mut Criterion, name: &str, server: Server, body: &'static [u8], expect: &str) {
@@ -77,6 +112,20 @@ fn benches(c: &mut Criterion) {
         "tools_call_trivial",
         server(1),
         br#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"noop","arguments":{}}}"#,
+        r#""text":"ok""#,
+    );
+    run(
+        c,
+        "tools_call_args_unconstrained",
+        args_server(false),
+        br#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"args","arguments":{"count":5,"query":"find me"}}}"#,
+        r#""text":"ok""#,
+    );
+    run(
+        c,
+        "tools_call_args_constrained",
+        args_server(true),
+        br#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"args","arguments":{"count":5,"query":"find me"}}}"#,
         r#""text":"ok""#,
     );
     run(

@@ -552,6 +552,12 @@ fn validate_tool(tool: &Tool) -> Result<(), RegistrationError> {
             reason,
         });
     }
+    if let Some(reason) = tool.schema_problem() {
+        return Err(RegistrationError::InvalidSchema {
+            item: tool.name.clone(),
+            reason: reason.to_owned(),
+        });
+    }
     if let Some(out) = &tool.output_schema {
         check(out, "output")?;
     }

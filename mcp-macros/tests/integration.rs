@@ -472,3 +472,60 @@ async fn missing_state_fails_the_same_way_everywhere() {
         );
     }
 }
+
+/// A search request whose schema promises more than its types.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct SearchRequest {
+    /// What to look for
+    #[schemars(length(min = 1, max = 20), regex(pattern = "^[a-z ]+$"))]
+    text: String,
+    /// How many results
+    #[schemars(range(min = 1, max = 50))]
+    limit: u32,
+}
+
+#[mcp_tool]
+fn search(request: SearchRequest) -> String {
+    format!("{} x{}", request.text, request.limit)
+}
+
+#[tokio::test]
+async fn the_schema_is_enforced_before_the_function_runs() {
+    let client = client().await;
+    let ok = client
+        .call_tool("search", json!({"request": {"text": "cats", "limit": 5}}))
+        .await
+        .unwrap();
+    assert_eq!(ok["content"][0]["text"], "cats x5");
+    for (args, name, rule) in [
+        (
+            json!({"text": "cats", "limit": 0}),
+            "`request.limit`",
+            "(minimum)",
+        ),
+        (
+            json!({"text": "", "limit": 5}),
+            "`request.text`",
+            "(minLength)",
+        ),
+        (
+            json!({"text": "CATS", "limit": 5}),
+            "`request.text`",
+            "(pattern)",
+        ),
+        (
+            json!({"text": "cats", "limit": 5, "sort": "asc"}),
+            "`sort`",
+            "(additionalProperties)",
+        ),
+    ] {
+        let out = client
+            .call_tool("search", json!({ "request": args }))
+            .await
+            .unwrap();
+        assert_eq!(out["isError"], true, "{out}");
+        let text = out["content"][0]["text"].as_str().unwrap();
+        assert!(text.contains(name) && text.ends_with(rule), "{text}");
+    }
+}

@@ -1,6 +1,7 @@
 //! Descriptors of what a server offers, built without macros: tools, resources, resource
 //! templates, prompts and completion providers.
 
+pub(crate) mod arguments;
 pub mod collect;
 pub mod completion;
 pub(crate) mod header_params;

@@ -13,6 +13,7 @@ use crate::context::Context;
 use crate::error::ToolError;
 use crate::handler::{IntoToolResult, schema_generator};
 use crate::protocol::{CallToolResult, JsonObject, ToolAnnotations};
+use crate::registry::arguments::ArgumentCheck;
 
 /// The boxed future a tool handler returns.
 pub type ToolFuture = Pin<Box<dyn Future<Output = Result<CallToolResult, ToolError>> + Send>>;
@@ -51,6 +52,9 @@ pub struct Tool {
     pub(crate) origin: String,
     pub(crate) task_support: crate::tasks::TaskSupport,
     pub(crate) timeout: Option<Duration>,
+    /// What the input schema promises beyond types, checked before the handler runs (`None`
+    /// when it promises nothing more); `Err` when the schema does not compile.
+    pub(crate) arguments: Result<Option<Arc<ArgumentCheck>>, String>,
     pub(crate) handler: Arc<Handler>,
 }
 
@@ -88,6 +92,7 @@ impl Tool {
             origin: "builder".into(),
             task_support: crate::tasks::TaskSupport::Forbidden,
             timeout: None,
+            arguments: Ok(None),
             handler: Arc::new(move |ctx, args| Box::pin(handler(ctx, args))),
         }
     }
@@ -166,7 +171,13 @@ impl Tool {
     }
 
     /// Sets the input JSON Schema (must have `"type": "object"`; checked at registration).
+    ///
+    /// What the schema says beyond JSON types (ranges, lengths, patterns, formats, enums,
+    /// `additionalProperties: false`, ...) is enforced before the handler runs: arguments that
+    /// break it get an `isError` result naming the argument and the rule. A schema without
+    /// such constraints costs nothing per call.
     pub fn input_schema(mut self, schema: JsonObject) -> Self {
+        self.arguments = ArgumentCheck::for_schema(&schema).map(|c| c.map(Arc::new));
         self.input_schema = Arc::new(schema);
         self
     }
@@ -250,9 +261,25 @@ impl Tool {
         self.timeout
     }
 
-    /// Runs the handler directly.
+    /// Runs the handler, after checking the arguments against what the input schema promises.
     pub fn call(&self, ctx: Context, args: JsonObject) -> ToolFuture {
+        let Ok(Some(check)) = &self.arguments else {
+            return (self.handler)(ctx, args);
+        };
+        let args = Value::Object(args);
+        if let Err(message) = check.check(&args) {
+            return Box::pin(std::future::ready(Err(ToolError::tool(message))));
+        }
+        let args = match args {
+            Value::Object(args) => args,
+            _ => JsonObject::new(),
+        };
         (self.handler)(ctx, args)
+    }
+
+    /// Why the input schema cannot be enforced, if it cannot (checked at registration).
+    pub(crate) fn schema_problem(&self) -> Option<&str> {
+        self.arguments.as_ref().err().map(String::as_str)
     }
 }
 

@@ -21,6 +21,12 @@ pub fn default_json<T: serde::Serialize>(value: T) -> Option<Value> {
     serde_json::to_value(value).ok()
 }
 
+/// The `_meta` object of a `meta = "..."` attribute (checked to be a JSON object when the
+/// macro expanded).
+pub fn json_object(text: &str) -> crate::protocol::JsonObject {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
 /// Compile-time checks spanned at the user's types.
 pub fn assert_tool_param<T: ToolParam>() {}
 /// See [`assert_tool_param`].
@@ -36,17 +42,18 @@ pub fn assert_template_var<T: TemplateVar>() {}
 /// See [`assert_tool_param`].
 pub fn assert_prompt_param<T: PromptParam>() {}
 
-/// Wraps a synchronous completer (`fn(&str) -> Vec<String>`) for the registry.
-pub fn completer(
-    f: fn(&str) -> Vec<String>,
+/// Turns a completer named in `complete(...)` into the provider `.complete()` takes.
+pub fn completer<M>(
+    f: impl crate::registry::Completer<M>,
 ) -> impl Fn(
     crate::context::Context,
     crate::registry::CompletionRequest,
-) -> std::future::Ready<Result<crate::protocol::Completion, crate::error::McpError>>
+) -> crate::registry::completion::CompletionFuture
 + Send
 + Sync
 + 'static {
-    move |_, req| std::future::ready(Ok(crate::protocol::Completion::from_values(f(&req.value))))
+    let f = f.into_complete_fn();
+    move |ctx, req| f(ctx, req)
 }
 
 /// Requires an async handler's future to be `Send` (servers run handlers on a multi-threaded

@@ -157,6 +157,34 @@ impl Arg {
         }
     }
 
+    /// `key = 0.5`: a number (integer or float literal).
+    pub(crate) fn float(&self, errors: &mut Errors) -> Option<(f64, Span)> {
+        let parsed = match &self.value {
+            Value::Expr(Expr::Lit(ExprLit {
+                lit: Lit::Float(f), ..
+            })) => Some((f.base10_parse::<f64>(), f.span())),
+            Value::Expr(Expr::Lit(ExprLit {
+                lit: Lit::Int(i), ..
+            })) => Some((i.base10_parse::<f64>(), i.span())),
+            _ => None,
+        };
+        match parsed {
+            Some((Ok(v), span)) => Some((v, span)),
+            Some((Err(e), _)) => {
+                errors.push_err(e);
+                None
+            }
+            None => {
+                let key = &self.name;
+                errors.push(
+                    self.value_span(),
+                    format!("`{key}` takes a number: {key} = 0.5"),
+                );
+                None
+            }
+        }
+    }
+
     /// `key = ["a", "b"]`: a list of string literals.
     pub(crate) fn strings(&self, errors: &mut Errors) -> Option<Vec<LitStr>> {
         let msg = || format!("`{0}` takes a list of strings: {0} = [\"...\"]", self.name);

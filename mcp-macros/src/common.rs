@@ -8,7 +8,7 @@ use crate::args::Arg;
 use crate::errors::Errors;
 
 /// The keys shared by the three macros, for their unknown-key lists.
-pub(crate) const KEYS: &[&str] = &["name", "description", "title", "crate"];
+pub(crate) const KEYS: &[&str] = &["name", "description", "title", "icon", "meta", "crate"];
 
 /// The values of the shared keys.
 #[derive(Default)]
@@ -19,6 +19,10 @@ pub(crate) struct CommonAttrs {
     pub(crate) description: Option<LitStr>,
     /// `title = "..."`.
     pub(crate) title: Option<LitStr>,
+    /// `icon = "https://..."`: an icon's `src`.
+    pub(crate) icon: Option<LitStr>,
+    /// `meta = r#"{"key": "value"}"#`: `_meta`, a JSON object checked at compile time.
+    pub(crate) meta: Option<LitStr>,
     /// `crate = "path"`: where mcp-core is.
     pub(crate) krate: Option<Path>,
 }
@@ -30,10 +34,46 @@ impl CommonAttrs {
             "name" => self.name = arg.string(errors),
             "description" => self.description = arg.string(errors),
             "title" => self.title = arg.string(errors),
+            "icon" => self.icon = arg.string(errors),
+            "meta" => self.meta = arg.string(errors),
             "crate" => self.krate = arg.path_str(errors),
             _ => return false,
         }
         true
+    }
+
+    /// Checks the shared values that have rules of their own.
+    pub(crate) fn validate(&self, errors: &mut Errors) {
+        if let Some(meta) = &self.meta
+            && let Err(e) =
+                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&meta.value())
+        {
+            errors.push(
+                meta.span(),
+                format!(
+                    "`meta` takes a JSON object, as in meta = r#\"{{\"key\": \"value\"}}\"#: {e}"
+                ),
+            );
+        }
+    }
+
+    /// The builder calls for `icon` and `meta`, on any descriptor that has `.icon()` and
+    /// `.meta()`.
+    pub(crate) fn metadata_setters(&self, krate: &Path) -> Vec<TokenStream> {
+        let mut out = Vec::new();
+        if let Some(src) = &self.icon {
+            out.push(quote! {
+                .icon({
+                    let mut __icon = #krate::JsonObject::new();
+                    __icon.insert(::std::string::String::from("src"), ::std::convert::From::from(#src));
+                    __icon
+                })
+            });
+        }
+        if let Some(meta) = &self.meta {
+            out.push(quote!(.meta(#krate::__private::json_object(#meta))));
+        }
+        out
     }
 
     /// The path of mcp-core in generated code.

@@ -122,7 +122,11 @@ fn expand_with(attr: TokenStream, item: TokenStream, expander: Expander) -> Toke
 /// * `scopes = ["files:read", ...]`: OAuth scopes a caller's access token must grant
 ///   (`Tool::scopes`); on an OAuth resource server, callers without them do not see the tool
 ///   and calling it is refused with 403 `insufficient_scope`.
+/// * `meta = r#"{"key": "value"}"#`: `_meta`, a JSON object checked at compile time.
 /// * `crate = "path"`: where mcp-core is, when it is renamed or re-exported.
+/// * What the input schema says beyond types (ranges, lengths, patterns from `#[schemars]`
+///   attributes on argument types, formats, enums, `deny_unknown_fields`) is checked before
+///   the function runs; a violation is an `isError` result naming the argument and the rule.
 #[proc_macro_attribute]
 pub fn mcp_tool(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand_with(attr, item, tool::expand)
@@ -133,7 +137,11 @@ pub fn mcp_tool(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `FromStr`) from a function.
 ///
 /// Keys: `uri`, `name`, `description` (default: the doc comment), `title`, `mime_type`,
-/// `complete(var = completer_fn)` where `fn completer_fn(prefix: &str) -> Vec<String>`, `crate`.
+/// `icon`, `meta` (as for tools), the annotations `audience = ["user"]`, `priority = 0.5` and
+/// `last_modified = "..."`, `complete(var = completer_fn)` where the completer is
+/// `fn(prefix: &str) -> Vec<String>` or `async fn(Context, CompletionRequest) -> Vec<String>`
+/// (or `Completion`, or a `Result` of either; the request carries the other arguments), and
+/// `crate`.
 /// Other parameters must be injected (`Context`, `State<T>`). Returns `String`, `&str`, `Blob`
 /// (bytes + MIME type), `ResourceContents`, `Vec<ResourceContents>`, `ReadResourceResult` or a
 /// `Result` of those.
@@ -153,8 +161,8 @@ pub fn mcp_resource(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Declares an MCP prompt from a function whose `String` parameters are required arguments
 /// and `Option<String>` parameters optional ones, each described by its `///` comment.
 ///
-/// Keys: `name`, `description` (default: the doc comment), `title`,
-/// `complete(arg = completer_fn)`, `crate`. Returns `String` (one user message),
+/// Keys: `name`, `description` (default: the doc comment), `title`, `icon`, `meta`,
+/// `complete(arg = completer_fn)` (completers as for resources), `crate`. Returns `String` (one user message),
 /// `PromptMessage`, `Vec<PromptMessage>`, `GetPromptResult` or a `Result` of those.
 ///
 /// ```

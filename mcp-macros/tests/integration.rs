@@ -529,3 +529,99 @@ async fn the_schema_is_enforced_before_the_function_runs() {
         assert!(text.contains(name) && text.ends_with(rule), "{text}");
     }
 }
+
+/// Cities starting with the typed prefix, in the country already chosen.
+async fn cities(
+    _ctx: Context,
+    req: mcp_core::CompletionRequest,
+) -> Result<Vec<String>, mcp_core::McpError> {
+    let all: &[&str] = match req.context.get("country").map(String::as_str) {
+        Some("fr") => &["paris", "lyon"],
+        _ => &["london", "leeds"],
+    };
+    Ok(all
+        .iter()
+        .filter(|c| c.starts_with(&req.value))
+        .map(|c| (*c).to_owned())
+        .collect())
+}
+
+/// The weather in a city.
+#[mcp_resource(
+    uri = "weather://{country}/{city}",
+    icon = "https://example.com/weather.png",
+    meta = r#"{"com.example/refresh": 60}"#,
+    audience = ["user"],
+    priority = 0.25,
+    last_modified = "2026-01-01T00:00:00Z",
+    complete(city = cities)
+)]
+fn weather(country: String, city: String) -> String {
+    format!("{city}, {country}: sunny")
+}
+
+/// Plan a trip.
+#[mcp_prompt(
+    icon = "https://example.com/trip.png",
+    meta = r#"{"com.example/kind": "travel"}"#,
+    complete(city = cities)
+)]
+fn trip(country: String, city: String) -> String {
+    format!("Plan a trip to {city} in {country}")
+}
+
+#[tokio::test]
+async fn resources_and_prompts_carry_icons_annotations_meta_and_async_completers() {
+    let client = client().await;
+    let templates = client
+        .request("resources/templates/list", json!({}))
+        .await
+        .unwrap();
+    let weather = templates["resourceTemplates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "weather")
+        .expect("weather listed")
+        .clone();
+    assert_eq!(
+        weather["icons"],
+        json!([{"src": "https://example.com/weather.png"}])
+    );
+    assert_eq!(weather["_meta"], json!({"com.example/refresh": 60}));
+    assert_eq!(
+        weather["annotations"],
+        json!({"audience": ["user"], "priority": 0.25, "lastModified": "2026-01-01T00:00:00Z"})
+    );
+    let prompts = client.request("prompts/list", json!({})).await.unwrap();
+    let trip = prompts["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "trip")
+        .expect("trip listed")
+        .clone();
+    assert_eq!(
+        trip["icons"],
+        json!([{"src": "https://example.com/trip.png"}])
+    );
+    assert_eq!(trip["_meta"], json!({"com.example/kind": "travel"}));
+
+    for reference in [
+        json!({"type": "ref/resource", "uri": "weather://{country}/{city}"}),
+        json!({"type": "ref/prompt", "name": "trip"}),
+    ] {
+        let done = client
+            .request(
+                "completion/complete",
+                json!({
+                    "ref": reference,
+                    "argument": {"name": "city", "value": "l"},
+                    "context": {"arguments": {"country": "fr"}}
+                }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(done["completion"]["values"], json!(["lyon"]), "{reference}");
+    }
+}

@@ -11,7 +11,7 @@ pub mod resource;
 pub mod template;
 pub mod tool;
 
-pub use completion::CompletionRequest;
+pub use completion::{Completer, CompletionRequest, IntoCompletion};
 pub use prompt::Prompt;
 pub use resource::{Resource, ResourceTemplate};
 pub use template::{TemplateVars, UriTemplate};

@@ -91,6 +91,18 @@ impl Prompt {
         self
     }
 
+    /// Adds an icon (`{"src": ..., "mimeType": ..., "sizes": [...]}`; sent from 2025-11-25).
+    pub fn icon(mut self, icon: JsonObject) -> Self {
+        self.icons.push(icon);
+        self
+    }
+
+    /// Sets `_meta` (sent from 2025-06-18).
+    pub fn meta(mut self, meta: JsonObject) -> Self {
+        self.meta = Some(meta);
+        self
+    }
+
     /// Records where the prompt was declared, for duplicate errors.
     pub fn origin(mut self, origin: impl Into<String>) -> Self {
         self.origin = origin.into();

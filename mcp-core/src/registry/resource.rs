@@ -8,7 +8,9 @@ use std::sync::Arc;
 use crate::cache::CachePolicy;
 use crate::context::Context;
 use crate::error::{McpError, RegistrationError};
-use crate::protocol::{Completion, ReadResourceResult, ResourceInfo, ResourceTemplateInfo};
+use crate::protocol::{
+    Annotations, Completion, JsonObject, ReadResourceResult, ResourceInfo, ResourceTemplateInfo,
+};
 use crate::registry::completion::{CompleteFn, CompletionRequest};
 use crate::registry::template::{TemplateVars, UriTemplate};
 
@@ -98,6 +100,24 @@ impl Resource {
     /// Sets the size in bytes.
     pub fn size(mut self, size: u64) -> Self {
         self.info.size = Some(size);
+        self
+    }
+
+    /// Adds an icon (`{"src": ..., "mimeType": ..., "sizes": [...]}`; sent from 2025-11-25).
+    pub fn icon(mut self, icon: JsonObject) -> Self {
+        self.info.icons.push(icon);
+        self
+    }
+
+    /// Sets the annotations (audience, priority, last modification).
+    pub fn annotations(mut self, annotations: Annotations) -> Self {
+        self.info.annotations = Some(annotations);
+        self
+    }
+
+    /// Sets `_meta` (sent from 2025-06-18).
+    pub fn meta(mut self, meta: JsonObject) -> Self {
+        self.info.meta = Some(meta);
         self
     }
 
@@ -202,6 +222,24 @@ impl ResourceTemplate {
     /// Sets the MIME type.
     pub fn mime_type(mut self, mime_type: impl Into<String>) -> Self {
         self.info.mime_type = Some(mime_type.into());
+        self
+    }
+
+    /// Adds an icon (`{"src": ..., "mimeType": ..., "sizes": [...]}`; sent from 2025-11-25).
+    pub fn icon(mut self, icon: JsonObject) -> Self {
+        self.info.icons.push(icon);
+        self
+    }
+
+    /// Sets the annotations (audience, priority, last modification).
+    pub fn annotations(mut self, annotations: Annotations) -> Self {
+        self.info.annotations = Some(annotations);
+        self
+    }
+
+    /// Sets `_meta` (sent from 2025-06-18).
+    pub fn meta(mut self, meta: JsonObject) -> Self {
+        self.info.meta = Some(meta);
         self
     }
 

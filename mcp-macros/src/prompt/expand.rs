@@ -47,9 +47,11 @@ pub(crate) fn expand(prompt: &Prompt) -> TokenStream {
     if let Some(t) = &prompt.attrs.common.title {
         setters.push(quote!(.title(#t)));
     }
+    setters.extend(prompt.attrs.common.metadata_setters(&krate));
     for (arg, path) in &prompt.attrs.complete {
         let a = arg.to_string();
-        setters.push(quote!(.complete(#a, #krate::__private::completer(#path))));
+        setters
+            .push(quote_spanned!(path.span()=> .complete(#a, #krate::__private::completer(#path))));
     }
     let build = quote! {
         fn __build() -> #krate::Prompt {

@@ -8,6 +8,7 @@ pub(crate) fn validate(prompt: &Prompt, errors: &mut Errors) {
     if let Some(name) = &prompt.attrs.common.name {
         names::check(name, errors);
     }
+    prompt.attrs.common.validate(errors);
     prompt.func.validate(errors);
     for p in &prompt.func.params {
         if let Some(h) = &p.attrs.header {

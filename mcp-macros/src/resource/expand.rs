@@ -56,12 +56,34 @@ pub(crate) fn expand(resource: &Resource) -> TokenStream {
     if let Some(t) = &resource.attrs.common.title {
         setters.push(quote!(.title(#t)));
     }
+    setters.extend(resource.attrs.common.metadata_setters(&krate));
+    if resource.attrs.has_annotations() {
+        let a = &resource.attrs;
+        let audience = a.audience.as_ref().map(|roles| {
+            quote!(__ann.audience = ::core::option::Option::Some(::std::vec![#(::std::string::String::from(#roles)),*]);)
+        });
+        let priority = a
+            .priority
+            .map(|(p, _)| quote!(__ann.priority = ::core::option::Option::Some(#p);));
+        let modified = a.last_modified.as_ref().map(|m| {
+            quote!(__ann.last_modified = ::core::option::Option::Some(::std::string::String::from(#m));)
+        });
+        setters.push(quote! {
+            .annotations({
+                let mut __ann = #krate::protocol::Annotations::default();
+                #audience
+                #priority
+                #modified
+                __ann
+            })
+        });
+    }
     let kind = resource.kind();
     let build = match kind {
         Kind::Template => {
             let completes = resource.attrs.complete.iter().map(|(arg, path)| {
                 let a = arg.to_string();
-                quote!(.complete(#a, #krate::__private::completer(#path)))
+                quote_spanned!(path.span()=> .complete(#a, #krate::__private::completer(#path)))
             });
             quote! {
                 fn __build() -> ::core::result::Result<#krate::ResourceTemplate, #krate::RegistrationError> {

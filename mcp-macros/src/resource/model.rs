@@ -1,5 +1,6 @@
 //! What `#[mcp_resource(...)]` and the function say, typed. Codegen reads only this.
 
+use proc_macro2::Span;
 use syn::{Ident, LitStr, Path};
 
 use crate::common::CommonAttrs;
@@ -25,6 +26,19 @@ pub(crate) struct ResourceAttrs {
     pub(crate) mime_type: Option<LitStr>,
     /// `complete(var = completer_fn, ...)`.
     pub(crate) complete: Vec<(Ident, Path)>,
+    /// `audience = ["user", "assistant"]`: the `audience` annotation.
+    pub(crate) audience: Option<Vec<LitStr>>,
+    /// `priority = 0.5`: the `priority` annotation, from 0 to 1.
+    pub(crate) priority: Option<(f64, Span)>,
+    /// `last_modified = "2025-01-12T15:00:58Z"`: the `lastModified` annotation.
+    pub(crate) last_modified: Option<LitStr>,
+}
+
+impl ResourceAttrs {
+    /// True when any annotation is given.
+    pub(crate) fn has_annotations(&self) -> bool {
+        self.audience.is_some() || self.priority.is_some() || self.last_modified.is_some()
+    }
 }
 
 /// A resource: its attribute and its function.

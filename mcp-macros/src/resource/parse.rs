@@ -10,7 +10,14 @@ use crate::errors::Errors;
 use crate::func::Func;
 
 /// The keys only `#[mcp_resource]` takes (the shared ones are in `common`).
-const KEYS: &[&str] = &["uri", "mime_type", "complete"];
+const KEYS: &[&str] = &[
+    "uri",
+    "mime_type",
+    "complete",
+    "audience",
+    "priority",
+    "last_modified",
+];
 
 pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> Resource {
     let mut attrs = ResourceAttrs::default();
@@ -25,6 +32,9 @@ pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> Res
             }
             "mime_type" => attrs.mime_type = arg.string(errors),
             "complete" => attrs.complete = arg.bindings(errors).unwrap_or_default(),
+            "audience" => attrs.audience = arg.strings(errors),
+            "priority" => attrs.priority = arg.float(errors),
+            "last_modified" => attrs.last_modified = arg.string(errors),
             _ if attrs.common.parse_arg(&arg, errors) => {}
             _ => arg.unknown(&all_keys(KEYS), errors),
         }

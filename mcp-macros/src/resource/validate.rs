@@ -4,6 +4,7 @@ use super::model::{Resource, Uri};
 use crate::errors::Errors;
 
 pub(crate) fn validate(resource: &Resource, errors: &mut Errors) {
+    resource.attrs.common.validate(errors);
     resource.func.validate(errors);
     for p in &resource.func.params {
         if let Some(h) = &p.attrs.header {
@@ -12,6 +13,16 @@ pub(crate) fn validate(resource: &Resource, errors: &mut Errors) {
                 "`header` mirrors a tool argument into a request header; resource arguments have none",
             );
         }
+    }
+    for role in resource.attrs.audience.iter().flatten() {
+        if !matches!(role.value().as_str(), "user" | "assistant") {
+            errors.push(role.span(), "an audience is \"user\" or \"assistant\"");
+        }
+    }
+    if let Some((p, span)) = resource.attrs.priority
+        && !(0.0..=1.0).contains(&p)
+    {
+        errors.push(span, "`priority` is from 0 (least important) to 1 (most)");
     }
     let fn_name = &resource.func.item.sig.ident;
     let Some(Uri { lit, variables }) = &resource.attrs.uri else {

@@ -66,15 +66,7 @@ pub(crate) fn expand(tool: &Tool) -> TokenStream {
     if let Some(t) = &tool.attrs.common.title {
         setters.push(quote!(.title(#t)));
     }
-    if let Some(src) = &tool.attrs.icon {
-        setters.push(quote! {
-            .icon({
-                let mut __icon = #krate::JsonObject::new();
-                __icon.insert(::std::string::String::from("src"), ::std::convert::From::from(#src));
-                __icon
-            })
-        });
-    }
+    setters.extend(tool.attrs.common.metadata_setters(&krate));
     if let Some(scopes) = &tool.attrs.scopes {
         setters.push(quote!(.scopes([#(#scopes),*])));
     }

@@ -18,8 +18,6 @@ pub(crate) struct ToolAttrs {
     pub(crate) idempotent: Option<bool>,
     /// `open_world`: the `openWorldHint` annotation.
     pub(crate) open_world: Option<bool>,
-    /// `icon = "https://..."`.
-    pub(crate) icon: Option<LitStr>,
     /// `scopes = ["files:read"]`: OAuth scopes a caller needs.
     pub(crate) scopes: Option<Vec<LitStr>>,
     /// `task = "optional" | "required"`: runs as a task for clients of the tasks extension.

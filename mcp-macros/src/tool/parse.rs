@@ -15,7 +15,6 @@ const KEYS: &[&str] = &[
     "destructive",
     "idempotent",
     "open_world",
-    "icon",
     "scopes",
     "task",
 ];
@@ -28,7 +27,6 @@ pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> Too
             "destructive" => attrs.destructive = arg.flag(errors),
             "idempotent" => attrs.idempotent = arg.flag(errors),
             "open_world" => attrs.open_world = arg.flag(errors),
-            "icon" => attrs.icon = arg.string(errors),
             "scopes" => attrs.scopes = arg.strings(errors),
             "task" => attrs.task = arg.string(errors),
             _ if attrs.common.parse_arg(&arg, errors) => {}

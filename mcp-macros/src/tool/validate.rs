@@ -18,6 +18,7 @@ pub(crate) fn validate(tool: &Tool, errors: &mut Errors) {
             "task takes \"optional\" (a task for clients of the tasks extension) or \"required\" (only as a task)",
         );
     }
+    tool.attrs.common.validate(errors);
     tool.func.validate(errors);
     for scope in tool.attrs.scopes.iter().flatten() {
         if !mcp_syntax::scope::is_valid(&scope.value()) {

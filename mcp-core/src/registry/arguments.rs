@@ -189,6 +189,7 @@ mod tests {
                 name,
                 description: Some("doc"),
                 default: None,
+                header: None,
             },
         );
         s.finish(&mut g)

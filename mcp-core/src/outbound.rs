@@ -121,6 +121,8 @@ struct State {
     /// [`Outbound::close`] was called: queued messages drain, new ones are refused.
     closed: bool,
     stalled: bool,
+    /// No reader wants the messages yet: sends succeed and drop them.
+    discarding: bool,
     stream_close_requested: bool,
     stall_timeout: Option<Duration>,
     on_stall: Option<StallHook>,
@@ -154,6 +156,9 @@ impl Chan {
             let mut s = self.lock();
             if s.rx_gone || s.closed || s.stalled {
                 return Ok(Err(Closed));
+            }
+            if s.discarding {
+                return Ok(Ok(()));
             }
             let len = msg.json.len();
             let full = s.queue.len() >= self.capacity
@@ -286,6 +291,7 @@ impl Outbound {
                 rx_gone: false,
                 closed: false,
                 stalled: false,
+                discarding: false,
                 stream_close_requested: false,
                 stall_timeout: None,
                 on_stall: None,
@@ -505,6 +511,27 @@ impl OutboundReceiver {
         StreamCloseSignal {
             chan: self.chan.clone(),
         }
+    }
+
+    /// While `on`, sends succeed and their messages are dropped (what is queued is dropped
+    /// too): for a destination that may exist but has no reader yet, such as a Streamable HTTP
+    /// session's standalone stream before the client opened it.
+    pub fn set_discarding(&mut self, on: bool) {
+        let mut s = self.chan.lock();
+        s.discarding = on;
+        if on {
+            s.queue = VecDeque::new();
+            s.queued_bytes = 0;
+        }
+        drop(s);
+        if on {
+            self.chan.room.notify_waiters();
+        }
+    }
+
+    /// True once a send gave up on this channel because its reader stopped reading.
+    pub fn is_stalled(&self) -> bool {
+        self.chan.lock().stalled
     }
 
     /// Stops accepting messages; queued ones can still be received.

@@ -17,7 +17,7 @@ use crate::security::{Auth, TokenValidator};
 /// | SSE path / messages path / health path | `/sse`, `/messages`, `/health` |
 /// | Streamable HTTP endpoint | `/mcp` |
 /// | Streamable HTTP idle session timeout | 30 min |
-/// | Streamable HTTP event store per session | 1,024 events (oldest dropped) |
+/// | Streamable HTTP replay log per stream | 1 MiB of written events (oldest dropped) |
 /// | SSE `retry` hint (priming, early close) | 1 s |
 /// | keep-alive comment interval | 15 s |
 /// | body limit | 4 MiB (413) |
@@ -45,7 +45,7 @@ pub struct Config {
     pub(crate) health_path: String,
     pub(crate) mcp_path: String,
     pub(crate) idle_timeout: Duration,
-    pub(crate) event_store: usize,
+    pub(crate) replay_bytes: usize,
     pub(crate) retry: Duration,
     pub(crate) keep_alive: Duration,
     pub(crate) max_body: usize,
@@ -93,7 +93,7 @@ impl Default for Config {
             health_path: "/health".into(),
             mcp_path: "/mcp".into(),
             idle_timeout: Duration::from_secs(30 * 60),
-            event_store: 1024,
+            replay_bytes: 1024 * 1024,
             retry: Duration::from_secs(1),
             keep_alive: Duration::from_secs(15),
             max_body: 4 * 1024 * 1024,
@@ -194,10 +194,12 @@ impl Builder {
         self
     }
 
-    /// How many events each Streamable HTTP session keeps for resumption (default 1,024;
-    /// the oldest are dropped first).
-    pub fn event_store_capacity(mut self, events: usize) -> Self {
-        self.config.event_store = events.max(1);
+    /// How many bytes of already written events each Streamable HTTP stream keeps for
+    /// resumption with `Last-Event-ID` (default 1 MiB; the oldest are dropped first). A
+    /// stream that ended cleanly keeps nothing; one whose connection broke keeps its log and
+    /// its queue until it is resumed or its session ends.
+    pub fn replay_bytes(mut self, bytes: usize) -> Self {
+        self.config.replay_bytes = bytes;
         self
     }
 

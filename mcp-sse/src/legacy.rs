@@ -9,7 +9,7 @@ use mcp_core::{Caller, jsonrpc};
 use tracing::Instrument;
 
 use crate::conn::Kill;
-use crate::open::{Opened, open_session};
+use crate::open::open_session;
 use crate::response::{Body, event_stream, status, text};
 use crate::security::Identity;
 use crate::sessions::{Entry, Transport};
@@ -19,13 +19,13 @@ use crate::sse::{SseBody, frame};
 /// `GET /sse`: creates a session and streams its messages.
 pub(crate) async fn open_stream(
     shared: &Arc<Shared>,
-    kill: &Arc<Kill>,
+    kill: Option<Arc<Kill>>,
     identity: Identity,
 ) -> Response<Body> {
     let cfg = &shared.config;
     #[cfg(feature = "cluster")]
     let bound = identity.clone();
-    let Opened { id, entry, rx } = match open_session(shared, identity, Transport::Legacy) {
+    let (id, entry, rx) = match open_session(shared, identity, |rx| (Transport::Legacy, rx)) {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -42,14 +42,17 @@ pub(crate) async fn open_stream(
     }
     let endpoint = format!("{}{}?sessionId={id}", cfg.prefix, cfg.messages_path);
     // A client that stopped reading leaves its body unpolled, so the body cannot notice the
-    // stall itself: the send that gives up ends the session and drops the connection.
+    // stall itself: the send that gives up ends the session and drops the connection. Over
+    // HTTP/2 (`kill` is `None`) the connection carries other streams and stays: the session
+    // ends, its queue is freed, and its stream ends when the client reads again or leaves.
     let sessions = shared.sessions.clone();
     let stall_id = id.clone();
-    let kill = kill.clone();
     entry.outbound.on_stall(move || {
         tracing::warn!(target: "mcp::sse", session_id = %stall_id, "client stopped reading; session closed");
         sessions.remove(&stall_id);
-        kill.kill();
+        if let Some(kill) = kill {
+            kill.kill();
+        }
     });
     drop(entry);
     let sessions = shared.sessions.clone();

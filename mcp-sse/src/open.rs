@@ -13,21 +13,14 @@ use crate::security::Identity;
 use crate::sessions::{Entry, Transport};
 use crate::shared::Shared;
 
-/// A session just opened and registered.
-pub(crate) struct Opened {
-    pub(crate) id: String,
-    pub(crate) entry: Entry,
-    /// The receiving end of the session's outbound queue, for the transport to drain.
-    pub(crate) rx: OutboundReceiver,
-}
-
-/// Opens a session for `identity` on `transport` and registers it; the 503 response when the
-/// session cap is reached.
-pub(crate) fn open_session(
+/// Opens a session for `identity` and registers it; the 503 response when the session cap is
+/// reached. `make` turns the receiving end of the session's outbound queue into the
+/// transport's state (and whatever else the transport keeps of it).
+pub(crate) fn open_session<T>(
     shared: &Shared,
     identity: Identity,
-    transport: Transport,
-) -> Result<Opened, Response<Body>> {
+    make: impl FnOnce(OutboundReceiver) -> (Transport, T),
+) -> Result<(String, Entry, T), Response<Body>> {
     let cfg = &shared.config;
     let id = uuid::Uuid::new_v4().to_string();
     let (outbound, rx) = Outbound::bounded(
@@ -37,6 +30,7 @@ pub(crate) fn open_session(
         cfg.pending_bytes,
     );
     let outbound = outbound.with_stall_timeout(cfg.stall_timeout);
+    let (transport, kept) = make(rx);
     let label = match transport {
         Transport::Legacy => "sse",
         Transport::Streamable(_) => "streamable-http",
@@ -60,5 +54,5 @@ pub(crate) fn open_session(
         return Err(too_many_sessions());
     }
     tracing::info!(target: "mcp::sse", session_id = %id, transport = label, "session opened");
-    Ok(Opened { id, entry, rx })
+    Ok((id, entry, kept))
 }

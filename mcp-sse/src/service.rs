@@ -141,7 +141,11 @@ async fn route(shared: &Arc<Shared>, kill: &Arc<Kill>, req: Request<Incoming>) -
         return crate::streamable::handle(shared, identity, &caller, req).await;
     }
     match (is_sse, req.method()) {
-        (true, &Method::GET) => crate::legacy::open_stream(shared, kill, identity).await,
+        (true, &Method::GET) => {
+            // Only an HTTP/1 connection is the session's own to drop.
+            let own = (req.version() < http::Version::HTTP_2).then(|| kill.clone());
+            crate::legacy::open_stream(shared, own, identity).await
+        }
         (true, _) => method_not_allowed("GET"),
         (false, &Method::POST) => crate::legacy::post_message(shared, identity, &caller, req).await,
         (false, _) => method_not_allowed("POST"),

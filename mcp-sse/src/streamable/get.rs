@@ -7,8 +7,9 @@ use std::sync::atomic::Ordering;
 use http::{HeaderMap, Response, StatusCode};
 
 use super::headers::{accepts, check_version_header, lookup, single_str};
+use super::state::AttachError;
 use super::state::STANDALONE;
-use super::stream::sse_response;
+use super::stream::{Start, sse_response};
 use crate::response::{Body, bad_request, text};
 use crate::security::Identity;
 use crate::shared::Shared;
@@ -38,7 +39,7 @@ pub(crate) fn get(shared: &Arc<Shared>, identity: Identity, h: &HeaderMap) -> Re
                 .split_once('-')
                 .and_then(|(s, n)| Some((s.parse::<u64>().ok()?, n.parse::<u64>().ok()?)));
             match parsed {
-                Some((s, n)) if state.knows(s) => (s, n),
+                Some((s, n)) => (s, n),
                 _ => return bad_request(&format!("unknown Last-Event-ID {last:?}")),
             }
         }
@@ -50,5 +51,32 @@ pub(crate) fn get(shared: &Arc<Shared>, identity: Identity, h: &HeaderMap) -> Re
             "this session already has an open standalone stream",
         );
     }
-    sse_response(shared, &entry, state, stream, cursor, None, false)
+    let attached = match state.attach(stream, cursor) {
+        Ok(a) => a,
+        Err(e) => {
+            if stream == STANDALONE {
+                state.standalone_open.store(false, Ordering::Release);
+            }
+            return match e {
+                AttachError::Unknown => {
+                    bad_request(&format!("unknown Last-Event-ID {stream}-{cursor}"))
+                }
+                AttachError::Busy => text(
+                    StatusCode::CONFLICT,
+                    "this stream is being read on another connection",
+                ),
+                // Everything of that stream was written and it ended: an empty stream.
+                AttachError::Ended => crate::response::event_stream(crate::response::empty()),
+            };
+        }
+    };
+    let start = Start {
+        rx: attached.rx,
+        first: None,
+        replay: attached.replay,
+        cursor,
+        close: None,
+        priming: false,
+    };
+    sse_response(shared, &entry, state, stream, start)
 }

@@ -9,12 +9,16 @@
 //!   (missing: 400; unknown or ended: 404). `DELETE` ends the session.
 //! * `GET` opens the session's standalone stream for server-initiated messages (one at a time:
 //!   a second concurrent one gets 409), or resumes any stream with `Last-Event-ID`.
-//! * Every SSE event has an id `<stream>-<seq>`, unique within the session. Events are kept in
-//!   a bounded per-session store ([`crate::Builder::event_store_capacity`], oldest dropped first),
-//!   so a client that lost a connection, or whose stream the server closed early
-//!   (`Context::close_sse_stream`), resumes with `GET` + `Last-Event-ID` and receives only that
-//!   stream's later events. Sessions at 2025-11-25 get the priming event (an id and empty data)
-//!   and a `retry` hint when a stream opens.
+//! * Every SSE event has an id `<stream>-<seq>`, unique within the session. Each stream reads
+//!   its own bounded queue (the session queue's bounds and stall timeout apply) and keeps the
+//!   events it wrote in a replay log bounded in bytes ([`crate::Builder::replay_bytes`],
+//!   oldest dropped first). A client that lost a connection, or whose stream the server closed
+//!   early (`Context::close_sse_stream`), resumes with `GET` + `Last-Event-ID` and receives
+//!   that stream's later events; a stream that ended cleanly keeps nothing. A POST stream
+//!   whose request was cancelled ends. Messages for the standalone stream are dropped until
+//!   the client first opens it. Sessions at 2025-11-25 get the priming event (an id and empty
+//!   data) and a `retry` hint when a stream opens.
+//! * An `initialize` that fails leaves no session behind and returns no `Mcp-Session-Id`.
 //! * Sessions idle longer than [`crate::Builder::idle_timeout`] with no open stream are ended.
 
 mod delete;

@@ -5,7 +5,6 @@
 #![allow(clippy::result_large_err)]
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -13,9 +12,9 @@ use mcp_core::jsonrpc::{Incoming as Body_, Message};
 use mcp_core::{Caller, Outbound, OutgoingKind};
 
 use super::headers::{SESSION_HEADER, accepts, check_version_header, has_session_header, lookup};
-use super::state::{STANDALONE, StreamState, pump};
-use super::stream::sse_response;
-use crate::open::{Opened, open_session};
+use super::state::StreamState;
+use super::stream::{Start, sse_response};
+use crate::open::open_session;
 use crate::response::{Body, json, status, text};
 use crate::security::Identity;
 use crate::sessions::{Entry, Transport};
@@ -96,7 +95,13 @@ pub(crate) async fn post_parsed(
             .iter()
             .any(|i| matches!(i, Ok(m) if m.is_request()) || i.is_err()),
     };
-    let (reply, mut rx) = Outbound::channel(cfg.queue);
+    let (reply, mut rx) = Outbound::bounded(
+        cfg.queue,
+        cfg.pending_bytes,
+        cfg.pending_messages,
+        cfg.pending_bytes,
+    );
+    let reply = reply.with_stall_timeout(cfg.stall_timeout);
     let close = rx.stream_close_signal();
     let fut = entry
         .session
@@ -115,25 +120,32 @@ pub(crate) async fn post_parsed(
                 _ = close.requested() => Some(None),
             };
             match first {
-                Some(None) => {
-                    let stream = state.next_stream.fetch_add(1, Ordering::Relaxed);
-                    pump(state.clone(), stream, rx);
-                    sse_response(shared, &entry, state.clone(), stream, 0, Some(close), true)
-                }
                 None => {
                     // The request was cancelled before it answered: nothing to send.
                     status(StatusCode::ACCEPTED)
                 }
                 Some(Some(first)) if first.kind == OutgoingKind::Response => json(first.json),
-                Some(Some(first)) => {
-                    let stream = state.next_stream.fetch_add(1, Ordering::Relaxed);
-                    state.push(stream, first.json, false);
-                    pump(state.clone(), stream, rx);
-                    sse_response(shared, &entry, state.clone(), stream, 0, Some(close), true)
+                Some(first) => {
+                    let stream = state.new_stream();
+                    let start = Start {
+                        rx,
+                        first,
+                        replay: Vec::new(),
+                        cursor: 0,
+                        close: Some(close),
+                        priming: true,
+                    };
+                    sse_response(shared, &entry, state.clone(), stream, start)
                 }
             }
         }
     };
+    if created && entry.session.protocol_version().is_none() {
+        // The initialize failed: the session never existed for the client.
+        shared.sessions.remove(&session_id);
+        tracing::debug!(target: "mcp::http", "initialize failed; session dropped");
+        return resp;
+    }
     if created && let Ok(v) = HeaderValue::from_str(&session_id) {
         resp.headers_mut().insert(SESSION_HEADER, v);
     }
@@ -141,15 +153,18 @@ pub(crate) async fn post_parsed(
 }
 
 /// Opens a Streamable HTTP session; its session-wide messages go to the standalone stream.
+/// A standalone stream whose reader stops reading ends the session, as on HTTP+SSE.
 async fn open(
     shared: &Arc<Shared>,
     identity: Identity,
 ) -> Result<(String, Entry, Arc<StreamState>), Response<Body>> {
-    let state = Arc::new(StreamState::new(shared.config.event_store));
+    let cfg = &shared.config;
     #[cfg(feature = "cluster")]
     let bound = identity.clone();
-    let Opened { id, entry, rx } =
-        open_session(shared, identity, Transport::Streamable(state.clone()))?;
+    let (id, entry, state) = open_session(shared, identity, |rx| {
+        let state = Arc::new(StreamState::new(cfg.replay_bytes, rx));
+        (Transport::Streamable(state.clone()), state)
+    })?;
     #[cfg(feature = "cluster")]
     if let Some(cluster) = &shared.cluster {
         let kind = crate::cluster::Kind::Streamable;
@@ -161,6 +176,11 @@ async fn open(
             return Err(r);
         }
     }
-    pump(state.clone(), STANDALONE, rx);
+    let sessions = shared.sessions.clone();
+    let stall_id = id.clone();
+    entry.outbound.on_stall(move || {
+        tracing::warn!(target: "mcp::http", session_id = %stall_id, "client stopped reading its stream; session closed");
+        sessions.remove(&stall_id);
+    });
     Ok((id, entry, state))
 }

@@ -1,35 +1,54 @@
-//! The Streamable HTTP state of one session: its event store and stream bookkeeping.
+//! The Streamable HTTP state of one session: one log per stream, holding the stream's queue
+//! while no connection reads it and the events already written, for `Last-Event-ID`.
+//!
+//! A stream's messages wait in their own bounded [`OutboundReceiver`] (the stall policy of the
+//! session queue applies); the SSE body reading the stream takes the receiver while it is
+//! connected, and each event it writes is recorded in the stream's replay log, bounded in
+//! bytes (oldest dropped first). When the stream ends cleanly (its response written, its
+//! request gone, its session ended) the log is dropped; when its connection breaks first, the
+//! receiver goes back into the log and a `GET` with `Last-Event-ID` resumes it. Nothing runs
+//! while no connection is open: an idle session owns no task.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use mcp_core::{OutboundReceiver, OutgoingKind};
-use tokio::sync::Notify;
+use mcp_core::OutboundReceiver;
 
 /// The stream id of the standalone (GET) stream.
 pub(crate) const STANDALONE: u64 = 0;
 
-struct Event {
-    stream: u64,
-    seq: u64,
-    json: Bytes,
-    is_response: bool,
+/// One stream's queue (while detached) and the events already written on it.
+struct Log {
+    rx: Option<OutboundReceiver>,
+    written: VecDeque<(u64, Bytes)>,
+    written_bytes: usize,
+    last_seq: u64,
 }
 
-#[derive(Default)]
-struct Store {
-    events: VecDeque<Event>,
-    seqs: HashMap<u64, u64>,
+/// Why a stream cannot be attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AttachError {
+    /// Never issued in this session.
+    Unknown,
+    /// A connection is reading it now.
+    Busy,
+    /// It ended cleanly: nothing more will come.
+    Ended,
 }
 
-/// The Streamable HTTP state of one session: its event store and stream bookkeeping.
+/// A stream taken for reading: its queue and the written events after the cursor.
+pub(crate) struct Attached {
+    pub(crate) rx: OutboundReceiver,
+    pub(crate) replay: Vec<(u64, Bytes)>,
+}
+
+/// The Streamable HTTP state of one session.
 pub(crate) struct StreamState {
-    store: Mutex<Store>,
-    capacity: usize,
-    pub(super) notify: Notify,
+    logs: Mutex<HashMap<u64, Log>>,
+    replay_bytes: usize,
     pub(super) next_stream: AtomicU64,
     pub(super) standalone_open: AtomicBool,
     pub(super) open_streams: AtomicUsize,
@@ -37,11 +56,15 @@ pub(crate) struct StreamState {
 }
 
 impl StreamState {
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A session's state; `standalone` is the session queue, dropped while no `GET` stream
+    /// was ever opened (nobody would read it).
+    pub(crate) fn new(replay_bytes: usize, mut standalone: OutboundReceiver) -> Self {
+        standalone.set_discarding(true);
+        let mut logs = HashMap::new();
+        logs.insert(STANDALONE, Log::new(standalone));
         StreamState {
-            store: Mutex::new(Store::default()),
-            capacity: capacity.max(1),
-            notify: Notify::new(),
+            logs: Mutex::new(logs),
+            replay_bytes,
             next_stream: AtomicU64::new(STANDALONE + 1),
             standalone_open: AtomicBool::new(false),
             open_streams: AtomicUsize::new(0),
@@ -49,8 +72,8 @@ impl StreamState {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Log>> {
+        self.logs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn touch(&self) {
@@ -68,54 +91,90 @@ impl StreamState {
                 > idle
     }
 
-    pub(crate) fn push(&self, stream: u64, json: Bytes, is_response: bool) {
-        {
-            let mut store = self.lock();
-            let seq = store.seqs.entry(stream).or_insert(0);
-            *seq += 1;
-            let seq = *seq;
-            if store.events.len() >= self.capacity {
-                store.events.pop_front();
-            }
-            store.events.push_back(Event {
-                stream,
-                seq,
-                json,
-                is_response,
+    /// A new stream for a POST's messages, already attached (its reader holds `rx`).
+    pub(crate) fn new_stream(&self) -> u64 {
+        let id = self.next_stream.fetch_add(1, Ordering::Relaxed);
+        self.lock().insert(
+            id,
+            Log {
+                rx: None,
+                written: VecDeque::new(),
+                written_bytes: 0,
+                last_seq: 0,
+            },
+        );
+        id
+    }
+
+    /// Takes `stream` for reading, with the events written after `cursor`.
+    pub(crate) fn attach(&self, stream: u64, cursor: u64) -> Result<Attached, AttachError> {
+        let mut logs = self.lock();
+        let Some(log) = logs.get_mut(&stream) else {
+            return Err(if stream < self.next_stream.load(Ordering::Relaxed) {
+                AttachError::Ended
+            } else {
+                AttachError::Unknown
             });
-        }
-        self.notify.notify_waiters();
-    }
-
-    /// The next event of `stream` after `cursor`.
-    pub(crate) fn next_after(&self, stream: u64, cursor: u64) -> Option<(u64, Bytes, bool)> {
-        self.lock()
-            .events
+        };
+        let mut rx = log.rx.take().ok_or(AttachError::Busy)?;
+        rx.set_discarding(false);
+        let replay = log
+            .written
             .iter()
-            .find(|e| e.stream == stream && e.seq > cursor)
-            .map(|e| (e.seq, e.json.clone(), e.is_response))
+            .filter(|(seq, _)| *seq > cursor)
+            .cloned()
+            .collect();
+        Ok(Attached { rx, replay })
     }
 
-    /// The last sequence number given out on `stream` (0 before its first event).
+    /// The last sequence number written on `stream` (0 before its first event).
     pub(crate) fn last_seq(&self, stream: u64) -> u64 {
-        self.lock().seqs.get(&stream).copied().unwrap_or(0)
+        self.lock().get(&stream).map_or(0, |l| l.last_seq)
     }
 
-    pub(crate) fn knows(&self, stream: u64) -> bool {
-        stream < self.next_stream.load(Ordering::Relaxed)
+    /// Records an event written on `stream`; its sequence number. O(1) amortized: the log
+    /// drops its oldest events past the byte bound.
+    pub(crate) fn record(&self, stream: u64, json: &Bytes) -> u64 {
+        let mut logs = self.lock();
+        let Some(log) = logs.get_mut(&stream) else {
+            return 0;
+        };
+        log.last_seq += 1;
+        log.written.push_back((log.last_seq, json.clone()));
+        log.written_bytes += json.len();
+        while log.written_bytes > self.replay_bytes {
+            match log.written.pop_front() {
+                Some((_, j)) => log.written_bytes -= j.len(),
+                None => break,
+            }
+        }
+        log.last_seq
+    }
+
+    /// A reader lets go of `stream`: ended cleanly (`rx` is `None`), its log goes; otherwise
+    /// the queue waits in the log for a resumption.
+    pub(crate) fn detach(&self, stream: u64, rx: Option<OutboundReceiver>) {
+        let mut logs = self.lock();
+        match rx {
+            Some(rx) if !rx.is_stalled() => {
+                if let Some(log) = logs.get_mut(&stream) {
+                    log.rx = Some(rx);
+                }
+            }
+            _ => {
+                logs.remove(&stream);
+            }
+        }
     }
 }
 
-/// Moves every message of `rx` into the store under `stream`.
-pub(crate) fn pump(state: Arc<StreamState>, stream: u64, mut rx: OutboundReceiver) {
-    tokio::spawn(async move {
-        while let Some(msg) = rx.recv().await {
-            state.push(stream, msg.json, msg.kind == OutgoingKind::Response);
+impl Log {
+    fn new(rx: OutboundReceiver) -> Self {
+        Log {
+            rx: Some(rx),
+            written: VecDeque::new(),
+            written_bytes: 0,
+            last_seq: 0,
         }
-        // Nothing more can arrive on this stream: forget its counter (its events stay
-        // replayable until the bounded store drops them).
-        if stream != STANDALONE {
-            state.lock().seqs.remove(&stream);
-        }
-    });
+    }
 }

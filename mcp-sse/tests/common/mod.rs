@@ -34,11 +34,12 @@ pub fn echo_server() -> Server {
             .description("Sends n progress notifications, then answers"),
         )
         .tool(
-            Tool::new("forever", |_ctx, _args| async move {
+            Tool::new("forever", |ctx, _args| async move {
+                ctx.progress(1.0, None, None).await;
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 Ok(CallToolResult::success(vec![]))
             })
-            .description("Never answers"),
+            .description("Reports progress once, then never answers"),
         )
         .build()
         .unwrap()

@@ -3,17 +3,17 @@
 # over HTTP+SSE, Streamable HTTP with a 2025-11-25 session, and the stateless 2026-07-28
 # revision (no session; the idle mode does not apply). The server runs pinned to CPU 0, the
 # generator to CPU 1.
-#   tests/bench/run.sh [SECONDS] [IDLE_SESSIONS] [RUNS]
-#   TRANSPORTS="streamable stateless" MODES="32" tests/bench/run.sh   # a subset
+#   bench/run.sh [SECONDS] [IDLE_SESSIONS] [RUNS]
+#   TRANSPORTS="streamable stateless" MODES="32" bench/run.sh   # a subset
 # Every measurement is taken RUNS times (default 3), the ceiling and ours alternating, each on a
 # freshly started server; the raw lines go to stderr and a table of medians to stdout.
 # Everything listens on 127.0.0.1 and is stopped at the end.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 SECS=${1:-10}
 IDLE=${2:-10000}
 RUNS=${3:-3}
-cargo build -q --release -p mcp-tests --bins
+cargo build -q --release -p mcp-bench --bins
 BIN=target/release
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 PIDS=()

@@ -8,7 +8,9 @@
 //!
 //! * `POST /messages?sessionId=` is validated where it lands (credential, limits, JSON), then
 //!   forwarded; `202` means the owner has the message, and the answer goes out on the owner's
-//!   stream. Messages keep the order in which they were accepted.
+//!   stream. As in one process, a message answered `202` reaches its session before any
+//!   message POSTed after that `202` (requests then run concurrently and are answered as they
+//!   complete).
 //! * Streamable HTTP `POST`, `GET` and `DELETE` with an `Mcp-Session-Id` are forwarded whole;
 //!   the response, streamed or not, is relayed back frame by frame.
 //! * The session cap counts every instance's sessions; idle expiry runs at the owner, which

@@ -1,5 +1,6 @@
 //! One instance of a cluster for the cluster tests: the quickstart and `long_task` tools, plus
-//! two tools that raise server-wide notifications, served in cluster mode.
+//! two tools that raise server-wide notifications and the resource `test://watched` that
+//! clients subscribe to, served in cluster mode.
 //!
 //! Settings come from the environment: `MCP_REDIS_URL` (required), `MCP_CLUSTER_PREFIX`,
 //! `MCP_OWNER_TTL_MS`, `MCP_MAX_SESSIONS`, `MCP_BEARER_TOKENS` (comma-separated),
@@ -9,11 +10,16 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use mcp_core::{CallToolResult, Content, Context, Server, Tool, ToolError};
+use mcp_core::{
+    CallToolResult, Content, Context, Resource, ResourceContents, Server, Tool, ToolError,
+};
 use mcp_examples::{progress, quickstart, run};
 use mcp_sse::{ClusterOptions, SseServer};
 
 type ServerCell = Arc<OnceLock<Server>>;
+
+/// The resource the tests subscribe to; `touch_resource` reports it updated.
+const WATCHED: &str = "test://watched";
 
 fn env_ms(name: &str) -> Option<Duration> {
     std::env::var(name)
@@ -68,6 +74,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .state(cell.clone())
         .tool(add_tool)
         .tool(touch)
+        .resource(
+            Resource::new(WATCHED, "watched", |_ctx| async {
+                Ok(ResourceContents::text(WATCHED, "text/plain", "watched").into())
+            })
+            .mime_type("text/plain"),
+        )
         .build()?;
     let _ = cell.set(server.clone());
     let url = std::env::var("MCP_REDIS_URL")?;

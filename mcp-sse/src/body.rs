@@ -180,3 +180,17 @@ pub(crate) fn parse_rpc(
     jsonrpc::parse(bytes, &limits)
         .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error))
 }
+
+/// Whether `session` takes a parsed body at all ([`mcp_core::Session::check_incoming`]): a
+/// body it refuses as a whole (a batch on a revision without batches, `initialize` inside a
+/// batch) is answered like one that did not parse, 400 with the JSON-RPC error, on both
+/// transports; nothing of it runs.
+#[allow(clippy::result_large_err)] // the error is the rare path's ready response
+pub(crate) fn check_session(
+    session: &mcp_core::Session,
+    incoming: &jsonrpc::Incoming,
+) -> Result<(), Response<Body>> {
+    session
+        .check_incoming(incoming)
+        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, None, &e))
+}

@@ -167,7 +167,8 @@ pub(crate) fn deliver_forwarded(
     })
 }
 
-/// Hands a parsed message of `len` bytes to its session; the `202` (or `429`) to answer.
+/// Hands a parsed message of `len` bytes to its session; the `202` (or `429`, or `400` for a
+/// body the session refuses as a whole) to answer.
 fn deliver(
     shared: &Arc<Shared>,
     entry: &Entry,
@@ -175,6 +176,9 @@ fn deliver(
     len: usize,
     caller: &Caller,
 ) -> Response<Body> {
+    if let Err(r) = crate::body::check_session(&entry.session, &incoming) {
+        return r;
+    }
     // What the session holds is bounded (queued plus accepted and not yet answered): past
     // it the POST is refused, never accepted and then dropped.
     let Some(admission) = entry.outbound.admit(len) else {

@@ -352,6 +352,15 @@ async fn batches_only_on_2025_03_26() {
         r#"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"ping"}]"#;
     let r = send(&h, "POST", &with, batch).await;
     assert_eq!(r.json().as_array().unwrap().len(), 2);
+    // A batch refused as a whole is answered like `[]`: 400 with -32600.
+    let init = r#"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"initialize","params":{}}]"#;
+    for body in [init, "[]"] {
+        let r = send(&h, "POST", &with, body).await;
+        assert_eq!(
+            (r.status, r.json()["error"]["code"].clone()),
+            (400, json!(-32600))
+        );
+    }
     let sid = session(&h, "2025-06-18").await;
     let r = send(
         &h,
@@ -360,6 +369,7 @@ async fn batches_only_on_2025_03_26() {
         batch,
     )
     .await;
+    assert_eq!(r.status, 400);
     assert_eq!(r.json()["error"]["code"], -32600);
     h.shutdown().await;
 }

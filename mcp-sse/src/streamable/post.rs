@@ -88,6 +88,9 @@ pub(crate) async fn post_parsed(
             Err(r) => return r,
         }
     };
+    if let Err(r) = crate::body::check_session(&entry.session, &incoming) {
+        return r;
+    }
     state.touch();
     let has_request = match &incoming {
         Body_::Single(m) => m.is_request(),

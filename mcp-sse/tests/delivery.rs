@@ -164,3 +164,178 @@ async fn a_cancelled_request_closes_its_stream() {
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     h.shutdown().await;
 }
+
+/// A resumption asking for events older than what the stream's replay log still holds is
+/// refused with 410, never served with a silent gap; a cursor past the stream's last event
+/// is 400.
+#[tokio::test]
+async fn a_resumption_past_the_replay_log_is_gone() {
+    use tokio::io::AsyncReadExt;
+    let h = start(|b| b.replay_bytes(1024)).await;
+    let id = init_session(&h).await;
+    let call = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"chatty","arguments":{"n":3000},"_meta":{"progressToken":"p"}}}"#;
+    let mut sock = post_raw(&h, &id, call).await;
+    // Read 50 events (over 1 KiB of them), then break the connection.
+    let mut text = String::new();
+    tokio::time::timeout(T, async {
+        while text.matches("\nid: ").count() < 50 {
+            let mut chunk = [0u8; 4096];
+            let n = sock.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "stream ended early: {text}");
+            text.push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    })
+    .await
+    .unwrap();
+    drop(sock);
+    let first = text
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .unwrap()
+        .to_owned();
+    let stream = first.split_once('-').unwrap().0.to_owned();
+    let mut c = Conn::open(&h).await;
+    let get = |last: &str| {
+        format!(
+            "GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nMcp-Session-Id: {id}\r\nMCP-Protocol-Version: 2025-06-18\r\nLast-Event-ID: {last}\r\n"
+        )
+    };
+    // The stream is busy (409) until the server notices the broken connection.
+    let ahead = format!("{stream}-999999999");
+    let mut r = c.request(&get(&ahead), b"").await;
+    for _ in 0..200 {
+        if r.status != 409 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        r = c.request(&get(&ahead), b"").await;
+    }
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    let r = c.request(&get(&first), b"").await;
+    let body = String::from_utf8_lossy(&r.body);
+    assert_eq!(r.status, 410, "{body}");
+    assert!(
+        body.contains("replay log") && body.contains("1024"),
+        "{body}"
+    );
+    // The session goes on.
+    let ping = r#"{"jsonrpc":"2.0","id":8,"method":"ping"}"#;
+    let head = format!(
+        "{}Mcp-Session-Id: {id}\r\nMCP-Protocol-Version: 2025-06-18\r\n",
+        post_head("/mcp")
+    );
+    assert_eq!(c.request(&head, ping.as_bytes()).await.status, 200);
+    h.shutdown().await;
+}
+
+/// Over HTTP/2 a session whose stream is no longer read ends alone: its stream ends once the
+/// client reads again, and another session multiplexed on the same connection keeps working.
+#[tokio::test]
+async fn a_stalled_session_on_http2_ends_only_its_stream() {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Incoming;
+    let h = start(|b| {
+        b.session_queue(4)
+            .max_pending(64, 1 << 24)
+            .stall_timeout(Duration::from_millis(300))
+    })
+    .await;
+    let io = hyper_util::rt::TokioIo::new(
+        tokio::net::TcpStream::connect(h.local_addr())
+            .await
+            .unwrap(),
+    );
+    // A small stream window: an unread stream is felt after 64 KiB.
+    let (send, conn) =
+        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .initial_stream_window_size(65_535)
+            .initial_connection_window_size(16 << 20)
+            .handshake(io)
+            .await
+            .unwrap();
+    let conn = tokio::spawn(conn);
+    let base = format!("http://{}", h.local_addr());
+    let request = |method: &str, path: &str, body: Vec<u8>| {
+        let mut send = send.clone();
+        let req = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{base}{path}"))
+            .header("content-type", "application/json")
+            .body(Full::new(bytes::Bytes::from(body)))
+            .unwrap();
+        async move {
+            tokio::time::timeout(T, send.send_request(req))
+                .await
+                .expect("no answer in time")
+        }
+    };
+    async fn next_data(body: &mut Incoming, buf: &mut String) -> Option<String> {
+        loop {
+            if let Some(end) = buf.find("\n\n") {
+                let event: String = buf.drain(..end + 2).collect();
+                if let Some(d) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    return Some(d.to_owned());
+                }
+                continue;
+            }
+            let frame = tokio::time::timeout(T, body.frame()).await.unwrap()?;
+            if let Ok(data) = frame.unwrap().into_data() {
+                buf.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+    }
+    let mut streams = Vec::new();
+    for _ in 0..2 {
+        let resp = request("GET", "/sse", Vec::new()).await.unwrap();
+        let mut body = resp.into_body();
+        let mut buf = String::new();
+        let endpoint = next_data(&mut body, &mut buf).await.unwrap();
+        for m in [INIT_2024, INITIALIZED] {
+            let r = request("POST", &endpoint, m.as_bytes().to_vec()).await;
+            assert_eq!(r.unwrap().status(), 202);
+        }
+        streams.push((body, buf, endpoint));
+    }
+    let (mut live, mut live_buf, live_path) = streams.pop().unwrap();
+    let (mut stalled, mut stalled_buf, stalled_path) = streams.pop().unwrap();
+    assert!(
+        next_data(&mut live, &mut live_buf)
+            .await
+            .unwrap()
+            .contains("\"id\":0")
+    );
+    // The first stream is no longer read: its answers fill the stream window, then its queue,
+    // and the stall timeout ends its session.
+    let text = "x".repeat(16 * 1024);
+    let mut ended = false;
+    for id in 1..=200 {
+        let r = request("POST", &stalled_path, echo_call(id, &text)).await;
+        match r.expect("the connection was dropped").status().as_u16() {
+            404 => {
+                ended = true;
+                break;
+            }
+            202 | 429 => {}
+            s => panic!("unexpected {s}"),
+        }
+        if id > 20 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    assert!(ended, "the stalled session did not end");
+    // The other session on the same connection is served as before.
+    for id in 1..=3 {
+        let r = request("POST", &live_path, echo_call(id, "still here")).await;
+        assert_eq!(r.expect("the connection was dropped").status(), 202);
+        let v: Value =
+            serde_json::from_str(&next_data(&mut live, &mut live_buf).await.unwrap()).unwrap();
+        assert_eq!(v["id"], id);
+        assert_eq!(v["result"]["content"][0]["text"], "still here");
+    }
+    assert!(!conn.is_finished());
+    // Reading the stalled stream again: what was sent arrives, then the stream ends.
+    while next_data(&mut stalled, &mut stalled_buf).await.is_some() {}
+    assert!(!conn.is_finished());
+    drop((live, stalled, send));
+    h.shutdown().await;
+}

@@ -65,6 +65,10 @@ pub(crate) fn get(shared: &Arc<Shared>, identity: Identity, h: &HeaderMap) -> Re
                     StatusCode::CONFLICT,
                     "this stream is being read on another connection",
                 ),
+                AttachError::Ahead => {
+                    bad_request(&format!("unknown Last-Event-ID {stream}-{cursor}"))
+                }
+                AttachError::Gone { dropped } => gone(stream, cursor, dropped, shared),
                 // Everything of that stream was written and it ended: an empty stream.
                 AttachError::Ended => crate::response::event_stream(crate::response::empty()),
             };
@@ -79,4 +83,22 @@ pub(crate) fn get(shared: &Arc<Shared>, identity: Identity, h: &HeaderMap) -> Re
         priming: false,
     };
     sse_response(shared, &entry, state, stream, start)
+}
+
+/// 410 for a resumption older than the stream's replay log: the events after the client's
+/// cursor up to `dropped` are no longer held, and a stream never resumes with a gap.
+fn gone(stream: u64, cursor: u64, dropped: u64, shared: &Shared) -> Response<Body> {
+    let limit = shared.config.replay_bytes;
+    let what = if stream == STANDALONE {
+        "open the standalone stream again with a GET without Last-Event-ID"
+    } else {
+        "this request's stream has ended; send the request again"
+    };
+    text(
+        StatusCode::GONE,
+        &format!(
+            "cannot resume after Last-Event-ID {stream}-{cursor}: events up to {stream}-{dropped} \
+             left the stream's replay log (it keeps the last {limit} bytes written); {what}"
+        ),
+    )
 }

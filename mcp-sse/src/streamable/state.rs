@@ -26,6 +26,8 @@ struct Log {
     written: VecDeque<(u64, Bytes)>,
     written_bytes: usize,
     last_seq: u64,
+    /// The newest sequence number dropped from `written` (0 while none was).
+    dropped: u64,
 }
 
 /// Why a stream cannot be attached.
@@ -37,6 +39,16 @@ pub(crate) enum AttachError {
     Busy,
     /// It ended cleanly: nothing more will come.
     Ended,
+    /// The cursor is older than what the replay log still holds: events after it were
+    /// dropped past the byte bound, so the stream cannot resume without a gap. A request's
+    /// stream is ended by this (nothing of it can be delivered whole any more); the
+    /// standalone stream stays, for a `GET` without `Last-Event-ID`.
+    Gone {
+        /// The newest event no longer held.
+        dropped: u64,
+    },
+    /// The cursor names an event this stream never wrote.
+    Ahead,
 }
 
 /// A stream taken for reading: its queue and the written events after the cursor.
@@ -101,6 +113,7 @@ impl StreamState {
                 written: VecDeque::new(),
                 written_bytes: 0,
                 last_seq: 0,
+                dropped: 0,
             },
         );
         id
@@ -116,7 +129,22 @@ impl StreamState {
                 AttachError::Unknown
             });
         };
-        let mut rx = log.rx.take().ok_or(AttachError::Busy)?;
+        if log.rx.is_none() {
+            return Err(AttachError::Busy);
+        }
+        if cursor > log.last_seq {
+            return Err(AttachError::Ahead);
+        }
+        if cursor < log.dropped {
+            let dropped = log.dropped;
+            if stream != STANDALONE {
+                logs.remove(&stream);
+            }
+            return Err(AttachError::Gone { dropped });
+        }
+        let Some(mut rx) = log.rx.take() else {
+            return Err(AttachError::Busy);
+        };
         rx.set_discarding(false);
         let replay = log
             .written
@@ -144,7 +172,10 @@ impl StreamState {
         log.written_bytes += json.len();
         while log.written_bytes > self.replay_bytes {
             match log.written.pop_front() {
-                Some((_, j)) => log.written_bytes -= j.len(),
+                Some((seq, j)) => {
+                    log.written_bytes -= j.len();
+                    log.dropped = seq;
+                }
                 None => break,
             }
         }
@@ -175,6 +206,7 @@ impl Log {
             written: VecDeque::new(),
             written_bytes: 0,
             last_seq: 0,
+            dropped: 0,
         }
     }
 }

@@ -7,10 +7,10 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use mcp_core::protocol::SamplingRequest;
+use mcp_core::protocol::{ElicitAction, ElicitResult, SamplingRequest};
 use mcp_core::{
     CallToolResult, Content, Context, GetPromptResult, McpError, Prompt, PromptMessage,
-    ResourceContents, Role, Tool,
+    ResourceContents, Role, Tool, ToolError,
 };
 use mcp_macros::{mcp_prompt, mcp_resource, mcp_tool};
 use serde_json::{Value, json};
@@ -266,6 +266,297 @@ fn test_custom_header(
     format!("value: {value}")
 }
 
+/// The schema of a one-string-field elicitation form.
+fn text_form(field: &str) -> mcp_core::JsonObject {
+    obj(json!({"type":"object","properties":{field:{"type":"string"}},"required":[field]}))
+}
+
+/// The string `field` of an accepted elicitation, or what the user did instead.
+fn answered(r: &ElicitResult, field: &str) -> String {
+    match r.action {
+        ElicitAction::Accept => r
+            .content
+            .as_ref()
+            .and_then(|c| c.get(field))
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .unwrap_or_default(),
+        other => format!("({other:?})"),
+    }
+}
+
+/// The text of a sampling answer.
+fn sampled_text(content: &Content) -> String {
+    match content {
+        Content::Text { text, .. } => text.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Asks the user's name (input request `user_name`), then greets them.
+#[mcp_tool]
+async fn test_input_required_result_elicitation(ctx: Context) -> Result<String, McpError> {
+    let r = ctx
+        .input_key("user_name")
+        .elicit_schema("What is your name?", text_form("name"))
+        .await?;
+    Ok(format!("Hello, {}!", answered(&r, "name")))
+}
+
+/// Asks the client's model a question (input request `capital_question`).
+#[mcp_tool]
+async fn test_input_required_result_sampling(ctx: Context) -> Result<String, McpError> {
+    let r = ctx
+        .input_key("capital_question")
+        .sample(SamplingRequest::user_text(
+            "What is the capital of France?",
+            100,
+        ))
+        .await?;
+    Ok(format!("The model answered: {}", sampled_text(&r.content)))
+}
+
+/// Asks the client for its roots (input request `client_roots`).
+#[mcp_tool]
+async fn test_input_required_result_list_roots(ctx: Context) -> Result<String, McpError> {
+    let roots = ctx.input_key("client_roots").list_roots().await?;
+    let uris: Vec<&str> = roots.iter().map(|r| r.uri.as_str()).collect();
+    Ok(format!(
+        "The client has {} roots: {}",
+        roots.len(),
+        uris.join(", ")
+    ))
+}
+
+/// Saves its own state before asking for a confirmation, and checks it came back.
+#[mcp_tool]
+async fn test_input_required_result_request_state(ctx: Context) -> Result<String, McpError> {
+    if ctx.request_state::<String>().is_none() {
+        ctx.set_request_state(&"awaiting-confirmation")?;
+    }
+    let schema =
+        obj(json!({"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"]}));
+    let r = ctx
+        .input_key("confirm")
+        .elicit_schema("Please confirm", schema)
+        .await?;
+    match ctx.request_state::<String>().as_deref() {
+        Some("awaiting-confirmation") => Ok(format!("state-ok: confirmed={}", answered(&r, "ok"))),
+        other => Err(McpError::internal(format!(
+            "the saved state came back as {other:?}"
+        ))),
+    }
+}
+
+/// Asks for a name, a model's greeting and the roots in one round.
+#[mcp_tool]
+async fn test_input_required_result_multiple_inputs(ctx: Context) -> Result<String, McpError> {
+    let name = ctx.input_key("user_name");
+    let greeting = ctx.input_key("greeting");
+    let roots = ctx.input_key("client_roots");
+    let (name, greeting, roots) = tokio::join!(
+        name.elicit_schema("What is your name?", text_form("name")),
+        greeting.sample(SamplingRequest::user_text("Generate a greeting", 50)),
+        roots.list_roots(),
+    );
+    Ok(format!(
+        "{}, {}! ({} roots)",
+        sampled_text(&greeting?.content),
+        answered(&name?, "name"),
+        roots?.len()
+    ))
+}
+
+/// Asks two questions, one per round.
+#[mcp_tool]
+async fn test_input_required_result_multi_round(ctx: Context) -> Result<String, McpError> {
+    let name = ctx
+        .input_key("step1")
+        .elicit_schema("Step 1: What is your name?", text_form("name"))
+        .await?;
+    let color = ctx
+        .input_key("step2")
+        .elicit_schema("Step 2: What is your favorite color?", text_form("color"))
+        .await?;
+    Ok(format!(
+        "{} likes {}",
+        answered(&name, "name"),
+        answered(&color, "color")
+    ))
+}
+
+/// Asks only for what the client declared it can answer (elicitation, sampling, roots).
+#[mcp_tool]
+async fn test_input_required_result_capabilities(ctx: Context) -> Result<String, McpError> {
+    let caps = ctx.client_capabilities().unwrap_or_default();
+    let has = |c: &str| caps.get(c).is_some_and(|v| !v.is_null());
+    let (e, s, r) = (
+        ctx.input_key("user_name"),
+        ctx.input_key("greeting"),
+        ctx.input_key("client_roots"),
+    );
+    let (name, greeting, roots) = tokio::join!(
+        async {
+            match has("elicitation") {
+                true => Some(
+                    e.elicit_schema("What is your name?", text_form("name"))
+                        .await,
+                ),
+                false => None,
+            }
+        },
+        async {
+            match has("sampling") {
+                true => Some(
+                    s.sample(SamplingRequest::user_text("Generate a greeting", 50))
+                        .await,
+                ),
+                false => None,
+            }
+        },
+        async {
+            match has("roots") {
+                true => Some(r.list_roots().await),
+                false => None,
+            }
+        },
+    );
+    let mut got = Vec::new();
+    if let Some(n) = name {
+        got.push(format!("name {}", answered(&n?, "name")));
+    }
+    if let Some(g) = greeting {
+        got.push(format!("greeting {}", sampled_text(&g?.content)));
+    }
+    if let Some(r) = roots {
+        got.push(format!("{} roots", r?.len()));
+    }
+    Ok(format!(
+        "asked only for what the client declared: {}",
+        got.join(", ")
+    ))
+}
+
+/// Asks a question whose requestState must come back untouched.
+#[mcp_tool]
+async fn test_input_required_result_tampered_state(ctx: Context) -> Result<String, McpError> {
+    let r = ctx
+        .input_key("user_name")
+        .elicit_schema("What is your name?", text_form("name"))
+        .await?;
+    Ok(format!("Hello, {}!", answered(&r, "name")))
+}
+
+/// A prompt that asks the user for its context first (input request `user_context`).
+#[mcp_prompt]
+async fn test_input_required_result_prompt(ctx: Context) -> Result<Vec<PromptMessage>, McpError> {
+    let r = ctx
+        .input_key("user_context")
+        .elicit_schema("What context should the prompt use?", text_form("context"))
+        .await?;
+    Ok(vec![PromptMessage::user(format!(
+        "Answer using this context: {}",
+        answered(&r, "context")
+    ))])
+}
+
+/// Greets someone, at once (never a task).
+#[mcp_tool]
+fn greet(
+    /// Who to greet
+    name: String,
+) -> String {
+    format!("Hello, {name}!")
+}
+
+/// Sleeps `seconds`, then reports; runs as a task for clients of the tasks extension.
+#[mcp_tool(task = "optional")]
+async fn slow_compute(
+    ctx: Context,
+    /// How long to work, in seconds
+    seconds: f64,
+    /// A label echoed in the result
+    label: Option<String>,
+) -> Result<String, McpError> {
+    let d = Duration::from_secs_f64(seconds.clamp(0.0, 600.0));
+    tokio::select! {
+        () = tokio::time::sleep(d) => {}
+        () = ctx.cancelled() => return Err(McpError::internal("cancelled")),
+    }
+    Ok(format!(
+        "{} computed after {seconds} s",
+        label.as_deref().unwrap_or("slow_compute")
+    ))
+}
+
+/// Works for a second, then reports a tool error; only as a task.
+#[mcp_tool(task = "required")]
+async fn failing_job() -> Result<String, String> {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    Err("failing_job failed, as it always does".into())
+}
+
+/// Works briefly, then fails with a protocol error (the task fails).
+#[mcp_tool(task = "optional")]
+async fn protocol_error_job() -> Result<String, ToolError> {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Err(ToolError::Protocol(McpError::internal(
+        "protocol_error_job hit an internal error, as it always does",
+    )))
+}
+
+/// Asks the user, through the task, to confirm deleting a file.
+#[mcp_tool(task = "optional")]
+async fn confirm_delete(
+    ctx: Context,
+    /// The file to delete
+    filename: String,
+) -> Result<String, McpError> {
+    // Looking the file up comes first: the task exists by the time the question is asked.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let schema = obj(
+        json!({"type":"object","properties":{"confirm":{"type":"boolean"}},"required":["confirm"]}),
+    );
+    let r = ctx
+        .elicit_schema(format!("Delete {filename}?"), schema)
+        .await?;
+    let yes = r.action == ElicitAction::Accept
+        && r.content.as_ref().and_then(|c| c.get("confirm")) == Some(&Value::Bool(true));
+    Ok(match yes {
+        true => format!("deleted {filename}"),
+        false => format!("kept {filename}"),
+    })
+}
+
+/// Asks two questions at once, through the task.
+#[mcp_tool(task = "optional")]
+async fn multi_input(ctx: Context) -> Result<String, McpError> {
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let (first, second) = (ctx.input_key("first"), ctx.input_key("second"));
+    let (a, b) = tokio::join!(
+        first.elicit_schema("First name?", text_form("name")),
+        second.elicit_schema("Second name?", text_form("name")),
+    );
+    Ok(format!(
+        "{} and {}",
+        answered(&a?, "name"),
+        answered(&b?, "name")
+    ))
+}
+
+/// Asks the user's name in a round of the call itself, then works on as a task.
+#[mcp_tool(task = "required")]
+async fn test_tool_with_task(ctx: Context) -> Result<String, McpError> {
+    let r = ctx
+        .input_key("user_name")
+        .elicit_schema("What is your name?", text_form("name"))
+        .await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    Ok(format!(
+        "Hello, {}! The task is done.",
+        answered(&r, "name")
+    ))
+}
+
 /// A tool whose input schema uses JSON Schema 2020-12 features, listed verbatim.
 fn json_schema_2020_12_tool() -> Tool {
     let schema = json!({
@@ -410,6 +701,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .tool(dynamic_tool())
         .prompt(dynamic_prompt())
         .item::<test_custom_header>()
+        .item::<test_input_required_result_elicitation>()
+        .item::<test_input_required_result_sampling>()
+        .item::<test_input_required_result_list_roots>()
+        .item::<test_input_required_result_request_state>()
+        .item::<test_input_required_result_multiple_inputs>()
+        .item::<test_input_required_result_multi_round>()
+        .item::<test_input_required_result_capabilities>()
+        .item::<test_input_required_result_tampered_state>()
+        .item::<test_input_required_result_prompt>()
+        .item::<greet>()
+        .item::<slow_compute>()
+        .item::<failing_job>()
+        .item::<protocol_error_job>()
+        .item::<confirm_delete>()
+        .item::<multi_input>()
+        .item::<test_tool_with_task>()
         .tool(json_schema_2020_12_tool())
         .item::<static_text>()
         .item::<static_binary>()

@@ -329,7 +329,7 @@ impl Context {
         } else if self.protocol_version().has_input_required() {
             let mut required = serde_json::Map::new();
             required.insert(capability.to_owned(), json!({}));
-            Err(McpError::missing_client_capability(required))
+            Err(self.fault(McpError::missing_client_capability(required)))
         } else {
             Err(McpError::invalid_request(format!(
                 "cannot send {method}: the client did not declare the {capability:?} capability"
@@ -342,10 +342,20 @@ impl Context {
     fn malformed(&self, what: &str, e: serde_json::Error) -> McpError {
         let message = format!("malformed {what} from the client: {e}");
         if self.inner.rounds.is_some() {
-            McpError::invalid_params(message)
+            self.fault(McpError::invalid_params(message))
         } else {
             McpError::internal(message)
         }
+    }
+
+    /// On the stateless revision, remembers `e` as the answer to the request should the
+    /// handler fail after it: the client's omission or bad input is a protocol error however
+    /// the handler reports its failure (a tool's `Err` becomes an `isError` result otherwise).
+    fn fault(&self, e: McpError) -> McpError {
+        if let Some(r) = &self.inner.rounds {
+            r.record_fault(&e);
+        }
+        e
     }
 
     /// Asks the client's model for a completion (`sampling/createMessage`); the same as
@@ -503,7 +513,12 @@ impl Context {
                     )));
                 }
             };
-            if let Some(task) = &self.inner.task {
+            let task = self
+                .inner
+                .task
+                .as_ref()
+                .or_else(|| self.inner.rounds.as_ref().and_then(|r| r.task()));
+            if let Some(task) = task {
                 return task
                     .ask(kind, self.inner.input_key.as_deref(), method, params)
                     .await;

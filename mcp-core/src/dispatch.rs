@@ -1,7 +1,9 @@
 //! Routing of client requests to the registry: one function per method.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 
 use futures_util::FutureExt;
 use serde::Serialize;
@@ -108,11 +110,16 @@ impl Call<'_> {
         if let Some(out) = rounds.run(handler).await {
             return Ok(Ran::Done(out));
         }
+        self.input_required(&rounds).map(Ran::Input)
+    }
+
+    /// The `InputRequiredResult` of a handler that asked the client for input.
+    fn input_required(&self, rounds: &Rounds) -> Result<Body, McpError> {
         let mut m = rounds.input_required(self.server.sealer())?;
         if let Ok(info) = serde_json::from_str::<Value>(self.server.server_info_meta().get()) {
             m.insert("_meta".into(), info);
         }
-        Ok(Ran::Input(Body::Complete(Value::Object(m))))
+        Ok(Body::Complete(Value::Object(m)))
     }
 
     fn context(&self, req: &Request, p: &JsonObject) -> Context {
@@ -482,7 +489,7 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
         TaskSupport::Required => return Err(crate::tasks::extension_required()),
     };
     if as_task {
-        return start_task(call, &req, &p, tool, name, args);
+        return start_task(call, &req, &p, tool, name, args, rounds).await;
     }
     let limit = tool
         .timeout
@@ -492,13 +499,34 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
         ctx = ctx.with_rounds(r.clone());
     }
     let ran = match call
-        .run(rounds, guarded(&name, limit, tool.call(ctx, args)))
+        .run(rounds.clone(), guarded(&name, limit, tool.call(ctx, args)))
         .await?
     {
         Ran::Done(r) => r,
         Ran::Input(body) => return Ok(body),
     };
-    let result = match ran {
+    let result = tool_outcome(&name, fault_first(rounds.as_deref(), ran)?)?;
+    if let Some(fault) = rounds.as_deref().and_then(Rounds::fault)
+        && result.is_error()
+    {
+        return Err(fault);
+    }
+    Ok(Body::Call(wire::CallResult {
+        result,
+        version: v,
+        server_info_meta: v
+            .has_result_type()
+            .then(|| call.server.server_info_meta().clone()),
+    }))
+}
+
+/// A tool run's output: tool errors, panics and timeouts become `isError` results; a
+/// protocol error stays one.
+fn tool_outcome(
+    name: &str,
+    ran: Result<Result<CallToolResult, ToolError>, Failure>,
+) -> Result<CallToolResult, McpError> {
+    Ok(match ran {
         Ok(Ok(r)) => r,
         Ok(Err(ToolError::Tool(text))) => CallToolResult::error(text),
         Ok(Err(ToolError::Protocol(e))) => return Err(e),
@@ -509,81 +537,130 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
             "tool {name:?} did not finish within {} ms and was cancelled",
             t.as_millis()
         )),
-    };
-    Ok(Body::Call(wire::CallResult {
-        result,
-        version: v,
-        server_info_meta: v
-            .has_result_type()
-            .then(|| call.server.server_info_meta().clone()),
-    }))
+    })
+}
+
+/// A handler run that failed after one of its questions raised a protocol error (a
+/// capability the client did not declare, an answer that does not parse) is answered with
+/// that error, whatever the handler made of it.
+fn fault_first<T, E>(
+    rounds: Option<&Rounds>,
+    ran: Result<Result<T, E>, Failure>,
+) -> Result<Result<Result<T, E>, Failure>, McpError> {
+    match (&ran, rounds.and_then(Rounds::fault)) {
+        (Ok(Ok(_)), _) | (_, None) => Ok(ran),
+        (_, Some(fault)) => Err(fault),
+    }
 }
 
 /// Starts `tool` as a task: it runs in the background, its context asking the client through
 /// `tasks/update` and cancelled by `tasks/cancel`; the call is answered with the task.
-fn start_task(
+///
+/// On the stateless revision the questions the handler asks before it first waits on anything
+/// else are rounds of the call itself (an `InputRequiredResult`, answered by the client's
+/// retry); the task is created at that first other wait, and the handler's later questions go
+/// through the task.
+async fn start_task(
     call: &Call<'_>,
     req: &Request,
     p: &JsonObject,
     tool: Arc<crate::registry::Tool>,
     name: String,
     args: JsonObject,
+    rounds: Option<Arc<Rounds>>,
 ) -> Outcome {
-    let task = call.server.tasks().create(call.caller_key())?;
     // The request's own route ends with this answer: what the task sends later has nowhere
     // to go, so it goes to a closed channel.
     let (gone, _) = Outbound::channel(1);
+    let cancel = Cancel::default();
     let ctx = Context::new(
         call.envelope.clone(),
         call.origin.clone(),
         req.id.clone(),
         gone,
         request_meta(p),
-        Cancel::default(),
-    )
-    .for_task(task.clone());
+        cancel.clone(),
+    );
     let v = call.version();
     let info = v
         .has_result_type()
         .then(|| call.server.server_info_meta().clone());
-    let running = task.clone();
     let limit = tool
         .timeout
         .unwrap_or_else(|| call.server.handler_timeout());
+    let owner = call.caller_key();
+    let (ctx, task) = match &rounds {
+        Some(r) => (ctx.with_rounds(r.clone()), None),
+        None => {
+            let task = call.server.tasks().create(owner.clone(), cancel.clone())?;
+            (ctx.for_task(task.clone()), Some(task))
+        }
+    };
+    let shown = name.clone();
+    let mut work = Box::pin(async move { guarded(&shown, limit, tool.call(ctx, args)).await });
+    let task = match (task, rounds) {
+        (Some(task), _) => task,
+        (None, Some(rounds)) => {
+            let first = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
+            let task = match first {
+                Poll::Pending if rounds.has_asked() => return call.input_required(&rounds),
+                Poll::Pending => call.server.tasks().create(owner, cancel.clone())?,
+                Poll::Ready(out) => {
+                    let out = fault_first(Some(&rounds), out)?;
+                    if let (Some(fault), Ok(Ok(r))) = (rounds.fault(), &out)
+                        && r.is_error()
+                    {
+                        return Err(fault);
+                    }
+                    let task = call.server.tasks().create(owner, cancel.clone())?;
+                    task.finish(task_outcome(&name, out, v, info));
+                    return Ok(created(call, &task));
+                }
+            };
+            rounds.become_task(task.clone());
+            task
+        }
+        (None, None) => unreachable!("a task is created above when there are no rounds"),
+    };
+    let running = task.clone();
     tokio::spawn(async move {
-        let cancel = running.cancel_token().clone();
-        let work = guarded(&name, limit, tool.call(ctx, args));
         tokio::select! {
-            out = work => {
-                let outcome = match out {
-                    Ok(Ok(r)) => Ok(r),
-                    Ok(Err(ToolError::Tool(text))) => Ok(CallToolResult::error(text)),
-                    Ok(Err(ToolError::Protocol(e))) => Err(e),
-                    Err(Failure::Panic(panic)) => Err(McpError::internal(format!(
-                        "tool {name:?} failed: it panicked ({panic})"
-                    ))),
-                    Err(Failure::Timeout(t)) => Ok(CallToolResult::error(format!(
-                        "tool {name:?} did not finish within {} ms and was cancelled",
-                        t.as_millis()
-                    ))),
-                };
-                running.finish(outcome.and_then(|result| {
-                    serde_json::to_value(wire::CallResult {
-                        result,
-                        version: v,
-                        server_info_meta: info,
-                    })
-                    .map_err(|e| McpError::internal(e.to_string()))
-                }));
-            }
+            out = work => running.finish(task_outcome(&name, out, v, info)),
             () = cancel.cancelled() => {}
         }
     });
+    Ok(created(call, &task))
+}
+
+/// What a task's `tasks/get` shows once its handler ended: tool errors, timeouts and panics
+/// as in a direct call, except that a panic is the task's failure.
+fn task_outcome(
+    name: &str,
+    out: Result<Result<CallToolResult, ToolError>, Failure>,
+    version: ProtocolVersion,
+    server_info_meta: Option<Arc<RawValue>>,
+) -> Result<Value, McpError> {
+    let result = match out {
+        Err(Failure::Panic(panic)) => Err(McpError::internal(format!(
+            "tool {name:?} failed: it panicked ({panic})"
+        ))),
+        other => tool_outcome(name, other),
+    }?;
+    serde_json::to_value(wire::CallResult {
+        result,
+        version,
+        server_info_meta,
+    })
+    .map_err(|e| McpError::internal(e.to_string()))
+}
+
+/// The `CreateTaskResult` for `task`.
+fn created(call: &Call<'_>, task: &crate::tasks::Task) -> Body {
     let mut created = task.created();
     if let Some(info) = call.server_info_meta() {
         created.insert("_meta".into(), info);
     }
-    Ok(Body::Complete(Value::Object(created)))
+    Body::Complete(Value::Object(created))
 }
 
 async fn read_resource(call: &Call<'_>, mut req: Request) -> Outcome {
@@ -611,13 +688,16 @@ async fn read_resource(call: &Call<'_>, mut req: Request) -> Outcome {
         }
     };
     let ran = match call
-        .run(rounds, guarded(&shown, call.server.handler_timeout(), fut))
+        .run(
+            rounds.clone(),
+            guarded(&shown, call.server.handler_timeout(), fut),
+        )
         .await?
     {
         Ran::Done(r) => r,
         Ran::Input(body) => return Ok(body),
     };
-    match ran {
+    match fault_first(rounds.as_deref(), ran)? {
         Ok(Ok(r)) => {
             let value = serde_json::to_value(r).map_err(|e| McpError::internal(e.to_string()))?;
             let Value::Object(mut m) = value else {
@@ -686,7 +766,7 @@ async fn get_prompt(call: &Call<'_>, mut req: Request) -> Outcome {
     }
     let ran = match call
         .run(
-            rounds,
+            rounds.clone(),
             guarded(&name, call.server.handler_timeout(), prompt.get(ctx, args)),
         )
         .await?
@@ -694,7 +774,7 @@ async fn get_prompt(call: &Call<'_>, mut req: Request) -> Outcome {
         Ran::Done(r) => r,
         Ran::Input(body) => return Ok(body),
     };
-    match ran {
+    match fault_first(rounds.as_deref(), ran)? {
         Ok(Ok(r)) => Ok(Body::Value(wire::prompt_result(&r, v))),
         Ok(Err(e)) => Err(e),
         Err(failure) => Err(McpError::internal(format!(

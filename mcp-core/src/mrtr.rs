@@ -16,11 +16,17 @@
 //! the method, the request's parameters (minus `_meta`, `inputResponses` and `requestState`)
 //! and the caller's identity, and expires. A state that fails any of these checks is a -32602
 //! error naming the reason.
+//!
+//! A question can also fail: the client did not declare the capability it needs (-32021, with
+//! `data.requiredCapabilities`), or its answer does not parse (-32602). When the handler then
+//! fails (an error, or a tool's `isError` result), the request is answered with that protocol
+//! error, however the handler reported its failure; a handler that copes without the answer
+//! keeps its result.
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -33,6 +39,7 @@ use tokio::sync::Notify;
 
 use crate::error::McpError;
 use crate::protocol::JsonObject;
+use crate::tasks::Task;
 
 /// The params keys that carry the rounds, never part of what a state is bound to.
 const ROUND_KEYS: [&str; 3] = ["_meta", "inputResponses", "requestState"];
@@ -209,6 +216,13 @@ pub(crate) struct Rounds {
     next: AtomicU32,
     waiting: AtomicBool,
     wake: Notify,
+    /// The first protocol error the handler's questions raised (a capability the client did
+    /// not declare, an answer that does not parse): what the request is answered with when
+    /// the handler then fails, whatever it made of the error.
+    fault: Mutex<Option<McpError>>,
+    /// The task a task-run tool's call became once its questions were answered: questions
+    /// asked after that go through the task.
+    task: OnceLock<Arc<Task>>,
 }
 
 impl Rounds {
@@ -266,6 +280,8 @@ impl Rounds {
             next: AtomicU32::new(1),
             waiting: AtomicBool::new(false),
             wake: Notify::new(),
+            fault: Mutex::default(),
+            task: OnceLock::new(),
         })
     }
 
@@ -286,6 +302,32 @@ impl Rounds {
         lock(&self.asked).insert(key, json!({ "method": method, "params": params }));
         self.waiting.store(true, Ordering::Release);
         self.wake.notify_waiters();
+    }
+
+    /// Records a protocol error raised by one of the handler's questions (the first one wins).
+    pub(crate) fn record_fault(&self, e: &McpError) {
+        lock(&self.fault).get_or_insert_with(|| e.clone());
+    }
+
+    /// The protocol error to answer with when the handler failed after one of its questions
+    /// raised it.
+    pub(crate) fn fault(&self) -> Option<McpError> {
+        lock(&self.fault).clone()
+    }
+
+    /// True once the handler asked a question the client has not answered yet.
+    pub(crate) fn has_asked(&self) -> bool {
+        self.waiting.load(Ordering::Acquire)
+    }
+
+    /// Makes `task` the channel of the handler's later questions.
+    pub(crate) fn become_task(&self, task: Arc<Task>) {
+        let _ = self.task.set(task);
+    }
+
+    /// The task this request became, if it did.
+    pub(crate) fn task(&self) -> Option<&Arc<Task>> {
+        self.task.get()
     }
 
     /// The handler's state carried across rounds.

@@ -3,6 +3,14 @@
 //! with the task (`resultType: "task"`); the client polls it with `tasks/get`, answers its
 //! questions with `tasks/update` and stops it with `tasks/cancel`.
 //!
+//! On the stateless revision a task-run tool may first gather its input on the call itself:
+//! the questions it asks before it first has to wait on anything else are rounds of the call
+//! (an `InputRequiredResult`, answered by the client's retry, as for any tool). The task is
+//! created when the tool first waits on something other than an answer it already has, and
+//! the questions it asks from then on go through the task (`tasks/get` shows them as
+//! `input_required`, `tasks/update` answers them). A tool that should ask through the task
+//! from the start does some of its work (or yields) before its first question.
+//!
 //! Tasks are bounded per server in number ([`ServerBuilder::max_tasks`]) and lifetime
 //! ([`ServerBuilder::task_ttl`]): a task, running or finished, is forgotten once `ttlMs` passed
 //! since its last change (a running one is cancelled first). A task is visible only to the
@@ -85,6 +93,14 @@ pub(crate) struct Task {
     cancel: Cancel,
     next_key: std::sync::atomic::AtomicU32,
     state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Task")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -295,8 +311,13 @@ impl Tasks {
         }
     }
 
-    /// A new task for `owner`, or -32600 when the server holds as many as it may.
-    pub(crate) fn create(&self, owner: Option<String>) -> Result<Arc<Task>, McpError> {
+    /// A new task for `owner`, cancelled through `cancel`, or -32600 when the server holds as
+    /// many as it may.
+    pub(crate) fn create(
+        &self,
+        owner: Option<String>,
+        cancel: Cancel,
+    ) -> Result<Arc<Task>, McpError> {
         self.sweep();
         let mut map = lock(&self.map);
         if map.len() >= self.max {
@@ -312,7 +333,7 @@ impl Tasks {
             created: now,
             ttl: self.ttl,
             poll_interval: self.poll_interval,
-            cancel: Cancel::default(),
+            cancel,
             next_key: std::sync::atomic::AtomicU32::new(1),
             state: Mutex::new(State {
                 status: Status::Working,
@@ -399,9 +420,14 @@ mod tests {
     #[tokio::test]
     async fn tasks_are_bounded_scoped_and_expire() {
         let tasks = Tasks::new(2, Duration::from_millis(50), Duration::from_millis(10));
-        let a = tasks.create(Some("alice".into())).unwrap();
-        let _b = tasks.create(None).unwrap();
-        assert!(tasks.create(None).is_err(), "bounded in number");
+        let a = tasks
+            .create(Some("alice".into()), Cancel::default())
+            .unwrap();
+        let _b = tasks.create(None, Cancel::default()).unwrap();
+        assert!(
+            tasks.create(None, Cancel::default()).is_err(),
+            "bounded in number"
+        );
         let p = json!({ "taskId": a.id }).as_object().unwrap().clone();
         assert!(tasks.get(&p, Some("alice")).is_ok());
         assert!(
@@ -414,6 +440,9 @@ mod tests {
             a.cancel_token().is_cancelled(),
             "a running task is cancelled on expiry"
         );
-        assert!(tasks.create(None).is_ok(), "expired tasks free their place");
+        assert!(
+            tasks.create(None, Cancel::default()).is_ok(),
+            "expired tasks free their place"
+        );
     }
 }

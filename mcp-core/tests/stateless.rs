@@ -914,6 +914,8 @@ fn tasks_server() -> Server {
         )
         .tool(
             Tool::new("two_questions", |ctx, _| async move {
+                // Work first: the task exists by the time the questions are asked.
+                tokio::time::sleep(Duration::from_millis(5)).await;
                 let first = ctx.input_key("first");
                 let (a, b) = tokio::join!(
                     first.elicit::<Confirm>("First?"),
@@ -926,6 +928,22 @@ fn tasks_server() -> Server {
                 Ok(CallToolResult::success(vec![Content::text(text)]))
             })
             .task_support(TaskSupport::Optional),
+        )
+        .tool(
+            Tool::new("onboard_then_work", |ctx, _| async move {
+                let login = ctx.input_key("user_name").elicit::<Login>("Login?").await?;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                let sure = ctx.input_key("sure").elicit::<Confirm>("Sure?").await?;
+                let name = match login {
+                    mcp_core::protocol::Elicitation::Accept(l) => l.name,
+                    _ => "nobody".into(),
+                };
+                let sure = matches!(sure, mcp_core::protocol::Elicitation::Accept(c) if c.confirm);
+                Ok(CallToolResult::success(vec![Content::text(format!(
+                    "{name} sure={sure}"
+                ))]))
+            })
+            .task_support(TaskSupport::Required),
         )
         .tool(
             Tool::new("failing_job", |_, _| async {
@@ -1088,6 +1106,120 @@ async fn task_capable_tools_run_as_tasks_for_clients_of_the_extension() {
     // Unknown task.
     let unknown = with_caps(&c, "tasks/get", json!({ "taskId": "nope" }), task_caps()).await;
     assert_eq!(unknown.code(), i64::from(code::INVALID_PARAMS));
+    c.validate();
+}
+
+#[tokio::test]
+async fn a_task_run_tool_asks_its_first_questions_on_the_call_then_through_the_task() {
+    let c = Client::new(tasks_server());
+    let base = json!({ "name": "onboard_then_work" });
+    // Round 1: the question comes before any work, so the call itself asks it; no task yet.
+    let first = with_caps(&c, "tools/call", base.clone(), task_caps()).await;
+    let r = first.result();
+    assert_eq!(r["resultType"], "input_required");
+    assert!(r.get("taskId").is_none());
+    assert_eq!(
+        r["inputRequests"]["user_name"]["method"],
+        "elicitation/create"
+    );
+    // Round 2: answered, the tool starts working and the call becomes a task.
+    let mut retry = base.clone();
+    retry["requestState"] = r["requestState"].clone();
+    retry["inputResponses"] =
+        json!({ "user_name": { "action": "accept", "content": { "name": "Alice" } } });
+    let created = with_caps(&c, "tools/call", retry, task_caps()).await;
+    let t = created.result();
+    assert_eq!(t["resultType"], "task", "{t}");
+    assert!(t.get("requestState").is_none());
+    let id = t["taskId"].as_str().unwrap().to_owned();
+    // The question asked while working goes through the task.
+    let asked = wait_status(&c, &id, &["input_required"]).await;
+    assert_eq!(
+        asked["inputRequests"]["sure"]["method"],
+        "elicitation/create"
+    );
+    with_caps(
+        &c,
+        "tasks/update",
+        json!({ "taskId": id, "inputResponses": { "sure": { "action": "accept", "content": { "confirm": true } } } }),
+        task_caps(),
+    )
+    .await;
+    let done = wait_status(&c, &id, &["completed"]).await;
+    assert_eq!(
+        done["result"]["content"][0]["text"], "Alice sure=true",
+        "the answer of the call's round reaches the task's result"
+    );
+    // A client without the extension cannot start it, even for the first round.
+    let refused = c.call("tools/call", base).await;
+    assert_eq!(
+        refused.code(),
+        i64::from(code::MISSING_REQUIRED_CLIENT_CAPABILITY)
+    );
+    c.validate();
+}
+
+#[tokio::test]
+async fn a_handler_failing_after_a_question_failed_is_answered_with_the_question_error() {
+    use mcp_core::protocol::SamplingRequest;
+    // As the macros convert `Result<T, E: Display>`: an `Err` becomes an isError result.
+    let s = Server::builder("faults", "1")
+        .auto_collect(false)
+        .tool(Tool::new("needs_sampling", |ctx, _| async move {
+            ctx.sample(SamplingRequest::user_text("hi", 10))
+                .await
+                .map_err(|e| mcp_core::ToolError::tool(e.to_string()))?;
+            Ok(CallToolResult::success(vec![Content::text("sampled")]))
+        }))
+        .tool(Tool::new("asks_name", |ctx, _| async move {
+            let r = ctx.input_key("user_name").elicit::<Login>("Login?").await;
+            Ok(match r {
+                Ok(_) => CallToolResult::success(vec![Content::text("ok")]),
+                Err(e) => CallToolResult::error(e.to_string()),
+            })
+        }))
+        .tool(Tool::new("falls_back", |ctx, _| async move {
+            let text = match ctx.sample(SamplingRequest::user_text("hi", 10)).await {
+                Ok(_) => "sampled",
+                Err(_) => "no sampling: a default answer",
+            };
+            Ok(CallToolResult::success(vec![Content::text(text)]))
+        }))
+        .build()
+        .unwrap();
+    let c = Client::new(s);
+    let missing = c
+        .call("tools/call", json!({ "name": "needs_sampling" }))
+        .await;
+    assert_eq!(
+        missing.code(),
+        i64::from(code::MISSING_REQUIRED_CLIENT_CAPABILITY)
+    );
+    assert_eq!(
+        missing.response["error"]["data"]["requiredCapabilities"],
+        json!({ "sampling": {} })
+    );
+    // An answer that does not parse, from a client that declared the capability.
+    let bad = with_caps(
+        &c,
+        "tools/call",
+        json!({ "name": "asks_name", "inputResponses": { "user_name": 12345 } }),
+        all_caps(),
+    )
+    .await;
+    assert_eq!(
+        bad.code(),
+        i64::from(code::INVALID_PARAMS),
+        "{}",
+        bad.response
+    );
+    // A handler that copes without the capability keeps its result.
+    let fine = c.call("tools/call", json!({ "name": "falls_back" })).await;
+    assert_eq!(
+        fine.result()["content"][0]["text"],
+        "no sampling: a default answer"
+    );
+    c.validate();
 }
 
 #[tokio::test]
@@ -1143,4 +1275,5 @@ async fn a_task_asks_through_tasks_update_and_resumes() {
     .await;
     let done = wait_status(&c, &id, &["completed"]).await;
     assert_eq!(done["result"]["content"][0]["text"], "true false");
+    c.validate();
 }

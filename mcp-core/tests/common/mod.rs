@@ -254,6 +254,80 @@ impl WireSchema {
         })
     }
 
+    /// The tasks extension's fields: a task (`CreateTaskResult`, `tasks/get`) has its id,
+    /// status, timestamps and integer durations, never a `requestState`; `tasks/get` inlines a
+    /// completed task's `CallToolResult` or a failed one's error; the other task methods
+    /// answer an empty acknowledgment.
+    fn check_task_fields(&mut self, result: &Value, method: Option<&str>) {
+        let is_task = result["resultType"] == "task" || method == Some("tasks/get");
+        if !is_task {
+            let extra: Vec<&String> = result
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| *k != "resultType" && *k != "_meta")
+                .collect();
+            assert!(
+                extra.is_empty(),
+                "an acknowledgment carries {extra:?}: {result}"
+            );
+            assert_eq!(result["resultType"], "complete", "{result}");
+            return;
+        }
+        for k in ["taskId", "createdAt", "lastUpdatedAt"] {
+            assert!(
+                result[k].is_string(),
+                "task field {k} is not a string: {result}"
+            );
+        }
+        let status = result["status"].as_str().unwrap_or("");
+        assert!(
+            [
+                "working",
+                "input_required",
+                "completed",
+                "failed",
+                "cancelled"
+            ]
+            .contains(&status),
+            "task status {status:?}: {result}"
+        );
+        for k in ["ttlMs", "pollIntervalMs"] {
+            assert!(
+                result.get(k).is_none_or(Value::is_u64),
+                "{k} is not an integer: {result}"
+            );
+        }
+        assert!(result["ttlMs"].is_u64(), "ttlMs missing: {result}");
+        for gone in ["requestState", "ttl", "pollInterval", "task"] {
+            assert!(
+                result.get(gone).is_none(),
+                "a task carries {gone}: {result}"
+            );
+        }
+        if result["resultType"] == "task" {
+            assert!(result.get("result").is_none() && result.get("error").is_none());
+            return;
+        }
+        assert_eq!(result["resultType"], "complete", "{result}");
+        match status {
+            "completed" => {
+                self.check("CallToolResult", &result["result"]);
+                assert!(result.get("error").is_none());
+            }
+            "failed" => {
+                self.check("Error", &result["error"]);
+                assert!(result.get("result").is_none());
+            }
+            "input_required" => {
+                let asks = result["inputRequests"].as_object().expect("inputRequests");
+                assert!(!asks.is_empty());
+                self.check("InputRequests", &result["inputRequests"]);
+            }
+            _ => assert!(result.get("result").is_none() && result.get("error").is_none()),
+        }
+    }
+
     /// Validates one server message; `methods` maps client request ids (as JSON text) to
     /// their methods so results are checked against the method's result definition.
     pub fn check_message(&mut self, msg: &Value, methods: &HashMap<String, String>) {
@@ -278,6 +352,16 @@ impl WireSchema {
             if !msg["id"].is_null() {
                 self.check(def, msg);
             }
+            // The revision's own error codes have their own definitions.
+            let specific = match msg["error"]["code"].as_i64() {
+                Some(-32020) => "HeaderMismatchError",
+                Some(-32021) => "MissingRequiredClientCapabilityError",
+                Some(-32022) => "UnsupportedProtocolVersionError",
+                _ => "",
+            };
+            if self.has(specific) {
+                self.check(specific, msg);
+            }
         } else if msg.get("result").is_some() {
             let def = if self.has("JSONRPCResultResponse") {
                 "JSONRPCResultResponse"
@@ -286,8 +370,16 @@ impl WireSchema {
             };
             self.check(def, msg);
             let method = methods.get(&msg["id"].to_string()).cloned();
-            if msg["result"]["resultType"] == "input_required" {
-                self.check("InputRequiredResult", &msg["result"]);
+            let result = &msg["result"];
+            if result["resultType"] == "input_required" {
+                self.check("InputRequiredResult", result);
+            } else if result["resultType"] == "task"
+                || method.as_deref().is_some_and(is_task_method)
+            {
+                // The tasks extension is not part of the core schema: its results are core
+                // `Result`s, with the extension's fields checked here.
+                self.check("Result", result);
+                self.check_task_fields(result, method.as_deref());
             } else if let Some(rd) = method.as_deref().and_then(Self::result_def)
                 && self.has(rd)
             {
@@ -308,4 +400,9 @@ impl WireSchema {
             self.check(d, msg);
         }
     }
+}
+
+/// The methods of the tasks extension.
+fn is_task_method(method: &str) -> bool {
+    matches!(method, "tasks/get" | "tasks/update" | "tasks/cancel")
 }

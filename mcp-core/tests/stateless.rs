@@ -1277,3 +1277,66 @@ async fn a_task_asks_through_tasks_update_and_resumes() {
     assert_eq!(done["result"]["content"][0]["text"], "true false");
     c.validate();
 }
+
+#[tokio::test]
+async fn prompts_and_resource_reads_ask_for_input_in_rounds_too() {
+    use mcp_core::{GetPromptResult, Prompt, PromptMessage};
+    let s = Server::builder("rounds", "1")
+        .auto_collect(false)
+        .prompt(Prompt::new("contextual", |ctx, _| async move {
+            let r = ctx
+                .input_key("user_context")
+                .elicit::<Login>("Context?")
+                .await?;
+            let name = match r {
+                mcp_core::protocol::Elicitation::Accept(l) => l.name,
+                _ => "none".into(),
+            };
+            Ok(GetPromptResult {
+                description: None,
+                messages: vec![PromptMessage::user(format!("context: {name}"))],
+                meta: None,
+            })
+        }))
+        .resource(Resource::new("app://roots", "roots", |ctx| async move {
+            let roots = ctx.list_roots().await?;
+            Ok(ResourceContents::text("app://roots", "text/plain", roots.len().to_string()).into())
+        }))
+        .build()
+        .unwrap();
+    let c = Client::new(s);
+    let base = json!({ "name": "contextual", "_meta": meta(all_caps()) });
+    let first = c.raw("prompts/get", base.clone()).await;
+    assert_eq!(first.result()["resultType"], "input_required");
+    let mut retry = base;
+    retry["requestState"] = first.result()["requestState"].clone();
+    retry["inputResponses"] =
+        json!({ "user_context": { "action": "accept", "content": { "name": "ops" } } });
+    let done = c.raw("prompts/get", retry).await;
+    assert_eq!(done.result()["resultType"], "complete");
+    assert_eq!(
+        done.result()["messages"][0]["content"]["text"],
+        "context: ops"
+    );
+
+    let base = json!({ "uri": "app://roots", "_meta": meta(all_caps()) });
+    let first = c.raw("resources/read", base.clone()).await;
+    assert_eq!(
+        first.result()["inputRequests"]["roots-1"]["method"],
+        "roots/list"
+    );
+    let mut retry = base;
+    retry["requestState"] = first.result()["requestState"].clone();
+    retry["inputResponses"] = json!({ "roots-1": { "roots": [ { "uri": "file:///w" } ] } });
+    let done = c.raw("resources/read", retry).await;
+    assert_eq!(done.result()["contents"][0]["text"], "1");
+    // Without the roots capability the read fails with what it needed.
+    let refused = c
+        .call("resources/read", json!({ "uri": "app://roots" }))
+        .await;
+    assert_eq!(
+        refused.code(),
+        i64::from(code::MISSING_REQUIRED_CLIENT_CAPABILITY)
+    );
+    assert!(c.validate() >= 5);
+}

@@ -26,6 +26,9 @@ import traceback
 
 import mcp.types as types
 from mcp import Client
+from mcp.shared.exceptions import MCPError
+
+MISSING_REQUIRED_CLIENT_CAPABILITY = -32021
 
 REVISION = "2026-07-28"
 EXPECTED_TOOLS = ["add", "echo", "uppercase_text", "server_time", "greet_user"]
@@ -149,6 +152,20 @@ async def check_progress(url: str) -> None:
     check(any(d.startswith("started") for d in texts) and "done" in texts,
           f"log notifications 'started'...'done' missing: {texts}")
     print(f"  log notifications (logLevel info): {texts}")
+
+    # This client declared no elicitation capability: greet_user must be refused with -32021
+    # (HTTP 400) and what it needs, never answered as a tool result.
+    async with client_for(url) as client:
+        try:
+            r = await client.call_tool("greet_user", {})
+        except MCPError as e:
+            check(e.code == MISSING_REQUIRED_CLIENT_CAPABILITY,
+                  f"greet_user without elicitation: code {e.code}, expected -32021 ({e.message})")
+            required = (e.data or {}).get("requiredCapabilities", {})
+            check("elicitation" in required, f"greet_user: requiredCapabilities {e.data!r}")
+        else:
+            raise CheckFailed(f"greet_user without elicitation answered {r!r}, expected -32021")
+    print("  greet_user without the elicitation capability: -32021, requires elicitation")
 
 
 async def listen_until_closed(url: str) -> None:

@@ -144,6 +144,23 @@ async function checkProgress(url) {
   } finally {
     await client.close();
   }
+  // This client declared no elicitation capability: greet_user must be refused with -32021
+  // (HTTP 400) and what it needs, never answered as a tool result.
+  const bare = await connect(url);
+  try {
+    let answered;
+    try {
+      answered = await bare.callTool({ name: "greet_user", arguments: {} });
+    } catch (e) {
+      check(e.code === -32021, `greet_user without elicitation: ${e?.code} ${e?.message}, expected -32021`);
+      check(e.data?.requiredCapabilities?.elicitation !== undefined,
+        `greet_user: requiredCapabilities ${JSON.stringify(e.data)}`);
+    }
+    check(answered === undefined, `greet_user without elicitation answered ${JSON.stringify(answered)}`);
+    console.log("  greet_user without the elicitation capability: -32021, requires elicitation");
+  } finally {
+    await bare.close();
+  }
 }
 
 async function listenUntilClosed(url) {

@@ -60,11 +60,11 @@ pub(crate) async fn open_stream(
         Some(frame(Some("endpoint"), None, endpoint.as_bytes())),
         rx,
         cfg.keep_alive,
-        Box::new(move || {
-            sessions.remove(&id);
-            tracing::info!(target: "mcp::sse", session_id = %id, "session closed");
-        }),
-    );
+    )
+    .on_close(Box::new(move || {
+        sessions.remove(&id);
+        tracing::info!(target: "mcp::sse", session_id = %id, "session closed");
+    }));
     event_stream(http_body_util::BodyExt::boxed_unsync(body))
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use mcp_core::OutboundReceiver;
+use mcp_core::{OutboundReceiver, OutgoingKind};
 use tokio::time::{Interval, MissedTickBehavior};
 
 /// Builds one SSE event frame: optional `id:` and `event:` lines, one `data:` line per line of
@@ -61,22 +61,20 @@ pub(crate) type OnClose = Box<dyn FnOnce() + Send + Sync>;
 
 /// A streaming SSE body: a first frame, then one `event: message` frame per outgoing message,
 /// with keep-alive comments while idle. Ends when the message channel ends (its session was
-/// closed, or the server shuts down).
+/// closed, or the server shuts down), or, when built with [`SseBody::until_response`], right
+/// after the first response (the stream of one request).
 pub(crate) struct SseBody {
     first: Option<Bytes>,
     rx: OutboundReceiver,
     keep_alive: Interval,
     done: bool,
+    end_after_response: bool,
     on_close: Option<OnClose>,
 }
 
 impl SseBody {
-    pub(crate) fn new(
-        first: Option<Bytes>,
-        rx: OutboundReceiver,
-        keep_alive: Duration,
-        on_close: OnClose,
-    ) -> Self {
+    /// A body sending `first` (already framed), then what `rx` receives.
+    pub(crate) fn new(first: Option<Bytes>, rx: OutboundReceiver, keep_alive: Duration) -> Self {
         let mut interval =
             tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
         interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -85,8 +83,21 @@ impl SseBody {
             rx,
             keep_alive: interval,
             done: false,
-            on_close: Some(on_close),
+            end_after_response: false,
+            on_close: None,
         }
+    }
+
+    /// Runs `f` when the stream ends, however it ends (channel closed, client gone).
+    pub(crate) fn on_close(mut self, f: OnClose) -> Self {
+        self.on_close = Some(f);
+        self
+    }
+
+    /// Ends the stream with the first response it carries.
+    pub(crate) fn until_response(mut self) -> Self {
+        self.end_after_response = true;
+        self
     }
 
     fn finish(&mut self) {
@@ -123,11 +134,11 @@ impl Body for SseBody {
         match this.rx.poll_recv(cx) {
             Poll::Ready(Some(msg)) => {
                 this.keep_alive.reset();
-                return Poll::Ready(Some(Ok(Frame::data(frame(
-                    Some("message"),
-                    None,
-                    &msg.json,
-                )))));
+                let data = frame(Some("message"), None, &msg.json);
+                if this.end_after_response && msg.kind == OutgoingKind::Response {
+                    this.finish();
+                }
+                return Poll::Ready(Some(Ok(Frame::data(data))));
             }
             Poll::Ready(None) => {
                 this.finish();

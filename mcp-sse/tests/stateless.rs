@@ -53,6 +53,27 @@ fn server() -> Server {
             .description("Waits for cancellation"),
         )
         .tool(
+            Tool::new("ask", |ctx: Context, _| async move {
+                let r = ctx.elicit_schema("Name?", name_schema()).await?;
+                Ok(CallToolResult::success(vec![Content::text(format!(
+                    "{:?}",
+                    r.action
+                ))]))
+            })
+            .description("Elicits"),
+        )
+        .tool(
+            Tool::new("steps_then_ask", |ctx: Context, _| async move {
+                ctx.progress(1.0, Some(2.0), None).await;
+                let r = ctx.elicit_schema("Name?", name_schema()).await?;
+                Ok(CallToolResult::success(vec![Content::text(format!(
+                    "{:?}",
+                    r.action
+                ))]))
+            })
+            .description("Progress, then elicits"),
+        )
+        .tool(
             Tool::new("sql", |_, a| async move {
                 let r = a
                     .get("region")
@@ -66,6 +87,13 @@ fn server() -> Server {
         )
         .build()
         .unwrap()
+}
+
+fn name_schema() -> serde_json::Map<String, Value> {
+    json!({"type": "object", "properties": {"name": {"type": "string"}}})
+        .as_object()
+        .unwrap()
+        .clone()
 }
 
 async fn start(f: impl FnOnce(mcp_sse::Builder) -> mcp_sse::Builder) -> ServerHandle {
@@ -765,5 +793,123 @@ async fn cors_preflight_allows_the_request_headers() {
         assert!(allowed.contains(name), "{name} not in {allowed}");
     }
     assert!(!allowed.contains("x-other"));
+    h.shutdown().await;
+}
+
+/// A request needing a client capability the client did not declare: 400 with -32021 and what
+/// is required when the error is the answer; once a stream has begun (progress first), the
+/// status is already sent and the error is the stream's final message. Declaring the
+/// capability turns the same call into an `input_required` result (200).
+#[tokio::test]
+async fn a_missing_client_capability_is_a_400() {
+    let h = start(|b| b).await;
+    let mut schema = Schema::load();
+    let r = call(&h, &mut schema, 1, "ask", json!({}), "").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let m = &r.messages()[0];
+    assert_eq!((m["id"].as_i64(), error_code(&r)), (Some(1), -32021), "{m}");
+    assert_eq!(
+        m["error"]["data"]["requiredCapabilities"],
+        json!({"elicitation": {}})
+    );
+    // Streaming began with progress: the status is 200, the error ends the stream.
+    let mut b: Value = serde_json::from_str(&body(
+        2,
+        "tools/call",
+        json!({"name": "steps_then_ask", "arguments": {}}),
+    ))
+    .unwrap();
+    b["params"]["_meta"]["progressToken"] = "p".into();
+    let r = send_raw(
+        &h,
+        &std_headers("tools/call", Some("steps_then_ask")),
+        &b.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let msgs = r.messages();
+    for m in &msgs {
+        schema.check("tools/call", m);
+    }
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert_eq!(msgs[0]["method"], "notifications/progress");
+    assert_eq!(msgs[1]["error"]["code"], -32021);
+    // With the capability declared, the same call asks for input.
+    let mut b: Value = serde_json::from_str(&body(
+        3,
+        "tools/call",
+        json!({"name": "ask", "arguments": {}}),
+    ))
+    .unwrap();
+    b["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"] = json!({"elicitation": {}});
+    let r = send_raw(&h, &std_headers("tools/call", Some("ask")), &b.to_string()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let m = &r.messages()[0];
+    schema.check("tools/call", m);
+    assert_eq!(m["result"]["resultType"], "input_required", "{m}");
+    h.shutdown().await;
+}
+
+/// The statuses of the wire not covered above: a refused Origin is 403, a notification 202
+/// with no body, a client's response 400, a body that is not JSON 415, and an `Accept` without
+/// both media types 406.
+#[tokio::test]
+async fn the_other_statuses_of_the_wire() {
+    let h = start(|b| b).await;
+    let list = body(1, "tools/list", json!({}));
+    let r = send_raw(
+        &h,
+        &format!(
+            "{}Origin: http://evil.example\r\n",
+            std_headers("tools/list", None)
+        ),
+        &list,
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let mut note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                          "params": {"requestId": 1}});
+    note["params"]["_meta"] = meta();
+    let r = send_raw(
+        &h,
+        &std_headers("notifications/cancelled", None),
+        &note.to_string(),
+    )
+    .await;
+    assert_eq!((r.status, r.body.as_str()), (202, ""));
+    let response = json!({"jsonrpc": "2.0", "id": 1, "result": {}}).to_string();
+    let r = send_raw(&h, &std_headers("tools/list", None), &response).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    // Not JSON, and an Accept without text/event-stream: raw requests of their own.
+    for (status, head) in [
+        (
+            415,
+            "Content-Type: text/plain\r\nAccept: application/json, text/event-stream\r\n",
+        ),
+        (
+            406,
+            "Content-Type: application/json\r\nAccept: application/json\r\n",
+        ),
+    ] {
+        let mut s = TcpStream::connect(h.local_addr()).await.unwrap();
+        let req = format!(
+            "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}{}Content-Length: {}\r\nConnection: close\r\n\r\n{list}",
+            std_headers("tools/list", None),
+            list.len()
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        tokio::time::timeout(T, s.read_to_end(&mut out))
+            .await
+            .unwrap()
+            .unwrap();
+        let r = parse(&String::from_utf8_lossy(&out));
+        assert_eq!(r.status, status, "{head}: {}", r.body);
+    }
     h.shutdown().await;
 }

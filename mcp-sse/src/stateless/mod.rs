@@ -11,11 +11,14 @@
 //!   disagreement answered 400 with `HeaderMismatch` (-32020). The request is then served by
 //!   `mcp_core::Server::serve_stateless`, which validates `_meta` and answers.
 //! * The answer is `application/json` when the response is the first message, otherwise an SSE
-//!   stream of the request's notifications then its response ([`stream`]). Closing the stream
-//!   cancels the request.
+//!   stream of the request's notifications then its response, which ends it. Closing the
+//!   stream cancels the request.
 //! * Errors carry the HTTP status the revision gives them: 404 for `-32601` (unknown and
 //!   removed methods), 400 for `_meta` problems (-32602), unsupported versions (-32022),
-//!   missing client capabilities (-32021) and header mismatches (-32020).
+//!   missing client capabilities (-32021, also when a tool's `Context::elicit`, `sample` or
+//!   `list_roots` finds the capability missing) and header mismatches (-32020). Once a stream
+//!   has begun (a notification came first) its status is sent: an error is then the stream's
+//!   final message.
 //! * `subscriptions/listen` streams like any request whose first message is not its response:
 //!   the acknowledgement, then the notifications the client opted in to, keep-alives while
 //!   idle, and, at shutdown (`Server::end_subscriptions`), the closing result. Their number is
@@ -27,7 +30,6 @@
 #![allow(clippy::result_large_err)]
 
 mod headers;
-mod stream;
 
 use std::sync::Arc;
 
@@ -241,6 +243,8 @@ async fn request(
         }
         Some(m) => crate::sse::frame(Some("message"), None, &m.json),
     };
-    let body = stream::RequestStream::new(first, rx, cfg.keep_alive);
+    // Progress and logs, keep-alives while idle, and the response, which ends it. Dropping it
+    // (the client closed the stream) drops `rx`, which cancels the request.
+    let body = crate::sse::SseBody::new(Some(first), rx, cfg.keep_alive).until_response();
     event_stream(BodyExt::boxed_unsync(body))
 }

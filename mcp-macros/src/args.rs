@@ -129,29 +129,26 @@ impl Arg {
         }
     }
 
-    /// `key = 123`: an integer literal of type `T`.
-    #[allow(dead_code)] // a reader for integer keys, used as keys are added
-    pub(crate) fn int<T>(&self, errors: &mut Errors) -> Option<(T, Span)>
+    /// `key = 123`: an integer literal of type `T`; `what` says what the key takes, for the
+    /// error (`"a positive integer: key = 10"`).
+    pub(crate) fn int<T>(&self, what: &str, errors: &mut Errors) -> Option<(T, Span)>
     where
         T: std::str::FromStr,
         T::Err: std::fmt::Display,
     {
+        let key = &self.name;
         match &self.value {
             Value::Expr(Expr::Lit(ExprLit {
                 lit: Lit::Int(i), ..
             })) => match i.base10_parse::<T>() {
                 Ok(v) => Some((v, i.span())),
                 Err(e) => {
-                    errors.push_err(e);
+                    errors.push(i.span(), format!("`{key}` takes {what} ({e})"));
                     None
                 }
             },
             _ => {
-                let key = &self.name;
-                errors.push(
-                    self.value_span(),
-                    format!("`{key}` takes an integer: {key} = 123"),
-                );
+                errors.push(self.value_span(), format!("`{key}` takes {what}"));
                 None
             }
         }
@@ -283,13 +280,25 @@ impl Parse for Binding {
     }
 }
 
-/// The key within edit distance 2 of `key` (and closer than its own length), if any.
+/// The key within edit distance 2 of `key` (and closer than its own length), if any, or else
+/// the one key that is `key` with a `_suffix` (`timeout` for `timeout_ms`).
 fn closest<'a>(key: &str, keys: &[&'a str]) -> Option<&'a str> {
-    keys.iter()
+    let near = keys
+        .iter()
         .map(|k| (distance(key, k), *k))
         .filter(|(d, k)| *d <= 2 && *d < k.len().min(key.len()))
         .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
+        .map(|(_, k)| k);
+    near.or_else(|| {
+        let mut longer = keys.iter().filter(|k| {
+            k.strip_prefix(key)
+                .is_some_and(|rest| rest.starts_with('_'))
+        });
+        match (longer.next(), longer.next()) {
+            (Some(k), None) => Some(*k),
+            _ => None,
+        }
+    })
 }
 
 /// Levenshtein distance, with a swap of two neighbours counting as one edit.
@@ -329,6 +338,11 @@ mod tests {
         assert_eq!(closest("nmae", &keys), Some("name"));
         assert_eq!(closest("readonly", &keys), Some("read_only"));
         assert_eq!(closest("xyz", &keys), None);
+        assert_eq!(
+            closest("timeout", &["task", "timeout_ms"]),
+            Some("timeout_ms")
+        );
+        assert_eq!(closest("read", &keys), Some("read_only"));
     }
 
     fn one(tokens: TokenStream) -> (Arg, Errors) {
@@ -341,7 +355,7 @@ mod tests {
     #[test]
     fn typed_readers() {
         let (a, mut e) = one(quote::quote!(timeout_ms = 1500));
-        assert_eq!(a.int::<u64>(&mut e).map(|(v, _)| v), Some(1500));
+        assert_eq!(a.int::<u64>("a number", &mut e).map(|(v, _)| v), Some(1500));
         let (a, mut e) = one(quote::quote!(scopes = ["read", "write"]));
         let list = a.strings(&mut e).unwrap();
         assert_eq!(
@@ -352,7 +366,7 @@ mod tests {
         assert_eq!(a.flag(&mut e), Some(false));
         assert!(e.is_empty());
         let (a, mut e) = one(quote::quote!(timeout_ms = "soon"));
-        assert!(a.int::<u64>(&mut e).is_none());
+        assert!(a.int::<u64>("a number", &mut e).is_none());
         assert!(a.strings(&mut e).is_none());
         assert!(!e.is_empty());
     }

@@ -1,7 +1,8 @@
 //! The keys every macro accepts: `name`, `description`, `title` and `crate`.
 
-use proc_macro2::TokenStream;
-use quote::quote;
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{LitStr, Path};
 
 use crate::args::Arg;
@@ -96,4 +97,31 @@ pub(crate) fn opt_str(d: &Option<TokenStream>) -> TokenStream {
 /// Every key a macro accepts: the shared ones, then its own.
 pub(crate) fn all_keys(own: &[&'static str]) -> Vec<&'static str> {
     KEYS.iter().chain(own).copied().collect()
+}
+
+/// `.complete("arg", <krate>::__private::completer(path))`, every token spanned at `path`: the
+/// completer bound is then checked at one place, so a function that is not a completer gets
+/// one error there (not a second one at the attribute).
+pub(crate) fn complete_setter(krate: &Path, arg: &syn::Ident, path: &Path) -> TokenStream {
+    let span = path.span();
+    let name = syn::LitStr::new(&arg.to_string(), span);
+    let callee = respan(quote!(#krate::__private::completer), span);
+    quote_spanned!(span=> .complete(#name, #callee(#path)))
+}
+
+/// `tokens` with every token, groups included, at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(g) = &tree {
+                let mut group = Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tree = TokenTree::Group(group);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }

@@ -123,6 +123,11 @@ fn expand_with(attr: TokenStream, item: TokenStream, expander: Expander) -> Toke
 ///   (`Tool::scopes`); on an OAuth resource server, callers without them do not see the tool
 ///   and calling it is refused with 403 `insufficient_scope`.
 /// * `meta = r#"{"key": "value"}"#`: `_meta`, a JSON object checked at compile time.
+/// * `timeout_ms = 30000`: how long one call may run before it is cancelled and the client
+///   gets an `isError` result saying so (`Tool::timeout`; default: the server's
+///   `ServerBuilder::handler_timeout`, 300 s). A positive integer literal.
+/// * `task = "optional" | "required"`: runs the tool as a task for clients of the tasks
+///   extension (`Tool::task_support`).
 /// * `crate = "path"`: where mcp-core is, when it is renamed or re-exported.
 /// * What the input schema says beyond types (ranges, lengths, patterns from `#[schemars]`
 ///   attributes on argument types, formats, enums, `deny_unknown_fields`) is checked before

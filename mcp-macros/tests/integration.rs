@@ -625,3 +625,47 @@ async fn resources_and_prompts_carry_icons_annotations_meta_and_async_completers
         assert_eq!(done["completion"]["values"], json!(["lyon"]), "{reference}");
     }
 }
+
+/// Set when [`stalls`]'s call is dropped, i.e. cancelled.
+static STALL_DROPPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+struct SetOnDrop;
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        STALL_DROPPED.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Never finishes.
+#[mcp_tool(timeout_ms = 30000)]
+async fn stalls() -> String {
+    let _guard = SetOnDrop;
+    std::future::pending::<()>().await;
+    unreachable!("pending never resolves")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tool_past_its_timeout_ms_is_cancelled_with_a_clear_error() {
+    let server = Server::builder("timeouts", "1.0")
+        .auto_collect(false)
+        .handler_timeout(std::time::Duration::from_secs(3600))
+        .item::<stalls>()
+        .build()
+        .unwrap();
+    let client = MemoryClient::connect(&server);
+    client.initialize().await.unwrap();
+    let started = tokio::time::Instant::now();
+    let out = client.call_tool("stalls", json!({})).await.unwrap();
+    // The tool's own 30 s, not the server's hour (time is paused: the test takes no real time).
+    assert_eq!(started.elapsed().as_secs(), 30);
+    assert_eq!(out["isError"], true);
+    assert_eq!(
+        out["content"][0]["text"],
+        "tool \"stalls\" did not finish within 30000 ms and was cancelled"
+    );
+    assert!(
+        STALL_DROPPED.load(std::sync::atomic::Ordering::SeqCst),
+        "the call's future was dropped"
+    );
+}

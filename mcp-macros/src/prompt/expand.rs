@@ -5,7 +5,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::model::Prompt;
-use crate::common::opt_str;
+use crate::common::{complete_setter, opt_str};
 use crate::registration::{Kind, registration};
 
 pub(crate) fn expand(prompt: &Prompt) -> TokenStream {
@@ -49,9 +49,7 @@ pub(crate) fn expand(prompt: &Prompt) -> TokenStream {
     }
     setters.extend(prompt.attrs.common.metadata_setters(&krate));
     for (arg, path) in &prompt.attrs.complete {
-        let a = arg.to_string();
-        setters
-            .push(quote_spanned!(path.span()=> .complete(#a, #krate::__private::completer(#path))));
+        setters.push(complete_setter(&krate, arg, path));
     }
     let build = quote! {
         fn __build() -> #krate::Prompt {

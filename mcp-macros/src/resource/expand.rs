@@ -5,6 +5,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::model::Resource;
+use crate::common::complete_setter;
 use crate::registration::{Kind, registration};
 
 pub(crate) fn expand(resource: &Resource) -> TokenStream {
@@ -81,10 +82,11 @@ pub(crate) fn expand(resource: &Resource) -> TokenStream {
     let kind = resource.kind();
     let build = match kind {
         Kind::Template => {
-            let completes = resource.attrs.complete.iter().map(|(arg, path)| {
-                let a = arg.to_string();
-                quote_spanned!(path.span()=> .complete(#a, #krate::__private::completer(#path)))
-            });
+            let completes = resource
+                .attrs
+                .complete
+                .iter()
+                .map(|(arg, path)| complete_setter(&krate, arg, path));
             quote! {
                 fn __build() -> ::core::result::Result<#krate::ResourceTemplate, #krate::RegistrationError> {
                     #[allow(unreachable_code, clippy::diverging_sub_expression)]

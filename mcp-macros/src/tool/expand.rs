@@ -78,6 +78,9 @@ pub(crate) fn expand(tool: &Tool) -> TokenStream {
         };
         setters.push(quote!(.task_support(#krate::tasks::TaskSupport::#support)));
     }
+    if let Some((ms, _)) = tool.attrs.timeout_ms {
+        setters.push(quote!(.timeout(::core::time::Duration::from_millis(#ms))));
+    }
     let hints = tool.hints();
     let annotations = if hints.is_empty() {
         quote!()

@@ -1,5 +1,6 @@
 //! What `#[mcp_tool(...)]` and the function say, typed. Codegen reads only this.
 
+use proc_macro2::Span;
 use syn::LitStr;
 
 use crate::common::CommonAttrs;
@@ -22,6 +23,9 @@ pub(crate) struct ToolAttrs {
     pub(crate) scopes: Option<Vec<LitStr>>,
     /// `task = "optional" | "required"`: runs as a task for clients of the tasks extension.
     pub(crate) task: Option<LitStr>,
+    /// `timeout_ms = 30000`: how long one call may run before it is cancelled (`Tool::timeout`),
+    /// with the literal's span.
+    pub(crate) timeout_ms: Option<(u64, Span)>,
 }
 
 /// A tool: its attribute and its function.

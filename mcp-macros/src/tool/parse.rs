@@ -17,7 +17,12 @@ const KEYS: &[&str] = &[
     "open_world",
     "scopes",
     "task",
+    "timeout_ms",
 ];
+
+/// What `timeout_ms` takes, for its errors.
+pub(crate) const TIMEOUT_MS: &str =
+    "a positive integer, how long one call may run in milliseconds: timeout_ms = 30000";
 
 pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> Tool {
     let mut attrs = ToolAttrs::default();
@@ -29,6 +34,7 @@ pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> Too
             "open_world" => attrs.open_world = arg.flag(errors),
             "scopes" => attrs.scopes = arg.strings(errors),
             "task" => attrs.task = arg.string(errors),
+            "timeout_ms" => attrs.timeout_ms = arg.int(TIMEOUT_MS, errors),
             _ if attrs.common.parse_arg(&arg, errors) => {}
             _ => arg.unknown(&all_keys(KEYS), errors),
         }

@@ -3,6 +3,7 @@
 use syn::spanned::Spanned;
 
 use super::model::Tool;
+use super::parse::TIMEOUT_MS;
 use crate::errors::Errors;
 use crate::names;
 
@@ -17,6 +18,9 @@ pub(crate) fn validate(tool: &Tool, errors: &mut Errors) {
             t.span(),
             "task takes \"optional\" (a task for clients of the tasks extension) or \"required\" (only as a task)",
         );
+    }
+    if let Some((0, span)) = tool.attrs.timeout_ms {
+        errors.push(span, format!("`timeout_ms` takes {TIMEOUT_MS}"));
     }
     tool.attrs.common.validate(errors);
     tool.func.validate(errors);

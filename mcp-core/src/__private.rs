@@ -42,18 +42,21 @@ pub fn assert_template_var<T: TemplateVar>() {}
 /// See [`assert_tool_param`].
 pub fn assert_prompt_param<T: PromptParam>() {}
 
-/// Turns a completer named in `complete(...)` into the provider `.complete()` takes.
+/// Turns a completer named in `complete(...)` into the provider `.complete()` takes. The
+/// provider's type is named (not `impl Fn`), so a function that is not a completer fails one
+/// bound, the argument's, and gets one error.
 pub fn completer<M>(
     f: impl crate::registry::Completer<M>,
-) -> impl Fn(
-    crate::context::Context,
-    crate::registry::CompletionRequest,
-) -> crate::registry::completion::CompletionFuture
-+ Send
-+ Sync
-+ 'static {
+) -> Box<
+    dyn Fn(
+            crate::context::Context,
+            crate::registry::CompletionRequest,
+        ) -> crate::registry::completion::CompletionFuture
+        + Send
+        + Sync,
+> {
     let f = f.into_complete_fn();
-    move |ctx, req| f(ctx, req)
+    Box::new(move |ctx, req| f(ctx, req))
 }
 
 /// Requires an async handler's future to be `Send` (servers run handlers on a multi-threaded

@@ -499,7 +499,14 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
         ctx = ctx.with_rounds(r.clone());
     }
     let ran = match call
-        .run(rounds.clone(), guarded(&name, limit, tool.call(ctx, args)))
+        .run(
+            rounds.clone(),
+            guarded(
+                &name,
+                limit,
+                crate::middleware::run_tool(call.server.middleware(), tool, ctx, args),
+            ),
+        )
         .await?
     {
         Ran::Done(r) => r,
@@ -597,7 +604,11 @@ async fn start_task(
         }
     };
     let shown = name.clone();
-    let mut work = Box::pin(async move { guarded(&shown, limit, tool.call(ctx, args)).await });
+    let stack = call.server.middleware().clone();
+    let mut work = Box::pin(async move {
+        let run = crate::middleware::run_tool(&stack, tool, ctx, args);
+        guarded(&shown, limit, run).await
+    });
     let task = match (task, rounds) {
         (Some(task), _) => task,
         (None, Some(rounds)) => {

@@ -18,7 +18,9 @@ pub mod envelope;
 pub mod error;
 pub mod handler;
 pub mod jsonrpc;
+pub mod lifespan;
 mod listen;
+pub mod middleware;
 mod mrtr;
 pub mod outbound;
 mod peer;
@@ -46,6 +48,8 @@ pub use envelope::Envelope;
 pub use error::{McpError, RegistrationError, ToolError};
 #[doc(inline)]
 pub use handler::{Blob, IntoPromptResult, IntoResourceResult, IntoToolResult, Json, State};
+#[doc(inline)]
+pub use lifespan::StartupError;
 #[doc(inline)]
 pub use outbound::{
     Admission, Outbound, OutboundReceiver, Outgoing, OutgoingKind, StreamCloseSignal,

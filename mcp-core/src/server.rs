@@ -46,7 +46,11 @@ pub(crate) struct ServerInner {
     pub(crate) max_in_flight: usize,
     pub(crate) subscription_limits: SubscriptionLimits,
     pub(crate) handler_timeout: Duration,
-    pub(crate) state: Arc<StateMap>,
+    /// Replaced once, when the start-up hooks add their values.
+    pub(crate) state: RwLock<Arc<StateMap>>,
+    pub(crate) lifespan: crate::lifespan::Lifespan,
+    /// Around every request and tool call, outermost first.
+    pub(crate) middleware: crate::middleware::Stack,
     pub(crate) registry: RwLock<Registry>,
     /// Serialized list pages, keyed by list, revision and page start; cleared on change.
     pub(crate) list_cache: Mutex<HashMap<PageKey, Arc<RawValue>>>,
@@ -116,6 +120,9 @@ pub struct ServerBuilder {
     max_tasks: usize,
     task_ttl: Duration,
     task_poll_interval: Duration,
+    startup: Vec<crate::lifespan::StartupHook>,
+    shutdown: Vec<crate::lifespan::ShutdownHook>,
+    middleware: Vec<Arc<dyn crate::middleware::Middleware>>,
 }
 
 impl Server {
@@ -167,6 +174,9 @@ impl Server {
             max_tasks: 1024,
             task_ttl: Duration::from_secs(900),
             task_poll_interval: Duration::from_millis(500),
+            startup: Vec::new(),
+            shutdown: Vec::new(),
+            middleware: Vec::new(),
         }
     }
 
@@ -228,9 +238,29 @@ impl Server {
         &self.inner.listeners
     }
 
+    /// The middleware, outermost first.
+    pub(crate) fn middleware(&self) -> &crate::middleware::Stack {
+        &self.inner.middleware
+    }
+
     /// Typed application state.
-    pub(crate) fn state_map(&self) -> &Arc<StateMap> {
-        &self.inner.state
+    pub(crate) fn state_map(&self) -> Arc<StateMap> {
+        self.inner
+            .state
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the typed state (after the start-up hooks added their values).
+    pub(crate) fn replace_state(&self, state: StateMap) {
+        *self.inner.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(state);
+    }
+
+    /// The shared application state of type `T`: given to [`ServerBuilder::state`], or
+    /// produced by a start-up hook ([`ServerBuilder::on_startup`]) once [`Server::start`] ran.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.state_map().get::<T>()
     }
 
     /// The instructions sent in the `initialize` and `server/discover` results.
@@ -648,6 +678,70 @@ impl ServerBuilder {
         self
     }
 
+    /// Adds a middleware: code around every request and every tool call, on every transport
+    /// (see [`crate::middleware`]). The first added runs outermost.
+    pub fn middleware(mut self, middleware: impl crate::middleware::Middleware) -> Self {
+        self.middleware.push(Arc::new(middleware));
+        self
+    }
+
+    /// Adds a start-up hook: an async function run once by [`Server::start`] (which every
+    /// transport calls before it accepts anything), whose value becomes typed state that
+    /// handlers take as `State<T>` (or read with `Context::state`). Hooks run in registration
+    /// order. When one fails, the server does not start: `serve` returns the error
+    /// ([`StartupError`](crate::lifespan::StartupError)) and nothing is served.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// struct Db { url: String }
+    /// let server = mcp_core::Server::builder("demo", "1.0")
+    ///     .auto_collect(false)
+    ///     .on_startup(|| async {
+    ///         // Open the pool here; an `Err` stops the server from starting.
+    ///         Ok::<_, std::io::Error>(Db { url: "postgres://localhost/app".into() })
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// server.start().await.unwrap();
+    /// assert_eq!(server.state::<Db>().unwrap().url, "postgres://localhost/app");
+    /// # });
+    /// ```
+    pub fn on_startup<T, E, F, Fut>(mut self, hook: F) -> Self
+    where
+        T: Send + Sync + 'static,
+        E: Into<crate::lifespan::HookError>,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, E>> + Send + 'static,
+    {
+        self.startup.push(Box::new(move || {
+            Box::pin(async move {
+                match hook().await {
+                    Ok(value) => {
+                        let store: Box<dyn FnOnce(&mut StateMap) + Send> =
+                            Box::new(move |state: &mut StateMap| state.insert(value));
+                        Ok(store)
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            })
+        }));
+        self
+    }
+
+    /// Adds a shutdown hook: an async function run once when the server shuts down gracefully
+    /// ([`Server::shutdown`], which the transports call after in-flight requests finished),
+    /// given the server so it can reach the typed state (`server.state::<Db>()`). Hooks run
+    /// in registration order; none runs when start-up failed.
+    pub fn on_shutdown<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: FnOnce(Server) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.shutdown
+            .push(Box::new(move |server| Box::pin(hook(server))));
+        self
+    }
+
     /// Adds a tool.
     pub fn tool(mut self, tool: Tool) -> Self {
         self.tools.push(tool);
@@ -845,7 +939,9 @@ impl ServerBuilder {
                 max_in_flight: self.max_in_flight,
                 subscription_limits: self.subscription_limits,
                 handler_timeout: self.handler_timeout,
-                state: Arc::new(self.state),
+                state: RwLock::new(Arc::new(self.state)),
+                lifespan: crate::lifespan::Lifespan::new(self.startup, self.shutdown),
+                middleware: self.middleware.into(),
                 registry: RwLock::new(Registry::default()),
                 list_cache: Mutex::new(HashMap::new()),
                 listeners: Arc::default(),

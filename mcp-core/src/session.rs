@@ -28,6 +28,7 @@ use crate::dispatch::{self, Body, Call, Outcome, params_object, str_param};
 use crate::envelope::Envelope;
 use crate::error::McpError;
 use crate::jsonrpc::{self, ErrorObject, Incoming, Message, Notification, Request, RequestId};
+use crate::middleware::{BoxFuture, McpRequest, run_request};
 use crate::outbound::{Outbound, Outgoing};
 use crate::peer::PendingRequests;
 use crate::protocol::{Implementation, LoggingLevel};
@@ -167,7 +168,7 @@ impl Server {
             transport: options.transport,
             session_id: options.id.map(Arc::from),
             client: ClientLink::Requests(pending.clone()),
-            state: self.state_map().clone(),
+            state: self.state_map(),
         };
         self.count_session(true);
         let inner = Arc::new_cyclic(|me: &Weak<SessionInner>| {
@@ -472,10 +473,31 @@ impl Session {
             );
             let mut work = pin!(
                 async {
-                    match early {
-                        Some(r) => r,
-                        None => session.run(req, &reply, &cancel, &caller).await,
+                    let stack = session.inner.server.middleware();
+                    if stack.is_empty() {
+                        return match early {
+                            Some(r) => r,
+                            None => session.run(req, &reply, &cancel, &caller).await,
+                        };
                     }
+                    let request = McpRequest::new(
+                        req,
+                        session.envelope().with_caller(&caller),
+                        session.transport(),
+                        session.inner.origin.session_id.clone(),
+                    );
+                    let (session, reply, cancel, caller) = (&session, &reply, &cancel, &caller);
+                    run_request(
+                        stack,
+                        request,
+                        move |r: McpRequest| -> BoxFuture<'_, Outcome> {
+                            match early {
+                                Some(out) => Box::pin(std::future::ready(out)),
+                                None => Box::pin(session.run(r.request, reply, cancel, caller)),
+                            }
+                        },
+                    )
+                    .await
                 }
                 .instrument(span)
             );

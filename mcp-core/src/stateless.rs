@@ -16,6 +16,7 @@ use crate::dispatch::{self, Call};
 use crate::envelope::Envelope;
 use crate::error::McpError;
 use crate::jsonrpc::{self, Request, RequestId};
+use crate::middleware::{BoxFuture, McpRequest, run_request};
 use crate::outbound::{Outbound, Outgoing};
 use crate::server::Server;
 use crate::session::RequestFuture;
@@ -168,7 +169,7 @@ impl Server {
             transport: options.transport,
             session_id: None,
             client: ClientLink::None,
-            state: self.state_map().clone(),
+            state: self.state_map(),
         };
         Ok(Box::pin(async move {
             let id = request.id.clone();
@@ -187,7 +188,22 @@ impl Server {
                 reply: &reply,
                 cancel: &cancel,
             };
-            let mut work = pin!(dispatch::dispatch(&call, request).instrument(span));
+            let stack = server.middleware();
+            let mut work = pin!(
+                async {
+                    if stack.is_empty() {
+                        return dispatch::dispatch(&call, request).await;
+                    }
+                    let request =
+                        McpRequest::new(request, call.envelope.clone(), origin.transport, None);
+                    let call = &call;
+                    run_request(stack, request, move |r: McpRequest| -> BoxFuture<'_, _> {
+                        Box::pin(dispatch::dispatch(call, r.request))
+                    })
+                    .await
+                }
+                .instrument(span)
+            );
             let mut stop = pin!(async {
                 tokio::select! {
                     () = cancel.cancelled() => {}

@@ -2,14 +2,67 @@
 
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use http::{Response, StatusCode, header};
 use http_body::Body as _;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use http_body_util::combinators::UnsyncBoxBody;
+
 use mcp_core::jsonrpc;
 
 use crate::response::{Body, rpc_error, text};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The request body every endpoint reads: hyper's own, or any body an application's server
+/// hands to the mounted service, boxed once. The mutex makes it `Sync` (so a request may be
+/// borrowed across an await) without a cost: polling reaches it through `&mut`, unlocked.
+pub(crate) struct RequestBody(std::sync::Mutex<UnsyncBoxBody<Bytes, BoxError>>);
+
+impl RequestBody {
+    /// Boxes `body`, its chunks as [`Bytes`] (without a copy when they are already).
+    pub(crate) fn new<B>(body: B) -> Self
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        RequestBody(std::sync::Mutex::new(
+            body.map_frame(|f| f.map_data(|mut d| d.copy_to_bytes(d.remaining())))
+                .map_err(Into::into)
+                .boxed_unsync(),
+        ))
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, UnsyncBoxBody<Bytes, BoxError>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl http_body::Body for RequestBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        let body = self
+            .get_mut()
+            .0
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner());
+        std::pin::Pin::new(body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner().is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner().size_hint()
+    }
+}
 use crate::shared::Shared;
 
 /// Why a body could not be read.
@@ -26,7 +79,7 @@ pub(crate) enum BodyError {
 /// Reads the whole body, refusing before reading when `Content-Length` is over `limit`, and
 /// stopping as soon as the bytes read pass it.
 pub(crate) async fn read_limited(
-    body: &mut Incoming,
+    body: &mut RequestBody,
     content_length: Option<u64>,
     limit: usize,
     timeout: Duration,
@@ -55,7 +108,7 @@ pub(crate) async fn read_limited(
 /// Reads and throws away what is left of a refused body, up to `max` bytes within `timeout`,
 /// so the client finishes sending and reads the answer (a close with unread bytes would
 /// reset the connection under it). Past either bound the connection is closed.
-fn discard(mut body: Incoming, max: usize, timeout: Duration) {
+fn discard(mut body: RequestBody, max: usize, timeout: Duration) {
     if max == 0 || body.is_end_stream() {
         return;
     }
@@ -102,7 +155,7 @@ pub(crate) async fn read_rpc(
     shared: &Shared,
     caller: &mcp_core::Caller,
     parts: &http::request::Parts,
-    body: Incoming,
+    body: RequestBody,
 ) -> Result<(jsonrpc::Incoming, usize), Response<Body>> {
     read_rpc_raw(shared, caller, parts, body)
         .await
@@ -114,7 +167,7 @@ pub(crate) async fn read_rpc_raw(
     shared: &Shared,
     caller: &mcp_core::Caller,
     parts: &http::request::Parts,
-    mut body: Incoming,
+    mut body: RequestBody,
 ) -> Result<(Bytes, jsonrpc::Incoming), Response<Body>> {
     let cfg = &shared.config;
     let headers = &parts.headers;

@@ -53,6 +53,9 @@ pub enum ServeError {
     /// The cluster settings are invalid (a malformed Redis URL, a bad instance id).
     #[error("invalid cluster settings: {0}")]
     Cluster(String),
+    /// A start-up hook of the server failed; nothing was served.
+    #[error("the server did not start: {0}")]
+    Startup(#[from] mcp_core::StartupError),
     /// An I/O error while serving.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::body::RequestBody;
 use http::{Request, Response, StatusCode};
-use hyper::body::Incoming;
 use mcp_core::{Caller, jsonrpc};
 use tracing::Instrument;
 
@@ -91,7 +91,7 @@ pub(crate) async fn post_message(
     shared: &Arc<Shared>,
     identity: Identity,
     caller: &Caller,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> Response<Body> {
     let (entry, id) = match session_id(req.uri().query()) {
         // A session opened with another credential is indistinguishable from an unknown one.
@@ -135,7 +135,7 @@ async fn post_elsewhere(
     id: &str,
     identity: Identity,
     caller: &Caller,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let bytes = match crate::body::read_rpc_raw(shared, caller, &parts, body).await {

@@ -68,6 +68,7 @@ mod conn;
 mod error;
 mod fields;
 mod legacy;
+mod mount;
 #[cfg(feature = "oauth")]
 pub mod oauth;
 mod open;
@@ -87,6 +88,7 @@ mod streamable;
 pub use cluster::ClusterOptions;
 pub use config::{Builder, Config};
 pub use error::ServeError;
+pub use mount::{McpService, ResponseBody};
 pub use server::ServerHandle;
 
 /// Entry points for serving an [`mcp_core::Server`] over HTTP.

@@ -81,11 +81,8 @@ impl Builder {
         false
     }
 
-    /// Binds the listener and starts serving in a background task.
-    pub async fn start(mut self) -> Result<ServerHandle, ServeError> {
-        if let Some(text) = self.addr_text.take() {
-            self.config.addr = resolve(&text).await?;
-        }
+    /// Checks the paths and the exposed headers, and runs the server's start-up hooks.
+    pub(crate) async fn prepare(&mut self) -> Result<Vec<http::HeaderName>, ServeError> {
         for p in [
             &self.config.sse_path,
             &self.config.messages_path,
@@ -108,33 +105,40 @@ impl Builder {
             });
         }
         let exposed_headers = crate::security::exposed_header_names(&self.config.expose_headers)?;
-        let listener = TcpListener::bind(self.config.addr)
-            .await
-            .map_err(|source| ServeError::Bind {
-                addr: self.config.addr,
-                source,
-            })?;
-        let local_addr = listener.local_addr()?;
+        self.server.start().await?;
+        Ok(exposed_headers)
+    }
+
+    /// The state every request shares, for a server reachable at `addr` (the bound address,
+    /// or the configured one when mounted in an application); `default_resource` is the
+    /// OAuth resource URL when none is configured. Starts the idle-session reaper.
+    #[cfg_attr(not(feature = "oauth"), allow(unused_mut))]
+    pub(crate) fn into_shared(
+        mut self,
+        addr: SocketAddr,
+        exposed_headers: Vec<http::HeaderName>,
+        default_resource: Option<String>,
+    ) -> Result<Arc<Shared>, ServeError> {
         #[cfg(feature = "oauth")]
         if let Some(oauth) = self.oauth.take() {
-            let c = &self.config;
-            let default = format!("http://{local_addr}{}{}", c.prefix, c.mcp_path);
-            self.config.oauth = Some(oauth.build_with_default(Some(&default))?);
+            self.config.oauth = Some(oauth.build_with_default(default_resource.as_deref())?);
         }
+        #[cfg(not(feature = "oauth"))]
+        let _ = default_resource;
         let guard = Guard::new(
-            local_addr,
+            addr,
             &self.config.allowed_hosts,
             &self.config.allowed_origins,
             &self.config.cors_origins,
         )?;
-        if !local_addr.ip().is_loopback()
+        if !addr.ip().is_loopback()
             && self.config.allowed_hosts.is_none()
             && self.config.auth.is_none()
             && !self.has_oauth()
         {
             tracing::warn!(
                 target: "mcp::sse",
-                %local_addr,
+                %addr,
                 "listening beyond loopback with no auth and no allowed-host list"
             );
         }
@@ -167,10 +171,44 @@ impl Builder {
         #[cfg(feature = "cluster")]
         crate::remote::install(&shared);
         tokio::spawn(crate::streamable::idle::reap_idle(shared.clone()));
-        let stop = CancellationToken::new();
-        let (done_tx, done) = oneshot::channel();
+        Ok(shared)
+    }
+
+    /// Binds the listener and starts serving in a background task. The server's start-up
+    /// hooks run first ([`mcp_core::ServerBuilder::on_startup`]): when one fails, nothing is
+    /// bound and its error is returned ([`ServeError::Startup`]). The shutdown hooks run once
+    /// the graceful shutdown finished.
+    pub async fn start(mut self) -> Result<ServerHandle, ServeError> {
+        if let Some(text) = self.addr_text.take() {
+            self.config.addr = resolve(&text).await?;
+        }
+        let exposed_headers = self.prepare().await?;
+        let listener = match TcpListener::bind(self.config.addr).await {
+            Ok(l) => l,
+            Err(source) => {
+                // Started, so it shuts down: what the start-up hooks opened is closed.
+                self.server.shutdown().await;
+                return Err(ServeError::Bind {
+                    addr: self.config.addr,
+                    source,
+                });
+            }
+        };
+        let local_addr = listener.local_addr()?;
+        let c = &self.config;
+        let default = format!("http://{local_addr}{}{}", c.prefix, c.mcp_path);
         let external = self.shutdown.take();
         let os_signals = self.os_signals;
+        let server = self.server.clone();
+        let shared = match self.into_shared(local_addr, exposed_headers, Some(default)) {
+            Ok(s) => s,
+            Err(e) => {
+                server.shutdown().await;
+                return Err(e);
+            }
+        };
+        let stop = CancellationToken::new();
+        let (done_tx, done) = oneshot::channel();
         let stop2 = stop.clone();
         tokio::spawn(async move {
             tokio::select! {
@@ -345,19 +383,25 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: Cancellat
         );
     }
     drop(listener);
+    drain(&shared).await;
+    let _ = tokio::time::timeout(shared.config.shutdown_grace, graceful.shutdown()).await;
+    shared.server.shutdown().await;
+    tracing::info!(target: "mcp::sse", "shut down");
+}
+
+/// The graceful shutdown of everything but the connections: open subscription streams end
+/// with their closing result, in-flight requests finish (within the grace period), then every
+/// SSE stream ends and every session closes.
+pub(crate) async fn drain(shared: &Shared) {
     tracing::info!(target: "mcp::sse", "shutting down: finishing in-flight requests");
     let grace = shared.config.shutdown_grace;
-    // Open subscriptions/listen streams end with their closing result, like any answer.
     shared.server.end_subscriptions();
     shared.tasks.close();
     let _ = tokio::time::timeout(grace, shared.tasks.wait()).await;
-    // End every SSE stream so open connections can finish, then drain them.
     shared.streams_stop.cancel();
     shared.sessions.close_all();
     #[cfg(feature = "cluster")]
     if let Some(c) = &shared.cluster {
         c.shutdown().await;
     }
-    let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
-    tracing::info!(target: "mcp::sse", "shut down");
 }

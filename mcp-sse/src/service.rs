@@ -3,8 +3,8 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use crate::body::RequestBody;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use hyper::body::Incoming;
 use mcp_core::Caller;
 
 use crate::conn::{Conn, Kill};
@@ -22,27 +22,47 @@ fn local_path<'a>(prefix: &str, path: &'a str) -> Option<&'a str> {
     (rest.is_empty() || rest.starts_with('/')).then_some(rest)
 }
 
-/// Handles one HTTP request.
+/// Handles one HTTP request of a connection the server accepted itself.
 pub(crate) async fn handle(
     conn: Arc<Conn>,
-    req: Request<Incoming>,
+    req: Request<hyper::body::Incoming>,
 ) -> Result<Response<Body>, Infallible> {
-    let shared = &conn.shared;
+    let req = req.map(RequestBody::new);
+    Ok(answer(&conn.shared, Some(&conn.kill), Paths::Full, req).await)
+}
+
+/// Whether request paths still carry the mount prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Paths {
+    /// They do: the prefix is stripped here (and a path outside it is 404).
+    Full,
+    /// The application's router stripped it already; URLs sent to clients still carry it.
+    Stripped,
+}
+
+/// Handles one HTTP request. `kill` drops the request's connection (only when the server
+/// owns its connections).
+pub(crate) async fn answer(
+    shared: &Arc<Shared>,
+    kill: Option<&Arc<Kill>>,
+    paths: Paths,
+    req: Request<RequestBody>,
+) -> Response<Body> {
     // CORS headers go on every answer to a configured CORS origin, errors included, so
     // browser clients can read them.
     let cors_origin = shared.guard.cors_origin(req.headers());
-    let mut resp = route(shared, &conn.kill, req).await;
+    let mut resp = route(shared, kill, paths, req).await;
     if let Some(origin) = cors_origin {
         Guard::cors_headers(origin, resp.headers_mut());
     }
-    Ok(resp)
+    resp
 }
 
 #[allow(clippy::result_large_err)] // the error is the response to send, on the rare path
 /// The checks of the request head every endpoint shares: the header section within its
 /// limits (431), and exactly one valid `Host` (400, RFC 9112 §3.2; HTTP/2 may carry it as
 /// `:authority` instead).
-fn check_head(cfg: &crate::Config, req: &Request<Incoming>) -> Result<(), Response<Body>> {
+fn check_head(cfg: &crate::Config, req: &Request<RequestBody>) -> Result<(), Response<Body>> {
     let headers = req.headers();
     if headers.len() > cfg.max_headers {
         return Err(text(
@@ -73,7 +93,12 @@ fn check_head(cfg: &crate::Config, req: &Request<Incoming>) -> Result<(), Respon
     }
 }
 
-async fn route(shared: &Arc<Shared>, kill: &Arc<Kill>, req: Request<Incoming>) -> Response<Body> {
+async fn route(
+    shared: &Arc<Shared>,
+    kill: Option<&Arc<Kill>>,
+    paths: Paths,
+    req: Request<RequestBody>,
+) -> Response<Body> {
     let cfg = &shared.config;
     if let Err(r) = check_head(cfg, &req) {
         return r;
@@ -97,7 +122,11 @@ async fn route(shared: &Arc<Shared>, kill: &Arc<Kill>, req: Request<Incoming>) -
     {
         return r;
     }
-    let Some(path) = local_path(&cfg.prefix, req.uri().path()) else {
+    let prefix = match paths {
+        Paths::Full => cfg.prefix.as_str(),
+        Paths::Stripped => "",
+    };
+    let Some(path) = local_path(prefix, req.uri().path()) else {
         return text(StatusCode::NOT_FOUND, "not found");
     };
     let path = path.to_owned();
@@ -113,6 +142,12 @@ async fn route(shared: &Arc<Shared>, kill: &Arc<Kill>, req: Request<Incoming>) -
     let is_mcp = path == cfg.mcp_path;
     if !is_sse && !is_messages && !is_mcp {
         return text(StatusCode::NOT_FOUND, "not found");
+    }
+    if shared.streams_stop.is_cancelled() {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down: retry on another instance or later",
+        );
     }
     #[cfg(feature = "oauth")]
     let authenticated = match &cfg.oauth {
@@ -143,7 +178,9 @@ async fn route(shared: &Arc<Shared>, kill: &Arc<Kill>, req: Request<Incoming>) -
     match (is_sse, req.method()) {
         (true, &Method::GET) => {
             // Only an HTTP/1 connection is the session's own to drop.
-            let own = (req.version() < http::Version::HTTP_2).then(|| kill.clone());
+            let own = kill
+                .filter(|_| req.version() < http::Version::HTTP_2)
+                .cloned();
             crate::legacy::open_stream(shared, own, identity).await
         }
         (true, _) => method_not_allowed("GET"),

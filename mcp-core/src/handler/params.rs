@@ -19,13 +19,14 @@ use crate::protocol::JsonObject;
 pub struct State<T: ?Sized>(pub Arc<T>);
 
 impl<T: Send + Sync + 'static> State<T> {
-    /// The `T` registered with `ServerBuilder::state`. Without one, the request fails with a
+    /// The `T` registered with `ServerBuilder::state` or produced by a start-up hook
+    /// (`ServerBuilder::on_startup`). Without one, the request fails with a
     /// JSON-RPC internal error (-32603) naming the type: the same failure for tools, resources
     /// and prompts, since it is the server's configuration that is wrong, not the call.
     pub fn from_context(ctx: &Context) -> Result<Self, McpError> {
         ctx.state::<T>().map(State).ok_or_else(|| {
             McpError::internal(format!(
-                "server misconfigured: no shared state of type {} was registered (add it with ServerBuilder::state)",
+                "server misconfigured: no shared state of type {} was registered (add it with ServerBuilder::state or ServerBuilder::on_startup)",
                 std::any::type_name::<T>()
             ))
         })

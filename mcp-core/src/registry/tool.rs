@@ -158,6 +158,16 @@ impl Tool {
         &self.name
     }
 
+    /// The behaviour hints it declares (read-only, destructive, ...), if any.
+    pub fn annotation_hints(&self) -> Option<&ToolAnnotations> {
+        self.annotations.as_ref()
+    }
+
+    /// The `_meta` it declares, if any.
+    pub fn meta_fields(&self) -> Option<&JsonObject> {
+        self.meta.as_ref()
+    }
+
     /// Sets the human-readable title (sent from 2025-06-18).
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.title = Some(title.into());

@@ -62,12 +62,34 @@ impl std::fmt::Debug for MemoryClient {
 impl MemoryClient {
     /// Opens a session on `server`. Must be called inside a tokio runtime.
     pub fn connect(server: &Server) -> MemoryClient {
+        Self::open(server, None)
+    }
+
+    /// Opens a session on `server` authenticated as `identity`, as an HTTP transport does for a
+    /// bearer token: handlers and middleware see it through `identity()`. Must be called
+    /// inside a tokio runtime.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use mcp_core::transport::memory::MemoryClient;
+    /// let server = mcp_core::Server::builder("demo", "1.0").auto_collect(false).build().unwrap();
+    /// let client = MemoryClient::connect_as(&server, mcp_core::Identity::new("alice"));
+    /// client.initialize().await.unwrap();
+    /// # });
+    /// ```
+    pub fn connect_as(server: &Server, identity: crate::Identity) -> MemoryClient {
+        Self::open(server, Some(identity))
+    }
+
+    fn open(server: &Server, identity: Option<crate::Identity>) -> MemoryClient {
         let (outbound, rx) = Outbound::channel(1024);
-        let session = server.session(
-            SessionOptions::new(outbound.clone())
-                .id("in-memory")
-                .transport("memory"),
-        );
+        let mut options = SessionOptions::new(outbound.clone())
+            .id("in-memory")
+            .transport("memory");
+        if let Some(identity) = identity {
+            options = options.identity(identity);
+        }
+        let session = server.session(options);
         let pending: PendingMap = Arc::default();
         let responder: Arc<Mutex<Option<Responder>>> = Arc::default();
         let recorded: Arc<Mutex<Vec<Value>>> = Arc::default();

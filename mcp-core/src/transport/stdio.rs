@@ -33,7 +33,22 @@ pub async fn serve_stdio(server: Server) -> std::io::Result<()> {
 }
 
 /// Serves one connection over any reader/writer pair of newline-delimited JSON.
-pub async fn serve_io<R, W>(server: Server, reader: R, mut writer: W) -> std::io::Result<()>
+///
+/// Runs the server's start-up hooks first ([`Server::start`]; a failure is returned as an
+/// error of kind `Other` and nothing is read) and its shutdown hooks once the connection
+/// ended ([`Server::shutdown`]).
+pub async fn serve_io<R, W>(server: Server, reader: R, writer: W) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    server.start().await.map_err(std::io::Error::other)?;
+    let result = serve_started(&server, reader, writer).await;
+    server.shutdown().await;
+    result
+}
+
+async fn serve_started<R, W>(server: &Server, reader: R, mut writer: W) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -96,7 +111,7 @@ where
         }
         match jsonrpc::parse(text, &limits) {
             Ok(incoming) => {
-                if let Some(fut) = route(&server, &session, &stateless, incoming, &outbound) {
+                if let Some(fut) = route(server, &session, &stateless, incoming, &outbound) {
                     in_flight.spawn(fut);
                 }
                 while in_flight.try_join_next().is_some() {}

@@ -31,8 +31,8 @@ mod stream;
 
 use std::sync::Arc;
 
+use crate::body::RequestBody;
 use http::{Method, Request, Response};
-use hyper::body::Incoming;
 use mcp_core::Caller;
 
 use crate::response::{Body, method_not_allowed};
@@ -44,7 +44,7 @@ pub(crate) async fn handle(
     shared: &Arc<Shared>,
     identity: Identity,
     caller: &Caller,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> Response<Body> {
     #[cfg(feature = "cluster")]
     {

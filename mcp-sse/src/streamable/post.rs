@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
+use crate::body::RequestBody;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
-use hyper::body::Incoming;
 use mcp_core::jsonrpc::{Incoming as Body_, Message};
 use mcp_core::{Caller, Outbound, OutgoingKind};
 
@@ -28,7 +28,7 @@ pub(crate) async fn post(
     shared: &Arc<Shared>,
     identity: Identity,
     caller: &Caller,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let h = &parts.headers;

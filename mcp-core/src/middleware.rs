@@ -5,8 +5,10 @@
 //!
 //! * [`Middleware::request`] wraps each client request (`initialize`, `tools/list`,
 //!   `tools/call`, ...), seeing its method, id, params and caller ([`McpRequest`]);
-//! * [`Middleware::tool_call`] wraps each tool handler run, seeing the tool, its arguments
-//!   (after they were checked against the tool's schema) and its [`Context`] ([`ToolCall`]).
+//! * [`Middleware::tool_call`] wraps each tool handler run, seeing the tool, its arguments (as
+//!   sent; the schema check runs after the hooks, just before the handler) and its [`Context`]
+//!   ([`ToolCall`]). It runs inside the tool's guard: its timeout covers the hooks and a panic
+//!   in one is a failed call.
 //!
 //! A hook calls `next.run(..)` with the value it was given to go on, and may do anything before
 //! and after (time it, log it), or return an error instead (reject it). What it was given has no
@@ -251,7 +253,7 @@ pub(crate) async fn run_request<'a>(
     next.run(request).await.map(|a| a.0)
 }
 
-/// One tool handler run, read-only: the tool, its checked arguments and its context.
+/// One tool handler run, read-only: the tool, its arguments and its context.
 pub struct ToolCall {
     tool: Arc<Tool>,
     arguments: JsonObject,
@@ -278,7 +280,7 @@ impl ToolCall {
         &self.tool
     }
 
-    /// The arguments, as the handler will receive them.
+    /// The arguments, as the client sent them.
     pub fn arguments(&self) -> &JsonObject {
         &self.arguments
     }

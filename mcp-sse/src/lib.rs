@@ -23,6 +23,21 @@
 //! (401) with sessions bound to the credential that opened them, CORS only for configured
 //! origins, a 4 MiB body limit (413), a header read timeout, and a cap on live sessions (503).
 //!
+//! ## Mounting in an application
+//!
+//! [`Builder::into_service`] gives the same endpoints, checks and limits as an [`McpService`]:
+//! a `tower_service::Service<http::Request<B>>` for any `http_body::Body` request body, to
+//! route to from an application's own hyper or axum server under [`Builder::mount_prefix`]
+//! (the application keeps its listener, TLS and graceful shutdown; it calls
+//! [`McpService::shutdown`] when it stops, so event streams end).
+//!
+//! ## Start-up and shutdown hooks
+//!
+//! [`Builder::start`], [`Builder::serve`] and [`Builder::into_service`] run the server's
+//! start-up hooks ([`mcp_core::ServerBuilder::on_startup`]) before serving anything and fail
+//! with [`ServeError::Startup`] when one fails; the shutdown hooks run once at the end of a
+//! graceful shutdown.
+//!
 //! ## OAuth (feature `oauth`)
 //!
 //! [`Builder::oauth`] makes the server an OAuth 2.1 resource server ([`oauth`]): it serves its
@@ -41,7 +56,8 @@
 //!
 //! ## Layout
 //!
-//! A request goes `server` (accept loop, HTTP/1 or HTTP/2, timers, graceful shutdown) →
+//! A request goes `server` (accept loop, HTTP/1 or HTTP/2, timers, graceful shutdown), or
+//! `mount` (the [`McpService`] an application calls), →
 //! `service` (Host/Origin guard, mount prefix, CORS preflight, health, authentication) → the
 //! transport: `legacy` for HTTP+SSE, `streamable` (split into `post`, `get`, `delete`, the
 //! per-session `state`, the `stream` body and `idle` expiry) for Streamable HTTP. Both open

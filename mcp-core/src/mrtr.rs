@@ -48,11 +48,25 @@ const ROUND_KEYS: [&str; 3] = ["_meta", "inputResponses", "requestState"];
 const STATE_FORMAT: u64 = 1;
 
 /// Seals and opens `requestState` values: the key, how long a state lives, how large it may be.
-#[derive(Clone)]
 pub(crate) struct Sealer {
-    key: Vec<u8>,
+    /// Replaceable while the server runs (a deployment's shared key, see
+    /// [`Sealer::adopt_key`]) unless it was configured.
+    key: std::sync::RwLock<std::sync::Arc<[u8]>>,
+    configured: bool,
     ttl: Duration,
     max_bytes: usize,
+}
+
+impl Clone for Sealer {
+    fn clone(&self) -> Self {
+        let key = self.key.read().unwrap_or_else(|e| e.into_inner()).clone();
+        Sealer {
+            key: std::sync::RwLock::new(key),
+            configured: self.configured,
+            ttl: self.ttl,
+            max_bytes: self.max_bytes,
+        }
+    }
 }
 
 impl std::fmt::Debug for Sealer {
@@ -70,6 +84,7 @@ pub(crate) const MIN_KEY_BYTES: usize = 32;
 impl Sealer {
     /// A sealer with `key` (`None`: 32 random bytes).
     pub(crate) fn new(key: Option<Vec<u8>>, ttl: Duration, max_bytes: usize) -> Self {
+        let configured = key.is_some();
         let key = key.unwrap_or_else(|| {
             let mut k = vec![0u8; MIN_KEY_BYTES];
             // The operating system's generator failing leaves no safe key to use.
@@ -77,15 +92,39 @@ impl Sealer {
             k
         });
         Sealer {
-            key,
+            key: std::sync::RwLock::new(key.into()),
+            configured,
             ttl,
             max_bytes,
         }
     }
 
+    /// True when the key was configured rather than drawn at random.
+    pub(crate) fn is_configured(&self) -> bool {
+        self.configured
+    }
+
+    /// Seals and opens with `key` from now on, unless the key was configured or `key` is
+    /// shorter than [`MIN_KEY_BYTES`]; true when `key` is the one in use afterwards.
+    pub(crate) fn adopt_key(&self, key: &[u8]) -> bool {
+        if key.len() < MIN_KEY_BYTES {
+            return false;
+        }
+        let mut current = self.key.write().unwrap_or_else(|e| e.into_inner());
+        if **current == *key {
+            return true;
+        }
+        if self.configured {
+            return false;
+        }
+        *current = key.into();
+        true
+    }
+
     fn mac(&self) -> Hmac<Sha256> {
+        let key = self.key.read().unwrap_or_else(|e| e.into_inner()).clone();
         // HMAC accepts keys of any length.
-        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length")
+        Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length")
     }
 
     fn seal(&self, payload: &Value) -> Result<String, McpError> {
@@ -402,6 +441,21 @@ mod tests {
 
     fn params(v: Value) -> JsonObject {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn an_adopted_key_opens_states_sealed_under_it_and_a_configured_one_stays() {
+        let shared = [1u8; 32];
+        let configured = Sealer::new(Some(shared.to_vec()), Duration::from_secs(60), 64 * 1024);
+        let other = sealer();
+        let sealed = configured.seal(&json!({ "v": STATE_FORMAT })).unwrap();
+        assert!(other.open(&sealed).is_err(), "another random key");
+        assert!(!other.adopt_key(&[1u8; 8]), "too short");
+        assert!(other.adopt_key(&shared));
+        assert!(other.open(&sealed).is_ok());
+        assert!(configured.adopt_key(&shared), "already in use");
+        assert!(!configured.adopt_key(&[2u8; 32]), "a configured key stays");
+        assert!(configured.open(&sealed).is_ok());
     }
 
     /// One round: the handler asks, the state is sealed; returns the state.

@@ -337,6 +337,42 @@ impl Server {
         &self.inner.sealer
     }
 
+    /// True when the `requestState` key was set with [`ServerBuilder::request_state_key`],
+    /// false for the default (random, drawn once per process).
+    pub fn has_configured_request_state_key(&self) -> bool {
+        self.inner.sealer.is_configured()
+    }
+
+    /// Seals and opens `requestState` values with `key` from now on, in place of the default
+    /// random key, so that the instances of one deployment accept each other's states (a
+    /// transport spanning several processes hands them one shared key). A key set with
+    /// [`ServerBuilder::request_state_key`] is kept, and keys shorter than 32 bytes are
+    /// ignored: the result is true when `key` is the one in use afterwards. A state sealed
+    /// under the replaced key then fails verification, and its client starts the request over.
+    ///
+    /// ```
+    /// let server = mcp_core::Server::builder("demo", "1").build().unwrap();
+    /// assert!(!server.has_configured_request_state_key());
+    /// assert!(server.adopt_request_state_key(&[7u8; 32]));
+    /// assert!(!server.adopt_request_state_key(b"short"));
+    /// ```
+    pub fn adopt_request_state_key(&self, key: &[u8]) -> bool {
+        self.inner.sealer.adopt_key(key)
+    }
+
+    /// Starts the id of every task (tasks extension) created from now on with `prefix`, so a
+    /// deployment of several instances can tell from a task id which instance runs it. Set
+    /// once: false when a prefix was set already.
+    ///
+    /// ```
+    /// let server = mcp_core::Server::builder("demo", "1").build().unwrap();
+    /// assert!(server.set_task_id_prefix("node-1."));
+    /// assert!(!server.set_task_id_prefix("node-2."));
+    /// ```
+    pub fn set_task_id_prefix(&self, prefix: impl Into<String>) -> bool {
+        self.inner.tasks.set_prefix(prefix.into())
+    }
+
     /// The result `_meta` naming this server (the stateless revision).
     pub(crate) fn server_info_meta(&self) -> &Arc<RawValue> {
         &self.inner.server_info_meta

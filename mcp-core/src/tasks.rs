@@ -279,6 +279,8 @@ fn iso8601(t: SystemTime) -> String {
 /// The tasks of one server.
 pub(crate) struct Tasks {
     map: Mutex<HashMap<String, Arc<Task>>>,
+    /// What every task id starts with (see `Server::set_task_id_prefix`).
+    prefix: std::sync::OnceLock<String>,
     max: usize,
     ttl: Duration,
     poll_interval: Duration,
@@ -288,6 +290,7 @@ impl Tasks {
     pub(crate) fn new(max: usize, ttl: Duration, poll_interval: Duration) -> Self {
         Tasks {
             map: Mutex::default(),
+            prefix: std::sync::OnceLock::new(),
             max,
             ttl,
             poll_interval,
@@ -311,6 +314,11 @@ impl Tasks {
         }
     }
 
+    /// Starts every task id created from now on with `prefix`; false when one was set already.
+    pub(crate) fn set_prefix(&self, prefix: String) -> bool {
+        self.prefix.set(prefix).is_ok()
+    }
+
     /// A new task for `owner`, cancelled through `cancel`, or -32600 when the server holds as
     /// many as it may.
     pub(crate) fn create(
@@ -328,7 +336,11 @@ impl Tasks {
         }
         let now = SystemTime::now();
         let task = Arc::new(Task {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: format!(
+                "{}{}",
+                self.prefix.get().map_or("", String::as_str),
+                uuid::Uuid::new_v4()
+            ),
             owner,
             created: now,
             ttl: self.ttl,
@@ -444,5 +456,16 @@ mod tests {
             tasks.create(None, Cancel::default()).is_ok(),
             "expired tasks free their place"
         );
+    }
+
+    #[test]
+    fn task_ids_start_with_the_prefix_set_once() {
+        let tasks = Tasks::new(4, Duration::from_secs(60), Duration::from_millis(10));
+        assert!(tasks.set_prefix("node-a.".into()));
+        assert!(!tasks.set_prefix("node-b.".into()));
+        let t = tasks.create(None, Cancel::default()).unwrap();
+        let (prefix, rest) = t.id.rsplit_once('.').unwrap();
+        assert_eq!(prefix, "node-a");
+        assert!(uuid::Uuid::parse_str(rest).is_ok(), "{}", t.id);
     }
 }

@@ -170,6 +170,10 @@ impl Builder {
         });
         #[cfg(feature = "cluster")]
         crate::remote::install(&shared);
+        #[cfg(feature = "cluster")]
+        if let Some(c) = &shared.cluster {
+            c.attach(&shared.server).await;
+        }
         tokio::spawn(crate::streamable::idle::reap_idle(shared.clone()));
         Ok(shared)
     }

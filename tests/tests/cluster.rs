@@ -218,6 +218,81 @@ async fn http(
     raw_request(addr, &bytes).await.unwrap()
 }
 
+/// The JSON-RPC response of a POST: a JSON body, or the last message of an SSE body.
+fn answer_of(r: &RawResponse) -> Value {
+    let text = String::from_utf8_lossy(&r.body).into_owned();
+    if r.header("content-type") == Some("application/json") {
+        return serde_json::from_str(&text).unwrap();
+    }
+    let last = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .rfind(|d| !d.is_empty())
+        .unwrap_or_else(|| panic!("no message in {text:?}"))
+        .to_owned();
+    serde_json::from_str(&last).unwrap()
+}
+
+/// The stateless protocol revision.
+const REV: &str = "2026-07-28";
+
+/// A request of the stateless revision, with its `_meta` (`caps`: the client capabilities).
+fn stateless_body(id: i64, method: &str, mut params: Value, caps: Value) -> Vec<u8> {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": REV,
+        "io.modelcontextprotocol/clientCapabilities": caps,
+        "io.modelcontextprotocol/clientInfo": {"name": "cluster-test", "version": "0"},
+    });
+    rpc(id, method, params)
+}
+
+fn stateless_headers<'a>(method: &'a str, name: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+    let mut h = vec![
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json, text/event-stream"),
+        ("MCP-Protocol-Version", REV),
+        ("Mcp-Method", method),
+    ];
+    if let Some(n) = name {
+        h.push(("Mcp-Name", n));
+    }
+    h
+}
+
+/// One stateless POST to `addr` (an instance or the balancer): the response, and its answer.
+async fn stateless(
+    addr: SocketAddr,
+    method: &str,
+    name: Option<&str>,
+    body: &[u8],
+) -> (RawResponse, Value) {
+    let r = http(addr, "POST", "/mcp", &stateless_headers(method, name), body).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let json = answer_of(&r);
+    (r, json)
+}
+
+fn task_caps() -> Value {
+    json!({"extensions": {"io.modelcontextprotocol/tasks": {}}})
+}
+
+/// `tasks/get` for `task` at `addr`: the response and its answer.
+async fn task_get(addr: SocketAddr, task: &str) -> (RawResponse, Value) {
+    let body = stateless_body(1, "tasks/get", json!({"taskId": task}), task_caps());
+    stateless(addr, "tasks/get", Some(task), &body).await
+}
+
+/// Every instance's id (from its `/health`), by node index.
+async fn instance_ids(nodes: &[Node]) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in nodes {
+        let r = http(n.addr, "GET", "/health", &[], b"").await;
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        out.push(v["instance"].as_str().unwrap().to_owned());
+    }
+    out
+}
+
 /// A Streamable HTTP session, driven through the balancer.
 struct Mcp {
     lb: SocketAddr,
@@ -268,18 +343,7 @@ impl Mcp {
     async fn call(&self, body: &[u8]) -> (RawResponse, Value) {
         let r = self.post_raw(body).await;
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-        let text = String::from_utf8_lossy(&r.body).into_owned();
-        let json = if r.header("content-type") == Some("application/json") {
-            serde_json::from_str(&text).unwrap()
-        } else {
-            let last = text
-                .lines()
-                .filter_map(|l| l.strip_prefix("data: "))
-                .rfind(|d| !d.is_empty())
-                .unwrap()
-                .to_owned();
-            serde_json::from_str(&last).unwrap()
-        };
+        let json = answer_of(&r);
         (r, json)
     }
 
@@ -329,6 +393,27 @@ impl Stream {
             }
             self.buf.extend_from_slice(&chunk[..n]);
         }
+    }
+
+    /// Opens a `subscriptions/listen` stream of the stateless revision at `addr`.
+    async fn listen(addr: SocketAddr, body: &[u8]) -> (Stream, String) {
+        let mut sock = TcpStream::connect(addr).await.unwrap();
+        let mut req = format!(
+            "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in stateless_headers("subscriptions/listen", None) {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        sock.write_all(req.as_bytes()).await.unwrap();
+        sock.write_all(body).await.unwrap();
+        let mut s = Stream {
+            sock,
+            buf: Vec::new(),
+        };
+        let head = s.read_until(b"\r\n\r\n").await.unwrap();
+        (s, head)
     }
 
     /// The next JSON-RPC message within `limit`, if any.
@@ -606,7 +691,7 @@ async fn notifications_reach_every_subscribed_client_once_across_instances() {
 #[tokio::test]
 #[ignore = "needs redis-server and haproxy; run by .ci/run"]
 async fn sessions_are_bound_to_their_credential_which_redis_never_holds() {
-    let rig = Rig::start(&[("MCP_BEARER_TOKENS", "token-alpha-secret,token-beta-secret")]);
+    let mut rig = Rig::start(&[("MCP_BEARER_TOKENS", "token-alpha-secret,token-beta-secret")]);
     let mut c = sse(rig.lb, &[("Authorization", "Bearer token-alpha-secret")]).await;
     let (s, _) = Mcp::open(rig.lb, Some("token-alpha-secret")).await;
     // The other valid token, on every instance: the sessions are unknown to it.
@@ -648,13 +733,31 @@ async fn sessions_are_bound_to_their_credential_which_redis_never_holds() {
             assert!(!text.contains("token-alpha"), "{k} holds the token");
         }
     }
-    // Keys go with their sessions.
+    // Keys go with their sessions: what stays belongs to the running instances (each one's
+    // liveness, the shared requestState key), and expires too.
     assert_eq!(s.delete().await.status, 200);
     drop(c);
+    let instance_wide = |k: &String| {
+        k.starts_with(&format!("{}:i:", rig.prefix)) || *k == format!("{}:state-key", rig.prefix)
+    };
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !rig.keys().is_empty() {
+    while !rig.keys().iter().all(instance_wide) {
         assert!(Instant::now() < deadline, "keys left: {:?}", rig.keys());
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(rig.keys().len(), 4, "{:?}", rig.keys());
+    for k in rig.keys() {
+        let ttl: i64 = rig.redis.cli(&["PTTL", &k])[0].parse().unwrap();
+        assert!(ttl > 0, "{k} has no expiry ({ttl})");
+    }
+    // With every instance gone (killed, so nothing is deleted on the way out), nothing is left.
+    for n in &mut rig.nodes {
+        n.proc.kill();
+    }
+    let deadline = Instant::now() + OWNER_TTL + Duration::from_secs(2);
+    while !rig.keys().is_empty() {
+        assert!(Instant::now() < deadline, "keys left: {:?}", rig.keys());
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -811,6 +914,19 @@ async fn redis_restarted_mid_run_means_503_meanwhile_then_recovery() {
     let mut rig = Rig::start(&[]);
     let mut c = sse(rig.lb, &[]).await;
     let (s, _) = Mcp::open(rig.lb, None).await;
+    // A multi round-trip request asked before the restart, answered after it.
+    let ask = stateless_body(
+        5,
+        "tools/call",
+        json!({"name": "greet_user"}),
+        json!({"elicitation": {}}),
+    );
+    let (_, m) = stateless(rig.lb, "tools/call", Some("greet_user"), &ask).await;
+    let mut retry: Value = serde_json::from_slice(&ask).unwrap();
+    retry["params"]["requestState"] = m["result"]["requestState"].clone();
+    retry["params"]["inputResponses"] =
+        json!({"elicitation-1": {"action": "accept", "content": {"name": "Ada"}}});
+    let retry = retry.to_string().into_bytes();
     rig.redis.proc.kill();
     // Meanwhile: clear 503s for what needs Redis (new sessions, messages for sessions held
     // elsewhere), and what the landing instance holds itself still works.
@@ -875,8 +991,244 @@ async fn redis_restarted_mid_run_means_503_meanwhile_then_recovery() {
     let mut fresh = sse(rig.lb, &[]).await;
     let r = fresh.request(1, "ping", json!({})).await.unwrap();
     assert_eq!(r["id"], 1);
+    // The instances still share the requestState key (written back into the new Redis).
+    for _ in 0..3 {
+        let (r, m) = stateless(rig.lb, "tools/call", Some("greet_user"), &retry).await;
+        assert_eq!(text_of(&m), "Hello, Ada!", "via {}: {m}", served_by(&r));
+    }
+    let deadline = Instant::now() + OWNER_TTL;
+    while !rig.keys().contains(&format!("{}:state-key", rig.prefix)) {
+        assert!(
+            Instant::now() < deadline,
+            "the state key was not written back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     for n in &rig.nodes {
         let h = http(n.addr, "GET", "/health", &[], b"").await;
         assert!(String::from_utf8_lossy(&h.body).contains("\"cluster\":\"connected\""));
+    }
+}
+
+/// The stateless revision across instances: a multi round-trip retry verifies wherever it
+/// lands (the instances share the `requestState` key), and a task created on one instance is
+/// polled, cancelled and finished from any other; once its instance is gone, it is unknown.
+#[tokio::test]
+#[ignore = "needs redis-server and haproxy; run by .ci/run"]
+async fn stateless_retries_and_tasks_work_on_every_instance() {
+    let mut rig = Rig::start(&[]);
+    let caps = json!({"elicitation": {}});
+    for round in 0..3 {
+        let ask = stateless_body(
+            round,
+            "tools/call",
+            json!({"name": "greet_user"}),
+            caps.clone(),
+        );
+        let (first, m) = stateless(rig.lb, "tools/call", Some("greet_user"), &ask).await;
+        assert_eq!(m["result"]["resultType"], "input_required", "{m}");
+        let key = m["result"]["inputRequests"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .next()
+            .unwrap()
+            .clone();
+        let mut retry: Value = serde_json::from_slice(&ask).unwrap();
+        retry["params"]["requestState"] = m["result"]["requestState"].clone();
+        retry["params"]["inputResponses"] =
+            json!({ key: {"action": "accept", "content": {"name": "Ada"}} });
+        let retry = retry.to_string().into_bytes();
+        let (second, m) = stateless(rig.lb, "tools/call", Some("greet_user"), &retry).await;
+        assert_ne!(served_by(&first), served_by(&second), "the retry moved");
+        assert_eq!(
+            text_of(&m),
+            "Hello, Ada!",
+            "via {}: {m}",
+            served_by(&second)
+        );
+    }
+    // A task runs where it was created and is seen from everywhere.
+    let ids = instance_ids(&rig.nodes).await;
+    let start = |ms: u64| {
+        stateless_body(
+            7,
+            "tools/call",
+            json!({"name": "sleep_job", "arguments": {"ms": ms}}),
+            task_caps(),
+        )
+    };
+    let (_, m) = stateless(rig.lb, "tools/call", Some("sleep_job"), &start(800)).await;
+    assert_eq!(m["result"]["resultType"], "task", "{m}");
+    let task = m["result"]["taskId"].as_str().unwrap().to_owned();
+    let owner = ids
+        .iter()
+        .position(|i| task.starts_with(&format!("{i}.")))
+        .expect("the task id names its instance");
+    let mut seen = std::collections::BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let done = loop {
+        let (r, m) = task_get(rig.lb, &task).await;
+        seen.insert(served_by(&r));
+        let status = m["result"]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if status == "completed" && seen.len() == 3 {
+            break m;
+        }
+        assert!(matches!(status.as_str(), "working" | "completed"), "{m}");
+        assert!(Instant::now() < deadline, "{m}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(done["result"]["result"]["content"][0]["text"], "slept 800");
+    // Cancelled from one other instance, seen cancelled from the third.
+    let (_, m) = stateless(rig.lb, "tools/call", Some("sleep_job"), &start(30_000)).await;
+    let long = m["result"]["taskId"].as_str().unwrap().to_owned();
+    let at = ids
+        .iter()
+        .position(|i| long.starts_with(&format!("{i}.")))
+        .unwrap();
+    let (a, b) = ((at + 1) % 3, (at + 2) % 3);
+    let cancel = stateless_body(8, "tasks/cancel", json!({"taskId": long}), task_caps());
+    let (_, m) = stateless(rig.nodes[a].addr, "tasks/cancel", Some(&long), &cancel).await;
+    assert!(m.get("result").is_some(), "{m}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, m) = task_get(rig.nodes[b].addr, &long).await;
+        if m["result"]["status"] == "cancelled" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{m}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Unknown ids are unknown everywhere; so are the tasks of an instance that is gone, once
+    // its liveness lapsed (503, retryable, until then).
+    for n in &rig.nodes {
+        let (_, m) = task_get(n.addr, "no-such-task").await;
+        assert!(
+            m["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("unknown task"),
+            "{m}"
+        );
+    }
+    let killed_at = Instant::now();
+    rig.nodes[owner].proc.kill();
+    let other = rig.nodes[(owner + 1) % 3].addr;
+    loop {
+        let r = http(
+            other,
+            "POST",
+            "/mcp",
+            &stateless_headers("tasks/get", Some(&task)),
+            &stateless_body(9, "tasks/get", json!({"taskId": task}), task_caps()),
+        )
+        .await;
+        if r.status == 200 {
+            let m = answer_of(&r);
+            assert!(
+                m["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("unknown task"),
+                "{m}"
+            );
+            break;
+        }
+        assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+        assert!(r.header("retry-after").is_some());
+        assert!(
+            killed_at.elapsed() < OWNER_TTL + Duration::from_secs(3),
+            "still 503 past the owner TTL"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `subscriptions/listen` on each instance receives the list changes and resource updates
+/// raised on the others (and on its own), once each.
+#[tokio::test]
+#[ignore = "needs redis-server and haproxy; run by .ci/run"]
+async fn listen_streams_receive_changes_raised_on_other_instances() {
+    let rig = Rig::start(&[]);
+    let filter = json!({"notifications": {
+        "toolsListChanged": true,
+        "resourceSubscriptions": ["test://watched"],
+    }});
+    let mut streams = Vec::new();
+    for (i, n) in rig.nodes.iter().enumerate() {
+        let body = stateless_body(
+            40 + i as i64,
+            "subscriptions/listen",
+            filter.clone(),
+            json!({}),
+        );
+        let (mut s, head) = Stream::listen(n.addr, &body).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        let ack = s.next_message().await.unwrap();
+        assert_eq!(
+            ack["method"], "notifications/subscriptions/acknowledged",
+            "{ack}"
+        );
+        streams.push(s);
+    }
+    // A tool added on instance 1, a resource touched on instance 2.
+    let add = stateless_body(
+        2,
+        "tools/call",
+        json!({"name": "add_tool_named", "arguments": {"name": "extra_l"}}),
+        json!({}),
+    );
+    let (_, m) = stateless(
+        rig.nodes[1].addr,
+        "tools/call",
+        Some("add_tool_named"),
+        &add,
+    )
+    .await;
+    assert_eq!(text_of(&m), "added extra_l", "{m}");
+    let touch = stateless_body(
+        3,
+        "tools/call",
+        json!({"name": "touch_resource", "arguments": {"uri": "test://watched"}}),
+        json!({}),
+    );
+    let (_, m) = stateless(
+        rig.nodes[2].addr,
+        "tools/call",
+        Some("touch_resource"),
+        &touch,
+    )
+    .await;
+    assert_eq!(text_of(&m), "touched test://watched", "{m}");
+    for (i, s) in streams.iter_mut().enumerate() {
+        let mut methods = Vec::new();
+        for _ in 0..2 {
+            let m = s.next_message().await.unwrap();
+            assert_eq!(
+                m["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+                40 + i as i64,
+                "{m}"
+            );
+            if m["method"] == "notifications/resources/updated" {
+                assert_eq!(m["params"]["uri"], "test://watched");
+            }
+            methods.push(m["method"].as_str().unwrap().to_owned());
+        }
+        methods.sort();
+        assert_eq!(
+            methods,
+            [
+                "notifications/resources/updated",
+                "notifications/tools/list_changed"
+            ],
+            "instance {i}"
+        );
+    }
+    for (i, s) in streams.iter_mut().enumerate() {
+        let extra = s.next_message_within(Duration::from_millis(700)).await;
+        assert!(extra.is_none(), "instance {i}, duplicate: {extra:?}");
     }
 }

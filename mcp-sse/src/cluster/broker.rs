@@ -15,7 +15,9 @@
 //!
 //! A landing instance that hears nothing within the forward timeout answers 503; while it
 //! waits for a head or relays a body it checks every half owner-TTL that the session's owner
-//! record still exists, so the streams of an instance that died end within that bound.
+//! record still exists (for a request addressed to an instance rather than a session: that
+//! the instance's liveness key does), so the streams of an instance that died end within that
+//! bound.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -33,6 +35,7 @@ use redis::aio::ConnectionManager;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::instances::Instances;
 use super::registry::{Record, Registry};
 use super::wire::{Envelope, Forward};
 use crate::response::Body;
@@ -54,6 +57,8 @@ const RELAY_QUEUE: usize = 256;
 pub(crate) enum ForwardError {
     /// The owner does not hold the session (404).
     Gone,
+    /// No one listens on the owner's inbox: it is dead, or cut off from Redis.
+    NotListening,
     /// Redis failed or the owner did not answer in time (503).
     Unavailable(&'static str),
 }
@@ -67,6 +72,51 @@ enum Reply {
     Data(Bytes),
     End,
     Gone,
+}
+
+/// Where a forwarded request goes, and how the landing instance checks, while it waits, that
+/// the owner still lives.
+#[derive(Clone)]
+pub(crate) enum Target {
+    /// The owner of a session: alive while the session's record names it.
+    Session {
+        registry: Arc<Registry>,
+        record: Record,
+        session: String,
+    },
+    /// An instance: alive while its liveness key exists.
+    Instance {
+        instances: Arc<Instances>,
+        instance: String,
+    },
+}
+
+impl Target {
+    fn instance(&self) -> &str {
+        match self {
+            Target::Session { record, .. } => &record.instance,
+            Target::Instance { instance, .. } => instance,
+        }
+    }
+
+    /// True while the owner lives (false too when Redis is down: a relay cannot go on then).
+    async fn lives(&self, conn: &ConnectionManager) -> bool {
+        let mut conn = conn.clone();
+        match self {
+            Target::Session {
+                registry,
+                record,
+                session,
+            } => matches!(
+                registry.locate(&mut conn, session).await,
+                Ok(Some(r)) if r.instance == record.instance
+            ),
+            Target::Instance {
+                instances,
+                instance,
+            } => matches!(instances.is_alive(&mut conn, instance).await, Ok(true)),
+        }
+    }
 }
 
 struct Pending {
@@ -154,67 +204,62 @@ impl Broker {
             .map(|_| ())
     }
 
-    /// Forwards a request to `record`'s owner and returns the response it sent back.
+    /// Forwards a request to `target` and returns the response it sent back.
     pub(crate) async fn forward(
         self: &Arc<Self>,
-        registry: &Arc<Registry>,
-        record: &Record,
+        target: Target,
         forward: Forward,
     ) -> Result<Response<Body>, ForwardError> {
         let tag = self.next_tag.fetch_add(1, Ordering::Relaxed);
-        let session = forward.session.clone();
+        let owner = target.instance().to_owned();
         let (tx, mut rx) = mpsc::channel(RELAY_QUEUE);
         lock(&self.pending).insert(
             tag,
             Pending {
                 tx,
-                owner: record.instance.clone(),
+                owner: owner.clone(),
             },
         );
         let mut guard = PendingGuard {
             broker: self.clone(),
             tag,
-            owner: record.instance.clone(),
+            owner: owner.clone(),
             cancel: false,
         };
         let env = Envelope::Forward { tag, forward }.encode();
         let got = self
-            .publish(self.inbox_of(&record.instance), env)
+            .publish(self.inbox_of(&owner), env)
             .await
             .map_err(|e| {
                 tracing::warn!(target: "mcp::cluster", error = %e, "publishing a forwarded request failed");
                 ForwardError::Unavailable("session store unreachable; try again")
             })?;
         if got == 0 {
-            return Err(ForwardError::Unavailable(
-                "the instance holding this session is not reachable; try again",
-            ));
+            return Err(ForwardError::NotListening);
         }
         let first = tokio::time::timeout(self.forward_timeout, rx.recv())
             .await
             .map_err(|_| {
                 ForwardError::Unavailable(
-                    "the instance holding this session did not answer in time; try again",
+                    "the instance owning this session or task did not answer in time; try again",
                 )
             })?;
         let mut reply = first;
         if matches!(reply, Some(Reply::Ack)) {
             // Accepted; the answer is being computed. Wait while the owner lives.
-            reply = self
-                .recv_while_owner_lives(registry, record, &session, &mut rx)
-                .await;
+            reply = self.recv_while_owner_lives(&target, &mut rx).await;
         }
         match reply {
             Some(Reply::Head { status, headers }) => {
                 guard.cancel = true;
-                Ok(self.relayed_response(status, headers, rx, guard, registry, record, session))
+                Ok(self.relayed_response(status, headers, rx, guard, target))
             }
             Some(Reply::Gone) => Err(ForwardError::Gone),
             None => Err(ForwardError::Unavailable(
-                "the instance holding this session went away; try again",
+                "the instance owning this session or task went away; try again",
             )),
             Some(_) => Err(ForwardError::Unavailable(
-                "unexpected answer from the instance holding this session",
+                "unexpected answer from the instance owning this session or task",
             )),
         }
     }
@@ -222,16 +267,14 @@ impl Broker {
     /// The next reply of a forwarded request, or `None` once the owner is gone.
     async fn recv_while_owner_lives(
         &self,
-        registry: &Arc<Registry>,
-        record: &Record,
-        session: &str,
+        target: &Target,
         rx: &mut mpsc::Receiver<Reply>,
     ) -> Option<Reply> {
         loop {
             match tokio::time::timeout(self.liveness_period, rx.recv()).await {
                 Ok(r) => return r,
                 Err(_) => {
-                    if !owner_lives(&self.conn, registry, record, session).await {
+                    if !target.lives(&self.conn).await {
                         return None;
                     }
                 }
@@ -239,36 +282,23 @@ impl Broker {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn relayed_response(
         self: &Arc<Self>,
         status: u16,
         headers: Vec<(String, Bytes)>,
         rx: mpsc::Receiver<Reply>,
         guard: PendingGuard,
-        registry: &Arc<Registry>,
-        record: &Record,
-        session: String,
+        target: Target,
     ) -> Response<Body> {
         struct Relay {
             rx: mpsc::Receiver<Reply>,
             guard: PendingGuard,
-            registry: Arc<Registry>,
-            record: Record,
-            session: String,
+            target: Target,
         }
-        let relay = Relay {
-            rx,
-            guard,
-            registry: registry.clone(),
-            record: record.clone(),
-            session,
-        };
+        let relay = Relay { rx, guard, target };
         let body = futures_util::stream::unfold(relay, |mut r| async move {
             let broker = r.guard.broker.clone();
-            let next = broker
-                .recv_while_owner_lives(&r.registry, &r.record, &r.session, &mut r.rx)
-                .await;
+            let next = broker.recv_while_owner_lives(&r.target, &mut r.rx).await;
             match next {
                 Some(Reply::Data(b)) => {
                     Some((Ok::<_, std::convert::Infallible>(Frame::data(b)), r))
@@ -478,22 +508,6 @@ impl Broker {
             }
             backoff = (backoff * 2).min(Duration::from_secs(1));
         }
-    }
-}
-
-/// True while the session's owner record still names the same owner.
-async fn owner_lives(
-    conn: &ConnectionManager,
-    registry: &Registry,
-    record: &Record,
-    session: &str,
-) -> bool {
-    let mut conn = conn.clone();
-    match registry.locate(&mut conn, session).await {
-        Ok(Some(r)) => r.instance == record.instance,
-        Ok(None) => false,
-        // Redis is down: the relay cannot continue anyway.
-        Err(_) => false,
     }
 }
 

@@ -16,7 +16,13 @@
 //! * The session cap counts every instance's sessions; idle expiry runs at the owner, which
 //!   sees every request of its sessions.
 //! * Server-wide notifications (`list_changed`, resource updates) raised on one instance are
-//!   published to the others, which deliver them to their own sessions: once per client.
+//!   published to the others, which deliver them to their own sessions and
+//!   `subscriptions/listen` streams: once per client.
+//! * The stateless revision needs no routing, except for what lives in one process: the
+//!   instances share the `requestState` key ([`instances`]), so a multi round-trip retry may
+//!   land anywhere, and a task's id names the instance running it, so `tasks/get`,
+//!   `tasks/update` and `tasks/cancel` are forwarded there (an instance that died leaves its
+//!   tasks unknown).
 //!
 //! Failure: an owner that dies stops refreshing its records, so its ids answer 404 everywhere
 //! once [`ClusterOptions::owner_ttl`] has passed (503 until then). Requests that need Redis
@@ -25,6 +31,7 @@
 
 mod broker;
 pub(crate) mod caller;
+mod instances;
 mod registry;
 mod wire;
 
@@ -38,7 +45,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use broker::Handler;
-use broker::{Broker, ForwardError};
+use broker::{Broker, ForwardError, Target};
+use instances::Instances;
 pub(crate) use registry::Kind;
 use registry::{RegisterError, Registry, credential_hash};
 pub(crate) use wire::{Forward, Op};
@@ -124,9 +132,13 @@ pub(crate) struct Cluster {
     instance: String,
     conn: ConnectionManager,
     registry: Arc<Registry>,
+    instances: Arc<Instances>,
     broker: Arc<Broker>,
     ended: mpsc::Sender<String>,
     stop: CancellationToken,
+    owner_ttl: Duration,
+    /// How long the first beat may take before the instance serves anyway.
+    first_beat: Duration,
 }
 
 /// How many ended sessions may wait for their keys to be deleted; past it their keys simply
@@ -163,6 +175,7 @@ impl Cluster {
             ));
         }
         let registry = Arc::new(Registry::new(&opts.prefix, &instance, opts.owner_ttl));
+        let instances = Arc::new(Instances::new(&opts.prefix, &instance, opts.owner_ttl));
         let broker = Arc::new(Broker::new(
             &instance,
             &opts.prefix,
@@ -189,10 +202,33 @@ impl Cluster {
             instance,
             conn,
             registry,
+            instances,
             broker,
             ended,
             stop,
+            owner_ttl: opts.owner_ttl,
+            first_beat: opts.connect_timeout + opts.response_timeout,
         }))
+    }
+
+    /// Ties `server` to the cluster: its task ids name this instance, it shares the cluster's
+    /// `requestState` key, and this instance's liveness is kept up. Waits (bounded) for the
+    /// first beat, so that a Redis already up has given the key before the first request.
+    pub(crate) async fn attach(self: &Arc<Self>, server: &mcp_core::Server) {
+        server.set_task_id_prefix(format!("{}.", self.instance));
+        let mut conn = self.conn.clone();
+        if let Ok(Err(e)) =
+            tokio::time::timeout(self.first_beat, self.instances.beat(&mut conn, server)).await
+        {
+            tracing::warn!(target: "mcp::cluster", error = %e, "cannot reach Redis yet; retrying");
+        }
+        tokio::spawn(beat_forever(
+            self.instances.clone(),
+            self.conn.clone(),
+            server.clone(),
+            self.owner_ttl / 3,
+            self.stop.clone(),
+        ));
     }
 
     /// This instance's id.
@@ -316,9 +352,66 @@ impl Cluster {
             caller: caller::encode(caller),
             body,
         };
-        match self.broker.forward(&self.registry, &record, forward).await {
+        let target = Target::Session {
+            registry: self.registry.clone(),
+            record,
+            session: session.to_owned(),
+        };
+        match self.broker.forward(target, forward).await {
             Ok(r) => Some(r),
             Err(ForwardError::Gone) => None,
+            Err(ForwardError::NotListening) => Some(unavailable(
+                "the instance holding this session is not reachable; try again",
+            )),
+            Err(ForwardError::Unavailable(msg)) => Some(unavailable(msg)),
+        }
+    }
+
+    /// The instance running the task `task_id`, when that is another one (ids are
+    /// `<instance>.<uuid>`).
+    pub(crate) fn task_owner<'a>(&self, task_id: &'a str) -> Option<&'a str> {
+        let (instance, rest) = task_id.rsplit_once('.')?;
+        let valid = !instance.is_empty()
+            && instance.len() <= 128
+            && !instance.contains(['\n', ':'])
+            && uuid::Uuid::try_parse(rest).is_ok();
+        (valid && instance != self.instance).then_some(instance)
+    }
+
+    /// Sends a stateless request to `instance` (which runs the task it names). `None`: that
+    /// instance is gone, so its tasks are unknown (the caller answers as for any unknown task).
+    pub(crate) async fn route_to_instance(
+        &self,
+        instance: &str,
+        caller: &mcp_core::Caller,
+        headers: Vec<(String, Bytes)>,
+        body: Bytes,
+    ) -> Option<Response<Body>> {
+        let forward = Forward {
+            from: self.instance.clone(),
+            session: String::new(),
+            op: Op::StatelessPost,
+            headers,
+            caller: caller::encode(caller),
+            body,
+        };
+        let target = Target::Instance {
+            instances: self.instances.clone(),
+            instance: instance.to_owned(),
+        };
+        match self.broker.forward(target, forward).await {
+            Ok(r) => Some(r),
+            Err(ForwardError::Gone) => None,
+            Err(ForwardError::NotListening) => {
+                let mut conn = self.conn.clone();
+                match self.instances.is_alive(&mut conn, instance).await {
+                    Ok(false) => None,
+                    Ok(true) => Some(unavailable(
+                        "the instance running this task is not reachable; try again",
+                    )),
+                    Err(_) => Some(unavailable("session store unreachable; try again")),
+                }
+            }
             Err(ForwardError::Unavailable(msg)) => Some(unavailable(msg)),
         }
     }
@@ -331,6 +424,11 @@ impl Cluster {
     /// Stops the background tasks (at shutdown, after every session was closed).
     pub(crate) async fn shutdown(&self) {
         self.stop.cancel();
+        // This instance's tasks end with it: unknown everywhere at once rather than after
+        // the owner TTL.
+        let mut conn = self.conn.clone();
+        let _ =
+            tokio::time::timeout(Duration::from_secs(1), self.instances.forget(&mut conn)).await;
         // Give the deleter a moment to remove the keys of the sessions closed at shutdown.
         let _ = tokio::time::timeout(Duration::from_secs(1), async {
             while self.ended.capacity() < ENDED_QUEUE {
@@ -364,6 +462,24 @@ async fn refresh_forever(
                 tracing::warn!(target: "mcp::cluster", error = %e, "refreshing session records failed; retrying");
             }
             Err(_) => {}
+        }
+    }
+}
+
+async fn beat_forever(
+    instances: Arc<Instances>,
+    mut conn: ConnectionManager,
+    server: mcp_core::Server,
+    period: Duration,
+    stop: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(period) => {}
+        }
+        if let Err(e) = instances.beat(&mut conn, &server).await {
+            tracing::debug!(target: "mcp::cluster", error = %e, "renewing the instance's liveness failed; retrying");
         }
     }
 }

@@ -23,6 +23,8 @@ pub(crate) enum Op {
     McpGet,
     /// `DELETE` on the MCP endpoint.
     McpDelete,
+    /// A `POST` of the stateless revision for what one instance holds (a task's methods).
+    StatelessPost,
 }
 
 impl Op {
@@ -32,6 +34,7 @@ impl Op {
             Op::McpPost => 2,
             Op::McpGet => 3,
             Op::McpDelete => 4,
+            Op::StatelessPost => 5,
         }
     }
 
@@ -41,6 +44,7 @@ impl Op {
             2 => Op::McpPost,
             3 => Op::McpGet,
             4 => Op::McpDelete,
+            5 => Op::StatelessPost,
             _ => return None,
         })
     }

@@ -151,6 +151,6 @@ pub(crate) async fn serve_forwarded(
         },
         Op::McpGet => get::get(shared, identity, &h),
         Op::McpDelete => delete::delete(shared, identity, &h),
-        Op::LegacyPost => return None,
+        Op::LegacyPost | Op::StatelessPost => return None,
     })
 }

@@ -48,6 +48,11 @@ pub(crate) async fn post(
         Err(r) => return r,
     };
     if stateless || crate::stateless::named_by_body(&incoming) {
+        #[cfg(feature = "cluster")]
+        if let Some(r) = crate::remote::task_elsewhere(shared, caller, h, &incoming, &_bytes).await
+        {
+            return r;
+        }
         return crate::stateless::post(shared, caller, h, incoming).await;
     }
     #[cfg(feature = "cluster")]

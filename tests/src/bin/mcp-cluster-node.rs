@@ -1,6 +1,7 @@
 //! One instance of a cluster for the cluster tests: the quickstart and `long_task` tools, plus
-//! two tools that raise server-wide notifications and the resource `test://watched` that
-//! clients subscribe to, served in cluster mode.
+//! two tools that raise server-wide notifications, the resource `test://watched` that clients
+//! subscribe to, and `sleep_job`, which runs as a task for clients of the tasks extension,
+//! served in cluster mode.
 //!
 //! Settings come from the environment: `MCP_REDIS_URL` (required), `MCP_CLUSTER_PREFIX`,
 //! `MCP_OWNER_TTL_MS`, `MCP_MAX_SESSIONS`, `MCP_BEARER_TOKENS` (comma-separated),
@@ -10,6 +11,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use mcp_core::tasks::TaskSupport;
 use mcp_core::{
     CallToolResult, Content, Context, Resource, ResourceContents, Server, Tool, ToolError,
 };
@@ -70,10 +72,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "touched {uri}"
         ))]))
     });
+    // `sleep_job`: sleeps `ms` milliseconds (stopped by a cancellation), as a task when it can.
+    let sleep_job = Tool::new("sleep_job", |ctx: Context, args| async move {
+        let ms = args
+            .get("ms")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0)
+            .min(60_000);
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(ms)) => {}
+            () = ctx.cancelled() => return Ok(CallToolResult::error("cancelled")),
+        }
+        Ok(CallToolResult::success(vec![Content::text(format!(
+            "slept {ms}"
+        ))]))
+    })
+    .task_support(TaskSupport::Optional);
     let server = progress::register(quickstart::builder("cluster-node"))
         .state(cell.clone())
         .tool(add_tool)
         .tool(touch)
+        .tool(sleep_job)
         .resource(
             Resource::new(WATCHED, "watched", |_ctx| async {
                 Ok(ResourceContents::text(WATCHED, "text/plain", "watched").into())

@@ -1,6 +1,7 @@
 //! The framework's side of the load benchmark: one trivial tool (`add`) served over HTTP+SSE
 //! (`/sse`) and Streamable HTTP (`/mcp`) with the default settings, on a current-thread runtime
-//! like the ceiling. `mcp-bench-server 127.0.0.1:0` prints its address.
+//! like the ceiling. `mcp-bench-server 127.0.0.1:0` prints its address. Built with the
+//! `cluster` feature and given `MCP_REDIS_URL`, it runs in cluster mode (see `cluster.sh`).
 
 use mcp_macros::mcp_tool;
 
@@ -19,12 +20,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .auto_collect(false)
         .item::<add>()
         .build()?;
-    let handle = mcp_sse::SseServer::builder(server)
+    #[allow(unused_mut)]
+    let mut builder = mcp_sse::SseServer::builder(server)
         .bind_str(addr)
         .max_sessions(20_000)
-        .with_os_signals(true)
-        .start()
-        .await?;
+        .with_os_signals(true);
+    #[cfg(feature = "cluster")]
+    if let Ok(url) = std::env::var("MCP_REDIS_URL") {
+        builder = builder.cluster(url);
+    }
+    let handle = builder.start().await?;
     println!("{}", handle.sse_url());
     handle.wait().await;
     Ok(())

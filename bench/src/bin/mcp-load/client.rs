@@ -170,11 +170,13 @@ impl Client {
         }
     }
 
-    /// Calls the target tool once and waits for its successful result.
-    pub async fn call_tool(&mut self, tool: &str) -> Result<(), Error> {
+    /// Calls the target tool once and waits for its successful result. Behind a balancer
+    /// that names the instance answering (`X-Served-By`), an HTTP+SSE call also tells whether
+    /// its POST landed on another instance than the one holding the stream (`Some(true)`).
+    pub async fn call_tool(&mut self, tool: &str) -> Result<Option<bool>, Error> {
         match self {
             Client::Sse(c) => c.call_tool(tool).await,
-            Client::Streamable(c) => c.call_tool(tool).await,
+            Client::Streamable(c) => c.call_tool(tool).await.map(|()| None),
         }
     }
 }
@@ -187,6 +189,8 @@ pub struct SseClient {
     events: sse::Reader,
     // Kept so the stream's connection lives as long as the session.
     _stream_conn: SendRequest<Empty<Bytes>>,
+    /// The instance holding the stream, when a balancer names it (`X-Served-By`).
+    owner: Option<String>,
     pool: Arc<PostPool>,
     next_id: u64,
 }
@@ -202,6 +206,7 @@ impl SseClient {
         if resp.status() != StatusCode::OK {
             return Err(format!("GET /sse answered {}", resp.status()).into());
         }
+        let owner = served_by(resp.headers());
         let mut events = sse::Reader::new(resp.into_body());
         let first = events
             .next()
@@ -223,6 +228,7 @@ impl SseClient {
             post_path,
             events,
             _stream_conn: stream_conn,
+            owner,
             pool,
             next_id: 1,
         };
@@ -232,19 +238,21 @@ impl SseClient {
         Ok(client)
     }
 
-    async fn post(&self, body: Bytes) -> Result<(), Error> {
+    /// POSTs `body`; the instance that took it, when a balancer names it.
+    async fn post(&self, body: Bytes) -> Result<Option<String>, Error> {
         let req = Request::post(&self.post_path)
             .header(header::HOST, &self.authority)
             .header(header::CONTENT_TYPE, "application/json")
             .body(Full::new(body))?;
         let resp = self.pool.send(req).await?;
         let status = resp.status();
+        let landed = served_by(resp.headers());
         // Drain the (empty) body so the connection can carry the next request.
         resp.into_body().collect().await?;
         if status != StatusCode::ACCEPTED {
             return Err(format!("POST {} answered {status}", self.post_path).into());
         }
-        Ok(())
+        Ok(landed)
     }
 
     async fn wait_answer(&mut self, id: u64) -> Result<Value, Error> {
@@ -263,13 +271,23 @@ impl SseClient {
         }
     }
 
-    async fn call_tool(&mut self, tool: &str) -> Result<(), Error> {
+    async fn call_tool(&mut self, tool: &str) -> Result<Option<bool>, Error> {
         let id = self.next_id;
         self.next_id += 1;
-        self.post(call_body(id, tool)).await?;
+        let landed = self.post(call_body(id, tool)).await?;
         self.wait_answer(id).await?;
-        Ok(())
+        Ok(match (&self.owner, landed) {
+            (Some(owner), Some(landed)) => Some(*owner != landed),
+            _ => None,
+        })
     }
+}
+
+/// The instance a balancer says answered (`X-Served-By`), if any.
+fn served_by(h: &hyper::HeaderMap) -> Option<String> {
+    h.get("x-served-by")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// A Streamable HTTP session, or a stateless client (no session, nothing to open).

@@ -2,12 +2,18 @@
 //!
 //! ```text
 //! mcp-load --addr 127.0.0.1:8000 [--transport sse|streamable|stateless] --sessions 32 --seconds 10
-//! mcp-load --addr 127.0.0.1:8000 [--transport sse|streamable] --idle 10000 --server-pid PID
+//! mcp-load --addr 127.0.0.1:8000 [--transport sse|streamable] --idle 10000 --server-pid PID[,PID...]
+//! mcp-load --addr 127.0.0.1:8000 --sessions 32 --redis 127.0.0.1:6379   # behind a balancer
 //! ```
 //!
 //! Load mode: N sessions (for `stateless`, the 2026-07-28 revision: N clients without a
-//! session), each a closed loop of `tools/call add`; prints calls/s and p50/p99 latency. Idle mode: opens K initialized sessions and holds them, printing the server's
-//! resident memory (VmRSS of `--server-pid`) before and after, and the difference per session.
+//! session), each a closed loop of `tools/call add`; prints calls/s and p50/p99 latency.
+//! Behind a balancer that names the answering instance (`X-Served-By`, as in
+//! `examples/cluster/haproxy.cfg`), HTTP+SSE calls are also split by whether their POST
+//! landed on the instance holding the stream, with the p50 of each; `--redis` first measures
+//! the p50 of a Redis `PING` round trip, the yardstick of a cross-instance hop. Idle mode:
+//! opens K initialized sessions and holds them, printing the servers' resident memory (the
+//! sum of VmRSS over `--server-pid`) before and after, and the difference per session.
 
 mod client;
 mod sse;
@@ -23,7 +29,8 @@ struct Args {
     sessions: usize,
     seconds: u64,
     idle: Option<usize>,
-    server_pid: Option<u32>,
+    server_pids: Vec<u32>,
+    redis: Option<SocketAddr>,
     tool: String,
 }
 
@@ -34,7 +41,8 @@ fn parse_args() -> Result<Args, String> {
         sessions: 1,
         seconds: 5,
         idle: None,
-        server_pid: None,
+        server_pids: Vec::new(),
+        redis: None,
         tool: "add".into(),
     };
     let mut it = std::env::args().skip(1);
@@ -56,8 +64,12 @@ fn parse_args() -> Result<Args, String> {
             "--seconds" => a.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?,
             "--idle" => a.idle = Some(value()?.parse().map_err(|e| format!("--idle: {e}"))?),
             "--server-pid" => {
-                a.server_pid = Some(value()?.parse().map_err(|e| format!("--server-pid: {e}"))?)
+                for pid in value()?.split(',') {
+                    a.server_pids
+                        .push(pid.parse().map_err(|e| format!("--server-pid: {e}"))?);
+                }
             }
+            "--redis" => a.redis = Some(value()?.parse().map_err(|e| format!("--redis: {e}"))?),
             "--tool" => a.tool = value()?,
             other => return Err(format!("unknown flag {other}")),
         }
@@ -71,6 +83,41 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// The summed VmRSS of `pids`; `None` without pids or when one cannot be read.
+fn total_rss_kib(pids: &[u32]) -> Option<u64> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|p| rss_kib(*p)).sum()
+}
+
+/// The median round trip of a Redis `PING` at `addr`, in microseconds.
+async fn redis_rtt_p50(addr: SocketAddr) -> Result<u64, client::Error> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sock = tokio::net::TcpStream::connect(addr).await?;
+    sock.set_nodelay(true)?;
+    let mut lat = Vec::with_capacity(2000);
+    let mut buf = [0u8; 16];
+    for _ in 0..2000 {
+        let t = Instant::now();
+        sock.write_all(b"*1\r\n$4\r\nPING\r\n").await?;
+        let mut got = 0;
+        while got < 7 {
+            let n = sock.read(&mut buf[got..]).await?;
+            if n == 0 {
+                return Err("redis closed the connection".into());
+            }
+            got += n;
+        }
+        if &buf[..7] != b"+PONG\r\n" {
+            return Err("unexpected answer to PING".into());
+        }
+        lat.push(t.elapsed().as_micros() as u64);
+    }
+    lat.sort_unstable();
+    Ok(percentile(&lat, 0.5))
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
@@ -108,6 +155,16 @@ async fn main() {
         idle(&args, &target, k, name).await;
         return;
     }
+    let redis_rtt = match args.redis {
+        Some(addr) => match redis_rtt_p50(addr).await {
+            Ok(us) => Some(us),
+            Err(e) => {
+                eprintln!("mcp-load: redis at {addr}: {e}");
+                std::process::exit(1);
+            }
+        },
+        None => None,
+    };
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
     for _ in 0..args.sessions {
@@ -117,21 +174,33 @@ async fn main() {
         tasks.push(tokio::spawn(async move {
             let pool = PostPool::new(target.addr, 1);
             let mut client = Client::open(transport, &target, pool).await?;
-            let mut lat = Vec::with_capacity(100_000);
+            // Every latency, and those of calls known to have landed on / off the owner.
+            let mut lat = (Vec::with_capacity(100_000), Vec::new(), Vec::new());
             while Instant::now() < deadline {
                 let t = Instant::now();
-                client.call_tool(&tool).await?;
-                lat.push(t.elapsed().as_micros() as u64);
+                let off_owner = client.call_tool(&tool).await?;
+                let us = t.elapsed().as_micros() as u64;
+                lat.0.push(us);
+                match off_owner {
+                    Some(false) => lat.1.push(us),
+                    Some(true) => lat.2.push(us),
+                    None => {}
+                }
             }
             Ok::<_, client::Error>(lat)
         }));
     }
     let started = Instant::now();
     let mut all = Vec::new();
+    let (mut on, mut off) = (Vec::new(), Vec::new());
     let mut errors = 0;
     for t in tasks {
         match t.await {
-            Ok(Ok(l)) => all.extend(l),
+            Ok(Ok((l, l_on, l_off))) => {
+                all.extend(l);
+                on.extend(l_on);
+                off.extend(l_off);
+            }
             Ok(Err(e)) => {
                 errors += 1;
                 eprintln!("session failed: {e}");
@@ -144,7 +213,7 @@ async fn main() {
     }
     let secs = started.elapsed().as_secs_f64().max(args.seconds as f64);
     all.sort_unstable();
-    println!(
+    let mut line = format!(
         "transport={name} sessions={} calls={} calls_per_sec={:.0} p50_us={} p99_us={} failed_sessions={errors}",
         args.sessions,
         all.len(),
@@ -152,13 +221,28 @@ async fn main() {
         percentile(&all, 0.50),
         percentile(&all, 0.99),
     );
+    if !on.is_empty() || !off.is_empty() {
+        on.sort_unstable();
+        off.sort_unstable();
+        let share = off.len() as f64 / (on.len() + off.len()) as f64;
+        line.push_str(&format!(
+            " off_owner_share={share:.2} on_owner_p50_us={} off_owner_p50_us={} off_owner_added_us={}",
+            percentile(&on, 0.5),
+            percentile(&off, 0.5),
+            percentile(&off, 0.5) as i64 - percentile(&on, 0.5) as i64,
+        ));
+    }
+    if let Some(us) = redis_rtt {
+        line.push_str(&format!(" redis_rtt_p50_us={us}"));
+    }
+    println!("{line}");
     if errors > 0 {
         std::process::exit(1);
     }
 }
 
 async fn idle(args: &Args, target: &Target, k: usize, name: &str) {
-    let before = args.server_pid.and_then(rss_kib);
+    let before = total_rss_kib(&args.server_pids);
     // POSTs of all idle sessions share a few connections; each session keeps its own stream.
     let pool = PostPool::new(target.addr, 8);
     let mut clients = Vec::with_capacity(k);
@@ -182,7 +266,7 @@ async fn idle(args: &Args, target: &Target, k: usize, name: &str) {
     }
     // Let the server settle (allocator, lazily grown buffers).
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = args.server_pid.and_then(rss_kib);
+    let after = total_rss_kib(&args.server_pids);
     match (before, after) {
         (Some(b), Some(a)) => println!(
             "transport={name} idle_sessions={} failed={failed} rss_before_kib={b} rss_after_kib={a} kib_per_session={:.1}",

@@ -377,12 +377,18 @@ impl Stream {
         (s, head)
     }
 
+    /// What comes before `marker`; `None` once the connection or the (chunked) body ended.
     async fn read_until(&mut self, marker: &[u8]) -> Option<String> {
         let mut chunk = [0u8; 8192];
         loop {
             if let Some(p) = self.buf.windows(marker.len()).position(|w| w == marker) {
                 let out: Vec<u8> = self.buf.drain(..p + marker.len()).collect();
                 return Some(String::from_utf8_lossy(&out).into_owned());
+            }
+            // The last chunk of a chunked body: the stream ended, the connection may stay.
+            let end = b"\r\n0\r\n\r\n";
+            if self.buf.starts_with(&end[2..]) || self.buf.windows(end.len()).any(|w| w == end) {
+                return None;
             }
             let n = tokio::time::timeout(Duration::from_secs(10), self.sock.read(&mut chunk))
                 .await
@@ -827,9 +833,24 @@ async fn a_killed_instance_ends_its_sessions_and_survivors_lose_nothing() {
         let before: Vec<u64> = sessions_per_node(&health).await;
         let c = sse(rig.lb, &[]).await;
         let after: Vec<u64> = sessions_per_node(&health).await;
-        let owner = (0..3).find(|i| after[*i] > before[*i]).unwrap();
-        by_node[owner].push(c);
+        // `/health` counts each instance's own sessions: only the owner's count moved.
+        let grew: Vec<usize> = (0..3).filter(|i| after[*i] != before[*i]).collect();
+        assert_eq!(grew.len(), 1, "{before:?} -> {after:?}");
+        assert_eq!(after[grew[0]], before[grew[0]] + 1);
+        by_node[grew[0]].push(c);
     }
+    // A Streamable HTTP session of the doomed instance, its standalone stream relayed by
+    // another instance.
+    let doomed_mcp = loop {
+        let before = sessions_per_node(&health).await;
+        let (m, _) = Mcp::open(rig.lb, None).await;
+        let after = sessions_per_node(&health).await;
+        if after[0] > before[0] {
+            break m;
+        }
+    };
+    let (mut relayed, head) = Stream::get(rig.nodes[1].addr, &doomed_mcp.id).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     let mut doomed = by_node.remove(0).pop().unwrap();
     let doomed_endpoint = doomed.endpoint().to_owned();
     let mut survivors: Vec<SseClient> = by_node.into_iter().flatten().collect();
@@ -858,6 +879,12 @@ async fn a_killed_instance_ends_its_sessions_and_survivors_lose_nothing() {
     })
     .await;
     assert!(ended.is_ok(), "the dead instance's stream did not end");
+    // The stream another instance relayed for it ends too, within the owner TTL (+ slack).
+    let relay_ended = tokio::time::timeout(OWNER_TTL + Duration::from_secs(3), async {
+        while relayed.next_message().await.is_some() {}
+    })
+    .await;
+    assert!(relay_ended.is_ok(), "the relayed stream did not end");
     // Its id: 503 while its record lives, then 404 everywhere, within the owner TTL (+ slack).
     let deadline = killed_at + OWNER_TTL + Duration::from_secs(3);
     loop {
@@ -878,7 +905,9 @@ async fn a_killed_instance_ends_its_sessions_and_survivors_lose_nothing() {
             );
             codes.push(r.status);
         }
-        if codes.iter().all(|c| *c == 404) {
+        let streamable = doomed_mcp.post_raw(&add(1, 1, 1)).await.status;
+        assert!(matches!(streamable, 404 | 503), "{streamable}");
+        if codes.iter().all(|c| *c == 404) && streamable == 404 {
             break;
         }
         assert!(Instant::now() < deadline, "still {codes:?} after the TTL");

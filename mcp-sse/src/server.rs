@@ -172,7 +172,7 @@ impl Builder {
         crate::remote::install(&shared);
         #[cfg(feature = "cluster")]
         if let Some(c) = &shared.cluster {
-            c.attach(&shared.server).await;
+            c.attach(&shared.server);
         }
         tokio::spawn(crate::streamable::idle::reap_idle(shared.clone()));
         Ok(shared)
@@ -211,6 +211,11 @@ impl Builder {
                 return Err(e);
             }
         };
+        // A Redis already up gives the cluster's shared keys before the first request.
+        #[cfg(feature = "cluster")]
+        if let Some(c) = &shared.cluster {
+            c.first_beat().await;
+        }
         let stop = CancellationToken::new();
         let (done_tx, done) = oneshot::channel();
         let stop2 = stop.clone();

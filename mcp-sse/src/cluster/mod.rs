@@ -139,6 +139,8 @@ pub(crate) struct Cluster {
     owner_ttl: Duration,
     /// How long the first beat may take before the instance serves anyway.
     first_beat: Duration,
+    /// Set once the first beat was tried.
+    beaten: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// How many ended sessions may wait for their keys to be deleted; past it their keys simply
@@ -208,27 +210,28 @@ impl Cluster {
             stop,
             owner_ttl: opts.owner_ttl,
             first_beat: opts.connect_timeout + opts.response_timeout,
+            beaten: Arc::new(tokio::sync::watch::Sender::new(false)),
         }))
     }
 
     /// Ties `server` to the cluster: its task ids name this instance, it shares the cluster's
-    /// `requestState` key, and this instance's liveness is kept up. Waits (bounded) for the
-    /// first beat, so that a Redis already up has given the key before the first request.
-    pub(crate) async fn attach(self: &Arc<Self>, server: &mcp_core::Server) {
+    /// `requestState` key, and this instance's liveness is kept up (the first beat at once).
+    pub(crate) fn attach(self: &Arc<Self>, server: &mcp_core::Server) {
         server.set_task_id_prefix(format!("{}.", self.instance));
-        let mut conn = self.conn.clone();
-        if let Ok(Err(e)) =
-            tokio::time::timeout(self.first_beat, self.instances.beat(&mut conn, server)).await
-        {
-            tracing::warn!(target: "mcp::cluster", error = %e, "cannot reach Redis yet; retrying");
-        }
         tokio::spawn(beat_forever(
             self.instances.clone(),
             self.conn.clone(),
             server.clone(),
             self.owner_ttl / 3,
             self.stop.clone(),
+            self.beaten.clone(),
         ));
+    }
+
+    /// Waits (bounded by the Redis timeouts) until the first beat was tried.
+    pub(crate) async fn first_beat(&self) {
+        let mut beaten = self.beaten.subscribe();
+        let _ = tokio::time::timeout(self.first_beat, beaten.wait_for(|b| *b)).await;
     }
 
     /// This instance's id.
@@ -472,14 +475,22 @@ async fn beat_forever(
     server: mcp_core::Server,
     period: Duration,
     stop: CancellationToken,
+    beaten: Arc<tokio::sync::watch::Sender<bool>>,
 ) {
+    let mut failing = false;
     loop {
+        match instances.beat(&mut conn, &server).await {
+            Ok(()) => failing = false,
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(target: "mcp::cluster", error = %e, "renewing the instance's liveness failed; retrying");
+            }
+            Err(_) => {}
+        }
+        beaten.send_replace(true);
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(period) => {}
-        }
-        if let Err(e) = instances.beat(&mut conn, &server).await {
-            tracing::debug!(target: "mcp::cluster", error = %e, "renewing the instance's liveness failed; retrying");
         }
     }
 }

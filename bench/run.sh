@@ -5,6 +5,8 @@
 # generator to CPU 1.
 #   bench/run.sh [SECONDS] [IDLE_SESSIONS] [RUNS]
 #   TRANSPORTS="streamable stateless" MODES="32" bench/run.sh   # a subset
+#   SUITE=rmcp bench/run.sh 10 0 5   # 2026-07-28 vs a 2025 session vs rmcp's stateless JSON mode,
+#                                     # 32 clients (MODES to change), with the ratios
 # Every measurement is taken RUNS times (default 3), the ceiling and ours alternating, each on a
 # freshly started server; the raw lines go to stderr and a table of medians to stdout.
 # Everything listens on 127.0.0.1 and is stopped at the end.
@@ -44,15 +46,28 @@ measure() { # measure <server> <transport> <mode>: one fresh server, one measure
     echo "$1 $2 $3 $line" >>"$RESULTS"
 }
 
-for transport in ${TRANSPORTS:-sse streamable stateless}; do
-    for mode in ${MODES:-1 32 idle}; do
-        [[ $transport == stateless && $mode == idle ]] && continue
+if [[ ${SUITE:-} == rmcp ]]; then
+    # The stateless revision against a 2025 session of ours and against the Rust SDK (rmcp) in
+    # its stateless JSON mode, driven by the same 2026-07-28 tools/call requests; the three
+    # alternate within each run.
+    for mode in ${MODES:-32}; do
         for _ in $(seq 1 "$RUNS"); do
-            measure mcp-ceiling "$transport" "$mode"
-            measure mcp-bench-server "$transport" "$mode"
+            measure mcp-bench-server streamable "$mode"
+            measure mcp-bench-server stateless "$mode"
+            measure rmcp-bench-server stateless "$mode"
         done
     done
-done
+else
+    for transport in ${TRANSPORTS:-sse streamable stateless}; do
+        for mode in ${MODES:-1 32 idle}; do
+            [[ $transport == stateless && $mode == idle ]] && continue
+            for _ in $(seq 1 "$RUNS"); do
+                measure mcp-ceiling "$transport" "$mode"
+                measure mcp-bench-server "$transport" "$mode"
+            done
+        done
+    done
+fi
 
 # Medians per (server, transport, mode).
 awk -v runs="$RUNS" '
@@ -75,5 +90,16 @@ END {
             printf "%-17s %-11s %-6s %12s %8s %8s %13.1f\n", p[1], p[2], p[3], "-", "-", "-", median(vals[key, "kib_per_session"])
         else
             printf "%-17s %-11s %-6s %12d %8d %8d %13s\n", p[1], p[2], p[3], median(vals[key, "calls_per_sec"]), median(vals[key, "p50_us"]), median(vals[key, "p99_us"]), "-"
+        rate[key] = median(vals[key, "calls_per_sec"])
+    }
+    for (k = 1; k <= count; k++) {
+        split(order[k], p, " ")
+        ours = rate["mcp-bench-server stateless " p[3]]
+        if (p[1] == "mcp-bench-server" && p[2] == "stateless" && ours > 0) {
+            session = rate["mcp-bench-server streamable " p[3]]
+            rmcp = rate["rmcp-bench-server stateless " p[3]]
+            if (session > 0) printf "stateless / 2025 session (%s clients): %.2fx\n", p[3], ours / session
+            if (rmcp > 0) printf "stateless / rmcp stateless JSON (%s clients): %.2fx\n", p[3], ours / rmcp
+        }
     }
 }' "$RESULTS"

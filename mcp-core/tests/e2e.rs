@@ -64,6 +64,23 @@ impl Probe {
     }
 }
 
+/// What the client recorded once it holds more than `count` messages (the recorder runs beside
+/// the session, so an answer sent is recorded a moment later).
+async fn recorded_past(p: &Probe, count: usize) -> Vec<Value> {
+    let wait = async {
+        loop {
+            let recorded = p.client.recorded();
+            if recorded.len() > count {
+                return recorded;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait)
+        .await
+        .expect("guard: the answer is recorded")
+}
+
 fn v(rev: &str) -> mcp_core::ProtocolVersion {
     rev.parse().unwrap()
 }
@@ -472,8 +489,7 @@ async fn batches(_srv: &Server, p: &Probe, rev: &'static str) {
     p.client
         .send_raw(br#"[{"jsonrpc":"2.0","id":"b1","method":"ping"},{"jsonrpc":"2.0","id":"b2","method":"ping"}]"#)
         .await;
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    let after = p.client.recorded();
+    let after = recorded_past(p, before).await;
     assert_eq!(after.len(), before + 1, "{:?}", &after[before..]);
     if v(rev).allows_batches() {
         let arr = after[before]

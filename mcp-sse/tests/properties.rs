@@ -220,3 +220,62 @@ proptest! {
         prop_assert!(health.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&health));
     }
 }
+
+/// Reads one event the way an EventSource does (lines end at `\r\n`, `\n` or `\r`; a blank
+/// line ends the event): its `id`, `event` and the `data` lines joined with `\n`, and whether
+/// the blank line came only at the very end.
+fn read_event(frame: &[u8]) -> (Option<String>, Option<String>, String, bool) {
+    let text = String::from_utf8_lossy(frame).into_owned();
+    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    let (event_text, after) = normalized
+        .split_once("\n\n")
+        .expect("the frame ends with a blank line");
+    let mut id = None;
+    let mut event = None;
+    let mut data: Vec<&str> = Vec::new();
+    for line in event_text.split('\n') {
+        let (field, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match field {
+            "id" => id = Some(value.to_owned()),
+            "event" => event = Some(value.to_owned()),
+            "data" => data.push(value),
+            _ => {}
+        }
+    }
+    (id, event, data.join("\n"), after.is_empty())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn an_sse_frame_is_one_event_carrying_its_data(
+        id in proptest::option::of("[ -~]{0,20}"),
+        event in proptest::option::of("[a-z]{1,10}"),
+        data in prop::collection::vec(prop_oneof![4 => 0x20u8..0x7f, 1 => Just(b'\n'), 1 => 0x80u8..=0xff], 0..200),
+    ) {
+        let frame = mcp_sse::sse::frame(event.as_deref(), id.as_deref(), &data);
+        prop_assert!(frame.ends_with(b"\n\n"));
+        let (got_id, got_event, got_data, whole) = read_event(&frame);
+        prop_assert!(whole, "a blank line inside the frame: {:?}", frame);
+        prop_assert_eq!(got_id, id);
+        prop_assert_eq!(got_event, event);
+        // Empty lines of the data are dropped (JSON text has none that matter).
+        let text = String::from_utf8_lossy(&data).into_owned();
+        let expected: Vec<&str> = text.split('\n').filter(|l| !l.is_empty()).collect();
+        prop_assert_eq!(got_data, expected.join("\n"));
+    }
+
+    #[test]
+    fn json_messages_survive_sse_framing(value in any::<String>()) {
+        // What the server frames is serialized JSON: control characters, `\r` and `\n`
+        // included, arrive escaped and the client reads the same message back.
+        let json = serde_json::to_vec(&serde_json::json!({"jsonrpc": "2.0", "method": "m", "params": {"v": value}})).unwrap();
+        let frame = mcp_sse::sse::frame(Some("message"), None, &json);
+        let (_, _, data, whole) = read_event(&frame);
+        prop_assert!(whole);
+        let back: Value = serde_json::from_str(&data).unwrap();
+        prop_assert_eq!(&back["params"]["v"], &Value::String(value));
+    }
+}

@@ -7,6 +7,11 @@
 #   TRANSPORTS="streamable stateless" MODES="32" bench/run.sh   # a subset
 #   SUITE=rmcp bench/run.sh 10 0 5   # 2026-07-28 vs a 2025 session vs rmcp's stateless JSON mode,
 #                                     # 32 clients (MODES to change), with the ratios
+#   MODES=churn CHURN=10000 DROPS=1000 bench/run.sh                # churn: sessions and RSS back?
+#   MODES=idle IDLE_ARGS="--h2-streams 100 --control 2000" bench/run.sh 10 100000 1
+# Modes: a number of sessions (closed loops of tools/call; the server's CPU time per call is
+# read from /proc), `idle` (IDLE sessions held; a Streamable session with its standalone
+# stream; IDLE_ARGS go to mcp-load, e.g. --sources, --h2-streams, --control) and `churn`.
 # Every measurement is taken RUNS times (default 3), the ceiling and ours alternating, each on a
 # freshly started server; the raw lines go to stderr and a table of medians to stdout.
 # Everything listens on 127.0.0.1 and is stopped at the end.
@@ -37,8 +42,14 @@ measure() { # measure <server> <transport> <mode>: one fresh server, one measure
     local line
     start "$1"
     case $3 in
-        idle) line=$(taskset -c 1 "$BIN/mcp-load" --addr "$ADDR" --transport "$2" --idle "$IDLE" --server-pid "$PID") ;;
-        *) line=$(taskset -c 1 "$BIN/mcp-load" --addr "$ADDR" --transport "$2" --sessions "$3" --seconds "$SECS") ;;
+        # shellcheck disable=SC2086
+        idle) line=$(taskset -c 1 "$BIN/mcp-load" --addr "$ADDR" --transport "$2" --idle "$IDLE" --server-pid "$PID" ${IDLE_ARGS:-}) ;;
+        churn) line=$(taskset -c 1 "$BIN/mcp-load" --addr "$ADDR" --transport "$2" --churn "${CHURN:-10000}" --drops "${DROPS:-1000}" --server-pid "$PID") ;;
+        *)
+            line=$(taskset -c 1 "$BIN/mcp-load" --addr "$ADDR" --transport "$2" --sessions "$3" --seconds "$SECS")
+            # The server's CPU time (user + system) over its whole life, in ms.
+            line="$line server_cpu_ms=$(awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$PID/stat")"
+            ;;
     esac
     kill "$PID"
     wait "$PID" 2>/dev/null || true
@@ -60,9 +71,10 @@ if [[ ${SUITE:-} == rmcp ]]; then
 else
     for transport in ${TRANSPORTS:-sse streamable stateless}; do
         for mode in ${MODES:-1 32 idle}; do
-            [[ $transport == stateless && $mode == idle ]] && continue
+            [[ $transport == stateless && ($mode == idle || $mode == churn) ]] && continue
             for _ in $(seq 1 "$RUNS"); do
-                measure mcp-ceiling "$transport" "$mode"
+                # The ceiling keeps no session count to churn against.
+                [[ $mode == churn ]] || measure mcp-ceiling "$transport" "$mode"
                 measure mcp-bench-server "$transport" "$mode"
             done
         done
@@ -79,17 +91,21 @@ function median(list,   n, a, i, j, t) {
 {
     key = $1 " " $2 " " $3
     if (!(key in seen)) { seen[key] = 1; order[++count] = key }
-    for (i = 4; i <= NF; i++) { split($i, kv, "="); vals[key, kv[1]] = vals[key, kv[1]] " " kv[2] }
+    for (i = 4; i <= NF; i++) { split($i, kv, "="); vals[key, kv[1]] = vals[key, kv[1]] " " kv[2]; v[kv[1]] = kv[2] }
+    if (v["calls"] > 0 && v["server_cpu_ms"] != "") vals[key, "cpu_us_per_call"] = vals[key, "cpu_us_per_call"] " " (v["server_cpu_ms"] * 1000 / v["calls"])
+    delete v
 }
 END {
     printf "medians of %d runs\n", runs
-    printf "%-17s %-11s %-6s %12s %8s %8s %13s\n", "server", "transport", "mode", "calls/s", "p50_us", "p99_us", "KiB/session"
+    printf "%-17s %-11s %-6s %12s %8s %8s %12s %13s\n", "server", "transport", "mode", "calls/s", "p50_us", "p99_us", "cpu_us/call", "KiB/session"
     for (k = 1; k <= count; k++) {
         key = order[k]; split(key, p, " ")
         if (p[3] == "idle")
-            printf "%-17s %-11s %-6s %12s %8s %8s %13.1f\n", p[1], p[2], p[3], "-", "-", "-", median(vals[key, "kib_per_session"])
+            printf "%-17s %-11s %-6s %12s %8s %8s %12s %13.1f\n", p[1], p[2], p[3], "-", "-", "-", "-", median(vals[key, "kib_per_session"])
+        else if (p[3] == "churn")
+            printf "%-17s %-11s %-6s sessions %s -> %s, RSS %s -> %s KiB\n", p[1], p[2], p[3], median(vals[key, "sessions_before"]), median(vals[key, "sessions_after"]), median(vals[key, "rss_before_kib"]), median(vals[key, "rss_after_kib"])
         else
-            printf "%-17s %-11s %-6s %12d %8d %8d %13s\n", p[1], p[2], p[3], median(vals[key, "calls_per_sec"]), median(vals[key, "p50_us"]), median(vals[key, "p99_us"]), "-"
+            printf "%-17s %-11s %-6s %12d %8d %8d %12.1f %13s\n", p[1], p[2], p[3], median(vals[key, "calls_per_sec"]), median(vals[key, "p50_us"]), median(vals[key, "p99_us"]), median(vals[key, "cpu_us_per_call"]), "-"
         rate[key] = median(vals[key, "calls_per_sec"])
     }
     for (k = 1; k <= count; k++) {

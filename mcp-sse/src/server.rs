@@ -335,7 +335,9 @@ async fn serve(
     let svc = service_fn(move |req| Box::pin(handle(ctx.clone(), req)));
     let io = TokioIo::new(stream);
     let result = if is_h2 {
-        until_killed(watcher.watch(h2.serve_connection(io, svc)), &kill).await
+        // Boxed: the HTTP/2 connection state is larger, and every HTTP/1 connection's task
+        // would otherwise reserve room for it.
+        until_killed(Box::pin(watcher.watch(h2.serve_connection(io, svc))), &kill).await
     } else {
         until_killed(watcher.watch(h1.serve_connection(io, svc)), &kill).await
     };

@@ -23,7 +23,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     #[allow(unused_mut)]
     let mut builder = mcp_sse::SseServer::builder(server)
         .bind_str(addr)
-        .max_sessions(20_000)
+        .max_sessions(200_000)
         .with_os_signals(true);
     #[cfg(feature = "cluster")]
     if let Ok(url) = std::env::var("MCP_REDIS_URL") {

@@ -52,14 +52,107 @@ pub struct Target {
     pub prefix: String,
 }
 
+/// How many loopback source addresses connections are spread over (0: the system's choice).
+/// One source address gives only about 28,000 ephemeral ports toward one server port.
+static SOURCES: AtomicUsize = AtomicUsize::new(0);
+static NEXT_SOURCE: AtomicUsize = AtomicUsize::new(0);
+
+/// Spreads the connections opened from now on over `n` source addresses, 127.0.1.1 onwards
+/// (all of 127.0.0.0/8 is loopback).
+pub fn spread_sources(n: usize) {
+    SOURCES.store(n, Ordering::Relaxed);
+}
+
+/// A TCP connection to `addr`, from the next source address when they are spread.
+pub async fn tcp(addr: SocketAddr) -> Result<TcpStream, Error> {
+    let n = SOURCES.load(Ordering::Relaxed);
+    let stream = if n == 0 {
+        TcpStream::connect(addr).await?
+    } else {
+        let i = NEXT_SOURCE.fetch_add(1, Ordering::Relaxed) % n;
+        let ip = std::net::Ipv4Addr::new(127, 0, 1 + (i / 250) as u8, 1 + (i % 250) as u8);
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(ip.into(), 0))?;
+        socket.connect(addr).await?
+    };
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// An HTTP/2 (prior knowledge) connection whose streams carry `GET` event streams.
+pub async fn connect_h2(addr: SocketAddr) -> Result<H2, Error> {
+    let stream = tcp(addr).await?;
+    let (sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        TokioIo::new(stream),
+    )
+    .await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
+/// The sending half of an HTTP/2 connection.
+pub type H2 = hyper::client::conn::http2::SendRequest<Empty<Bytes>>;
+
+/// Where a session's event stream travels: its own HTTP/1.1 connection, or a stream of a
+/// shared HTTP/2 connection.
+#[derive(Debug, Clone, Default)]
+pub enum StreamConn {
+    /// One HTTP/1.1 connection per stream.
+    #[default]
+    Own,
+    /// A stream of this HTTP/2 connection.
+    H2(H2),
+}
+
+impl StreamConn {
+    /// Sends the `GET` of an event stream; the response, and what keeps its connection.
+    async fn get(
+        &self,
+        addr: SocketAddr,
+        req: Request<Empty<Bytes>>,
+    ) -> Result<
+        (
+            hyper::Response<hyper::body::Incoming>,
+            Option<SendRequest<Empty<Bytes>>>,
+        ),
+        Error,
+    > {
+        match self {
+            StreamConn::Own => {
+                let mut conn = connect::<Empty<Bytes>>(addr).await?;
+                let resp = conn.send_request(req).await?;
+                Ok((resp, Some(conn)))
+            }
+            StreamConn::H2(h2) => {
+                let (mut parts, body) = req.into_parts();
+                // HTTP/2 requests carry an absolute URI (`:authority` from it).
+                let host = parts
+                    .headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok());
+                let host = host.unwrap_or_default().to_owned();
+                parts.uri = format!("http://{host}{}", parts.uri).parse()?;
+                parts.headers.remove(header::HOST);
+                let resp = h2
+                    .clone()
+                    .send_request(Request::from_parts(parts, body))
+                    .await?;
+                Ok((resp, None))
+            }
+        }
+    }
+}
+
 async fn connect<B>(addr: SocketAddr) -> Result<SendRequest<B>, Error>
 where
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let stream = TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
+    let stream = tcp(addr).await?;
     let (sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(async move {
         // The connection ends when the server or the generator closes it; either is normal here.
@@ -159,8 +252,18 @@ impl Client {
         target: &Target,
         pool: Arc<PostPool>,
     ) -> Result<Client, Error> {
+        Self::open_on(transport, target, pool, &StreamConn::Own).await
+    }
+
+    /// [`Client::open`], the HTTP+SSE stream on `conn`.
+    pub async fn open_on(
+        transport: Transport,
+        target: &Target,
+        pool: Arc<PostPool>,
+        conn: &StreamConn,
+    ) -> Result<Client, Error> {
         match transport {
-            Transport::Sse => Ok(Client::Sse(SseClient::open(target, pool).await?)),
+            Transport::Sse => Ok(Client::Sse(SseClient::open(target, pool, conn).await?)),
             Transport::Streamable => Ok(Client::Streamable(
                 StreamableClient::open(target, pool).await?,
             )),
@@ -188,7 +291,7 @@ pub struct SseClient {
     post_path: String,
     events: sse::Reader,
     // Kept so the stream's connection lives as long as the session.
-    _stream_conn: SendRequest<Empty<Bytes>>,
+    _stream_conn: Option<SendRequest<Empty<Bytes>>>,
     /// The instance holding the stream, when a balancer names it (`X-Served-By`).
     owner: Option<String>,
     pool: Arc<PostPool>,
@@ -196,13 +299,16 @@ pub struct SseClient {
 }
 
 impl SseClient {
-    async fn open(target: &Target, pool: Arc<PostPool>) -> Result<SseClient, Error> {
-        let mut stream_conn = connect::<Empty<Bytes>>(target.addr).await?;
+    async fn open(
+        target: &Target,
+        pool: Arc<PostPool>,
+        conn: &StreamConn,
+    ) -> Result<SseClient, Error> {
         let req = Request::get(format!("{}/sse", target.prefix))
             .header(header::HOST, &target.authority)
             .header(header::ACCEPT, "text/event-stream")
             .body(Empty::new())?;
-        let resp = stream_conn.send_request(req).await?;
+        let (resp, stream_conn) = conn.get(target.addr, req).await?;
         if resp.status() != StatusCode::OK {
             return Err(format!("GET /sse answered {}", resp.status()).into());
         }
@@ -236,6 +342,11 @@ impl SseClient {
         client.wait_answer(0).await?;
         client.post(Bytes::from_static(INITIALIZED)).await?;
         Ok(client)
+    }
+
+    /// The path POSTs go to (from the endpoint event).
+    pub fn post_path(&self) -> &str {
+        &self.post_path
     }
 
     /// POSTs `body`; the instance that took it, when a balancer names it.
@@ -293,6 +404,8 @@ fn served_by(h: &hyper::HeaderMap) -> Option<String> {
 /// A Streamable HTTP session, or a stateless client (no session, nothing to open).
 #[derive(Debug)]
 pub struct StreamableClient {
+    /// The standalone `GET` stream, once opened, and what keeps its connection.
+    standalone: Option<(hyper::body::Incoming, Option<SendRequest<Empty<Bytes>>>)>,
     authority: String,
     path: String,
     session_id: String,
@@ -315,6 +428,7 @@ impl StreamableClient {
             stateless: false,
             pool,
             next_id: 1,
+            standalone: None,
         };
         let (status, session, answer) = client
             .post(initialize_body(STREAMABLE_VERSION), Some(0))
@@ -330,6 +444,49 @@ impl StreamableClient {
         Ok(client)
     }
 
+    /// Opens the session's standalone `GET` stream on `conn` and keeps it (unread: nothing
+    /// is sent on it while the session is idle).
+    pub async fn open_standalone(
+        &mut self,
+        addr: SocketAddr,
+        conn: &StreamConn,
+    ) -> Result<(), Error> {
+        let req = Request::get(&self.path)
+            .header(header::HOST, &self.authority)
+            .header(header::ACCEPT, "text/event-stream")
+            .header("mcp-session-id", &self.session_id)
+            .header("mcp-protocol-version", STREAMABLE_VERSION)
+            .body(Empty::new())?;
+        let (resp, keep) = conn.get(addr, req).await?;
+        if resp.status() != StatusCode::OK {
+            return Err(format!("GET {} answered {}", self.path, resp.status()).into());
+        }
+        self.standalone = Some((resp.into_body(), keep));
+        Ok(())
+    }
+
+    /// The session's id.
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    /// Ends the session with `DELETE`.
+    pub async fn delete(&mut self) -> Result<(), Error> {
+        let req = Request::delete(&self.path)
+            .header(header::HOST, &self.authority)
+            .header("mcp-session-id", &self.session_id)
+            .header("mcp-protocol-version", STREAMABLE_VERSION)
+            .body(Full::new(Bytes::new()))?;
+        let resp = self.pool.send(req).await?;
+        let status = resp.status();
+        resp.into_body().collect().await?;
+        self.standalone = None;
+        if status != StatusCode::OK {
+            return Err(format!("DELETE {} answered {status}", self.path).into());
+        }
+        Ok(())
+    }
+
     /// A stateless client: every request stands alone, so there is nothing to open.
     fn stateless(target: &Target, pool: Arc<PostPool>) -> StreamableClient {
         StreamableClient {
@@ -339,6 +496,7 @@ impl StreamableClient {
             stateless: true,
             pool,
             next_id: 1,
+            standalone: None,
         }
     }
 

@@ -3,6 +3,8 @@
 //! ```text
 //! mcp-load --addr 127.0.0.1:8000 [--transport sse|streamable|stateless] --sessions 32 --seconds 10
 //! mcp-load --addr 127.0.0.1:8000 [--transport sse|streamable] --idle 10000 --server-pid PID[,PID...]
+//!          [--sources 8] [--h2-streams 100] [--control 2000]
+//! mcp-load --addr 127.0.0.1:8000 [--transport sse|streamable] --churn 10000 --drops 1000 --server-pid PID
 //! mcp-load --addr 127.0.0.1:8000 --sessions 32 --redis 127.0.0.1:6379   # behind a balancer
 //! ```
 //!
@@ -13,15 +15,24 @@
 //! landed on the instance holding the stream, with the p50 of each; `--redis` first measures
 //! the p50 of a Redis `PING` round trip, the yardstick of a cross-instance hop. Idle mode:
 //! opens K initialized sessions and holds them, printing the servers' resident memory (the
-//! sum of VmRSS over `--server-pid`) before and after, and the difference per session.
+//! sum of VmRSS over `--server-pid`) before and after, and the difference per session; a
+//! Streamable session holds its standalone `GET` stream too (when the server serves one).
+//! `--sources N` spreads the connections over N loopback source addresses (one address gives
+//! only ~28,000 ephemeral ports); `--h2-streams K` carries the idle HTTP+SSE streams K to an
+//! HTTP/2 connection; `--control N` times N `tools/call` of one more session before the idle
+//! sessions are opened and again while they are held (p50 of each). Churn mode: opens and
+//! closes N sessions (HTTP+SSE: the stream dropped; Streamable: its standalone stream opened,
+//! then `DELETE`), drops M connections in the middle of a request body and M in the middle of
+//! a stream, then prints the server's session count (`/health`) and RSS before and after.
 
+mod churn;
 mod client;
 mod sse;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use client::{Client, PostPool, Target, Transport};
+use client::{Client, PostPool, StreamConn, Target, Transport};
 
 struct Args {
     addr: SocketAddr,
@@ -32,6 +43,11 @@ struct Args {
     server_pids: Vec<u32>,
     redis: Option<SocketAddr>,
     tool: String,
+    sources: usize,
+    h2_streams: usize,
+    control: usize,
+    churn: Option<usize>,
+    drops: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -44,6 +60,11 @@ fn parse_args() -> Result<Args, String> {
         server_pids: Vec::new(),
         redis: None,
         tool: "add".into(),
+        sources: 0,
+        h2_streams: 0,
+        control: 0,
+        churn: None,
+        drops: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -71,6 +92,13 @@ fn parse_args() -> Result<Args, String> {
             }
             "--redis" => a.redis = Some(value()?.parse().map_err(|e| format!("--redis: {e}"))?),
             "--tool" => a.tool = value()?,
+            "--sources" => a.sources = value()?.parse().map_err(|e| format!("--sources: {e}"))?,
+            "--h2-streams" => {
+                a.h2_streams = value()?.parse().map_err(|e| format!("--h2-streams: {e}"))?
+            }
+            "--control" => a.control = value()?.parse().map_err(|e| format!("--control: {e}"))?,
+            "--churn" => a.churn = Some(value()?.parse().map_err(|e| format!("--churn: {e}"))?),
+            "--drops" => a.drops = value()?.parse().map_err(|e| format!("--drops: {e}"))?,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -147,6 +175,15 @@ async fn main() {
         Transport::Streamable => "streamable",
         Transport::Stateless => "stateless",
     };
+    client::spread_sources(args.sources);
+    if let Some(n) = args.churn {
+        if args.transport == Transport::Stateless {
+            eprintln!("mcp-load: --churn opens sessions; the stateless revision has none");
+            std::process::exit(2);
+        }
+        churn::run(&args, &target, n, name).await;
+        return;
+    }
     if let Some(k) = args.idle {
         if args.transport == Transport::Stateless {
             eprintln!("mcp-load: --idle measures sessions; the stateless revision has none");
@@ -241,24 +278,72 @@ async fn main() {
     }
 }
 
+/// The p50 in µs of `n` calls of a fresh session.
+async fn control_p50(args: &Args, target: &Target, n: usize) -> Option<u64> {
+    if n == 0 {
+        return None;
+    }
+    let pool = PostPool::new(target.addr, 1);
+    let mut c = Client::open(args.transport, target, pool).await.ok()?;
+    let mut lat = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        c.call_tool(&args.tool).await.ok()?;
+        lat.push(t.elapsed().as_micros() as u64);
+    }
+    lat.sort_unstable();
+    Some(percentile(&lat, 0.5))
+}
+
 async fn idle(args: &Args, target: &Target, k: usize, name: &str) {
+    let control_before = control_p50(args, target, args.control).await;
     let before = total_rss_kib(&args.server_pids);
     // POSTs of all idle sessions share a few connections; each session keeps its own stream.
     let pool = PostPool::new(target.addr, 8);
     let mut clients = Vec::with_capacity(k);
     let mut failed = 0;
+    let mut standalone = 0;
     let mut opening = Vec::new();
+    let mut conn = StreamConn::Own;
+    let mut on_conn = 0;
     for i in 0..k {
+        if args.h2_streams > 0 && (i == 0 || on_conn == args.h2_streams) {
+            conn = match client::connect_h2(target.addr).await {
+                Ok(h2) => StreamConn::H2(h2),
+                Err(e) => {
+                    eprintln!("HTTP/2 connection failed: {e}");
+                    break;
+                }
+            };
+            on_conn = 0;
+        }
+        on_conn += 1;
         let target = target.clone();
         let pool = pool.clone();
         let transport = args.transport;
+        let conn = conn.clone();
         opening.push(tokio::spawn(async move {
-            Client::open(transport, &target, pool).await
+            let mut c = Client::open_on(transport, &target, pool, &conn).await?;
+            let mut with_stream = false;
+            if let Client::Streamable(s) = &mut c {
+                // The ceiling serves no standalone stream: then the session goes without.
+                with_stream = s.open_standalone(target.addr, &conn).await.is_ok();
+            }
+            Ok::<_, client::Error>((c, with_stream))
         }));
         if opening.len() == 64 || i + 1 == k {
             for t in opening.drain(..) {
                 match t.await {
-                    Ok(Ok(c)) => clients.push(c),
+                    Ok(Ok((c, s))) => {
+                        clients.push(c);
+                        standalone += usize::from(s);
+                    }
+                    Ok(Err(e)) => {
+                        if failed == 0 {
+                            eprintln!("session failed: {e}");
+                        }
+                        failed += 1
+                    }
                     _ => failed += 1,
                 }
             }
@@ -267,14 +352,19 @@ async fn idle(args: &Args, target: &Target, k: usize, name: &str) {
     // Let the server settle (allocator, lazily grown buffers).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = total_rss_kib(&args.server_pids);
+    let control_during = control_p50(args, target, args.control).await;
+    let control = match (control_before, control_during) {
+        (Some(b), Some(d)) => format!(" control_p50_us_before={b} control_p50_us_during={d}"),
+        _ => String::new(),
+    };
     match (before, after) {
         (Some(b), Some(a)) => println!(
-            "transport={name} idle_sessions={} failed={failed} rss_before_kib={b} rss_after_kib={a} kib_per_session={:.1}",
+            "transport={name} idle_sessions={} standalone_streams={standalone} failed={failed} rss_before_kib={b} rss_after_kib={a} kib_per_session={:.1}{control}",
             clients.len(),
             (a.saturating_sub(b)) as f64 / clients.len().max(1) as f64
         ),
         _ => println!(
-            "transport={name} idle_sessions={} failed={failed} (no --server-pid: memory not measured)",
+            "transport={name} idle_sessions={} standalone_streams={standalone} failed={failed} (no --server-pid: memory not measured){control}",
             clients.len()
         ),
     }

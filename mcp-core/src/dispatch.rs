@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use futures_util::FutureExt;
-use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::cache::CacheableMethod;
 use crate::cancel::Cancel;
+use crate::changes::ListKind;
 use crate::context::{Context, Origin};
 use crate::envelope::Envelope;
 use crate::error::{McpError, ToolError};
@@ -20,31 +20,12 @@ use crate::mrtr::Rounds;
 use crate::outbound::Outbound;
 use crate::protocol::{CallToolResult, Completion, JsonObject};
 use crate::registry::{CompletionRequest, Tool};
-use crate::server::{ListKind, Server};
+use crate::shared::Server;
 use crate::tasks::{TASKS_EXTENSION, TaskSupport};
 use crate::version::ProtocolVersion;
 use crate::wire;
 
-/// A result body: a fresh value, or a cached serialization.
-pub(crate) enum Body {
-    Value(Value),
-    /// A result already completed for the stateless revision.
-    Complete(Value),
-    Raw(Arc<RawValue>),
-    Call(wire::CallResult),
-}
-
-impl Serialize for Body {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Body::Value(v) | Body::Complete(v) => v.serialize(s),
-            Body::Raw(r) => r.serialize(s),
-            Body::Call(c) => c.serialize(s),
-        }
-    }
-}
-
-pub(crate) type Outcome = Result<Body, McpError>;
+pub(crate) use crate::outcome::{Body, Outcome};
 
 /// One request on its way through the dispatcher, whichever era produced it: the server, what
 /// is known about the client ([`Envelope`]), where the request comes from, and where its

@@ -4,14 +4,13 @@
 //! Hooks are registered on the [`ServerBuilder`](crate::ServerBuilder) with
 //! [`on_startup`](crate::ServerBuilder::on_startup) and
 //! [`on_shutdown`](crate::ServerBuilder::on_shutdown). Every transport of this workspace
-//! calls [`Server::start`] before it accepts anything and [`Server::shutdown`] when it stops;
+//! calls [`Server::start`](crate::Server::start) before it accepts anything and [`Server::shutdown`](crate::Server::shutdown) when it stops;
 //! a program that drives a [`Session`](crate::Session) itself calls them too.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use crate::server::Server;
 use crate::state::StateMap;
 
 /// The error a start-up hook returned.
@@ -23,8 +22,8 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 pub(crate) type StartupHook =
     Box<dyn FnOnce() -> BoxFuture<Result<Box<dyn FnOnce(&mut StateMap) + Send>, HookError>> + Send>;
 
-/// A shutdown hook: runs once with the server.
-pub(crate) type ShutdownHook = Box<dyn FnOnce(Server) -> BoxFuture<()> + Send>;
+/// A shutdown hook: runs once with the server (`S`).
+pub(crate) type ShutdownHook<S> = Box<dyn FnOnce(S) -> BoxFuture<()> + Send>;
 
 /// Why a server did not start: a start-up hook failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -49,59 +48,46 @@ impl StartupError {
     }
 }
 
-/// The hooks of one server, and whether they ran.
-#[derive(Default)]
-pub(crate) struct Lifespan {
+/// The hooks of one server (`S`), and whether they ran.
+pub(crate) struct Lifespan<S> {
     startup: Mutex<Vec<StartupHook>>,
-    shutdown: Mutex<Option<Vec<ShutdownHook>>>,
+    shutdown: Mutex<Option<Vec<ShutdownHook<S>>>>,
     /// The outcome of the start-up hooks, once they ran (every later `start` returns it).
     started: tokio::sync::OnceCell<Result<(), StartupError>>,
 }
 
-impl Lifespan {
-    pub(crate) fn new(startup: Vec<StartupHook>, shutdown: Vec<ShutdownHook>) -> Self {
+impl<S: Clone> Lifespan<S> {
+    /// Hooks that have not run yet.
+    pub(crate) fn new(startup: Vec<StartupHook>, shutdown: Vec<ShutdownHook<S>>) -> Self {
         Lifespan {
             startup: Mutex::new(startup),
             shutdown: Mutex::new(Some(shutdown)),
             started: tokio::sync::OnceCell::new(),
         }
     }
-}
 
-impl Server {
-    /// Runs the start-up hooks, once, in registration order, and adds their values to the typed
-    /// state handlers see. The first failing hook stops the rest and its error is returned;
-    /// every later call returns the same outcome at once, and the server must not serve.
-    /// Transports call this before they accept anything.
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// struct Pool(u32);
-    /// let server = mcp_core::Server::builder("demo", "1.0")
-    ///     .auto_collect(false)
-    ///     .on_startup(|| async { Ok::<_, std::io::Error>(Pool(4)) })
-    ///     .build()
-    ///     .unwrap();
-    /// server.start().await.unwrap();
-    /// assert_eq!(server.state::<Pool>().unwrap().0, 4);
-    /// # });
-    /// ```
-    pub async fn start(&self) -> Result<(), StartupError> {
-        let lifespan = &self.inner.lifespan;
-        lifespan
+    /// Runs the start-up hooks once, in registration order, on a copy of the `current` typed
+    /// state, and hands the result to `store`; the first failing hook stops the rest (and
+    /// the shutdown hooks), and every later call returns the same outcome at once.
+    pub(crate) async fn start(
+        &self,
+        current: impl FnOnce() -> StateMap,
+        store: impl FnOnce(StateMap),
+    ) -> Result<(), StartupError> {
+        self
             .started
             .get_or_init(|| async {
                 let hooks = std::mem::take(
-                    &mut *lifespan.startup.lock().unwrap_or_else(|e| e.into_inner()),
+                    &mut *self.startup.lock().unwrap_or_else(|e| e.into_inner()),
                 );
                 let count = hooks.len();
                 if count == 0 {
                     return Ok(());
                 }
-                let mut state = (*self.state_map()).clone();
+                let mut state = current();
                 for (i, hook) in hooks.into_iter().enumerate() {
                     match hook().await {
-                        Ok(store) => store(&mut state),
+                        Ok(put) => put(&mut state),
                         Err(e) => {
                             let err = StartupError {
                                 index: i + 1,
@@ -111,8 +97,7 @@ impl Server {
                             };
                             tracing::error!(target: "mcp::server", error = %err, "server did not start");
                             // A server that did not start does not shut down either.
-                            lifespan
-                                .shutdown
+                            self.shutdown
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
                                 .take();
@@ -120,44 +105,26 @@ impl Server {
                         }
                     }
                 }
-                self.replace_state(state);
+                store(state);
                 Ok(())
             })
             .await
             .clone()
     }
 
-    /// Runs the shutdown hooks, in registration order, the first time it is called on a
-    /// server whose start-up succeeded (or had no hooks); later calls do nothing. Transports
-    /// call it at the end of a graceful shutdown, after in-flight requests finished.
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// use std::sync::atomic::{AtomicUsize, Ordering};
-    /// static CLOSED: AtomicUsize = AtomicUsize::new(0);
-    /// let server = mcp_core::Server::builder("demo", "1.0")
-    ///     .auto_collect(false)
-    ///     .on_shutdown(|_server| async { CLOSED.fetch_add(1, Ordering::SeqCst); })
-    ///     .build()
-    ///     .unwrap();
-    /// server.start().await.unwrap();
-    /// server.shutdown().await;
-    /// server.shutdown().await;
-    /// assert_eq!(CLOSED.load(Ordering::SeqCst), 1);
-    /// # });
-    /// ```
-    pub async fn shutdown(&self) {
-        let lifespan = &self.inner.lifespan;
-        if matches!(lifespan.started.get(), Some(Err(_))) {
+    /// Runs the shutdown hooks with `server`, in registration order, the first time it is
+    /// called after a successful (or hook-less) start-up; later calls do nothing.
+    pub(crate) async fn shutdown(&self, server: &S) {
+        if matches!(self.started.get(), Some(Err(_))) {
             return;
         }
-        let hooks = lifespan
+        let hooks = self
             .shutdown
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
         for hook in hooks.into_iter().flatten() {
-            hook(self.clone()).await;
+            hook(server.clone()).await;
         }
     }
 }

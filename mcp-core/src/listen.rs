@@ -15,7 +15,7 @@ use crate::error::McpError;
 use crate::jsonrpc::{self, RequestId};
 use crate::outbound::{Outbound, Outgoing};
 use crate::protocol::JsonObject;
-use crate::server::Server;
+use crate::shared::Server;
 
 /// What one subscription asked for.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -78,10 +78,10 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::context::Context;
-use crate::dispatch::{Body, Outcome};
 use crate::envelope::Envelope;
 use crate::error::{McpError, ToolError};
 use crate::jsonrpc::{Request, RequestId};
+use crate::outcome::{Body, Outcome};
 use crate::protocol::{CallToolResult, JsonObject};
 use crate::registry::Tool;
 use crate::version::ProtocolVersion;

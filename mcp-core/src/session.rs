@@ -32,7 +32,7 @@ use crate::middleware::{BoxFuture, McpRequest, run_request};
 use crate::outbound::{Outbound, Outgoing};
 use crate::peer::PendingRequests;
 use crate::protocol::{Implementation, LoggingLevel};
-use crate::server::Server;
+use crate::shared::Server;
 use crate::version::ProtocolVersion;
 
 /// The work of answering one request; spawn it or await it.
@@ -619,8 +619,10 @@ impl Session {
                 let mut st = lock(&self.inner.state);
                 if req.method == "resources/subscribe" {
                     let version = st.version.unwrap_or(ProtocolVersion::LATEST_SESSION);
+                    let server = &self.inner.server;
                     crate::subscriptions::check(
-                        &self.inner.server,
+                        server.subscription_limits(),
+                        |uri| server.resolves_resource(uri),
                         &st.subscriptions,
                         uri,
                         version,

@@ -18,8 +18,8 @@ use crate::error::McpError;
 use crate::jsonrpc::{self, Request, RequestId};
 use crate::middleware::{BoxFuture, McpRequest, run_request};
 use crate::outbound::{Outbound, Outgoing};
-use crate::server::Server;
 use crate::session::RequestFuture;
+use crate::shared::Server;
 
 /// The methods a client may call on the stateless revision. Anything else (including the
 /// session methods `initialize`, `ping`, `logging/setLevel`, `resources/subscribe` and

@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 
 use crate::error::McpError;
-use crate::server::Server;
 
 /// How many subscriptions a session may hold, and how long a subscribed uri may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,16 +21,16 @@ impl Default for SubscriptionLimits {
     }
 }
 
-/// Checks that `uri` may join `held`: not longer than the limit (-32602), resolved by a
-/// resource or a template (-32002, or -32602 on 2026-07-28 as for reads), and, when new, within
-/// the count limit (-32600).
+/// Checks that `uri` may join `held`: not longer than the limit (-32602), one that `resolves`
+/// says a resource or a template serves (else -32002, or -32602 on 2026-07-28 as for reads),
+/// and, when new, within the count limit (-32600).
 pub(crate) fn check(
-    server: &Server,
+    limits: SubscriptionLimits,
+    resolves: impl FnOnce(&str) -> bool,
     held: &HashSet<String>,
     uri: &str,
     version: crate::ProtocolVersion,
 ) -> Result<(), McpError> {
-    let limits = server.subscription_limits();
     if uri.len() > limits.max_uri_bytes {
         return Err(McpError::invalid_params(format!(
             "uri of {} bytes exceeds the subscription limit of {} bytes",
@@ -39,15 +38,7 @@ pub(crate) fn check(
             limits.max_uri_bytes
         )));
     }
-    let known = {
-        let reg = server.read();
-        reg.resources.contains_key(uri)
-            || reg
-                .templates
-                .iter()
-                .any(|t| t.template.matches(uri).is_some())
-    };
-    if !known {
+    if !resolves(uri) {
         return Err(McpError::resource_not_found_for(uri, version));
     }
     if !held.contains(uri) && held.len() >= limits.max_count {

@@ -336,7 +336,7 @@ mod tests {
             .tool(tool)
             .build()
             .unwrap();
-        let client = crate::transport::memory::MemoryClient::connect(&server);
+        let client = server.connect_in_memory().await;
         client.initialize().await.unwrap();
         let out = client
             .call_tool("area", json!({"width": 2.0, "height": 3.0}))

@@ -29,9 +29,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::jsonrpc::{self, ErrorObject, Message, RequestId, Response};
 use crate::outbound::{Outbound, OutboundReceiver};
-use crate::server::Server;
 use crate::session::Session;
 use crate::session::SessionOptions;
+use crate::shared::Server;
 
 type Responder = Arc<dyn Fn(&str, Option<Value>) -> Result<Value, ErrorObject> + Send + Sync>;
 type PendingMap = Arc<Mutex<HashMap<RequestId, oneshot::Sender<Result<Value, ErrorObject>>>>>;

@@ -17,8 +17,8 @@ use crate::envelope::is_stateless_request;
 use crate::error::McpError;
 use crate::jsonrpc::{self, Incoming, Message, RequestId};
 use crate::outbound::{Outbound, Outgoing};
-use crate::server::Server;
 use crate::session::{RequestFuture, Session, SessionOptions};
+use crate::shared::Server;
 use crate::stateless::StatelessOptions;
 
 /// How many outgoing messages may wait for stdout.

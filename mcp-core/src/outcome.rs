@@ -1,0 +1,33 @@
+//! What handling one request produces: a result body (a fresh value, a cached serialization
+//! or a tool result) or an error. The dispatcher produces it, middleware wraps it and the
+//! transports serialize it.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::error::McpError;
+use crate::wire;
+
+/// A result body: a fresh value, or a cached serialization.
+pub(crate) enum Body {
+    Value(Value),
+    /// A result already completed for the stateless revision.
+    Complete(Value),
+    Raw(Arc<RawValue>),
+    Call(wire::CallResult),
+}
+
+impl Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Body::Value(v) | Body::Complete(v) => v.serialize(s),
+            Body::Raw(r) => r.serialize(s),
+            Body::Call(c) => c.serialize(s),
+        }
+    }
+}
+
+pub(crate) type Outcome = Result<Body, McpError>;

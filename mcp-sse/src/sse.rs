@@ -18,10 +18,13 @@ use tokio::time::{Interval, MissedTickBehavior};
 /// generated ids, so that would be a bug here, never bad input.
 pub fn frame(event: Option<&str>, id: Option<&str>, data: &[u8]) -> Bytes {
     let lines = || data.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+    // An event without a data line is dropped by EventSource: data that is empty, or only line
+    // breaks, still gets one empty data line.
+    let no_lines = lines().next().is_none();
     // The exact size, so the buffer becomes `Bytes` without another allocation.
     let len = id.map_or(0, |id| 5 + id.len())
         + event.map_or(0, |e| 8 + e.len())
-        + if data.is_empty() { 7 } else { 0 }
+        + if no_lines { 7 } else { 0 }
         + lines().map(|l| 7 + l.len()).sum::<usize>()
         + 1;
     let mut buf = Vec::with_capacity(len);
@@ -40,7 +43,7 @@ pub fn frame(event: Option<&str>, id: Option<&str>, data: &[u8]) -> Bytes {
         buf.extend_from_slice(event.as_bytes());
         buf.push(b'\n');
     }
-    if data.is_empty() {
+    if no_lines {
         buf.extend_from_slice(b"data: \n");
     }
     for line in lines() {
@@ -176,5 +179,7 @@ mod tests {
             &frame(Some("message"), None, b"a\nb")[..],
             b"event: message\ndata: a\ndata: b\n\n"
         );
+        // Only line breaks: still one (empty) data line, so the event is not dropped.
+        assert_eq!(&frame(None, None, b"\n\n")[..], b"data: \n\n");
     }
 }

@@ -23,6 +23,7 @@
 //! error, however the handler reported its failure; a handler that copes without the answer
 //! keeps its result.
 
+use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -33,7 +34,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
@@ -180,23 +181,23 @@ struct Binding {
 
 impl Binding {
     fn new(method: &str, params: &JsonObject, subject: Option<&str>) -> Self {
-        let mut salient = Map::new();
-        for (k, v) in params {
-            if !ROUND_KEYS.contains(&k.as_str()) {
-                salient.insert(k.clone(), v.clone());
-            }
-        }
-        let mut text = String::new();
-        canonical(&Value::Object(salient), &mut text);
+        // The canonical text of the params without the round keys, written straight from the
+        // request: nothing is cloned.
+        let mut text = Vec::new();
+        canonical_object(
+            params
+                .iter()
+                .filter(|(k, _)| !ROUND_KEYS.contains(&k.as_str())),
+            &mut text,
+        );
         let mut h = Sha256::new();
         h.update(method.as_bytes());
         h.update(b"\n");
-        h.update(text.as_bytes());
-        let digest = h
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>();
+        h.update(&text);
+        let mut digest = String::with_capacity(64);
+        for b in h.finalize() {
+            let _ = write!(digest, "{b:02x}");
+        }
         Binding {
             method: method.to_owned(),
             digest,
@@ -206,34 +207,42 @@ impl Binding {
 }
 
 /// JSON with object keys sorted at every level: the same value always gives the same text.
-fn canonical(v: &Value, out: &mut String) {
+fn canonical(v: &Value, out: &mut Vec<u8>) {
     match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                canonical(&m[k], out);
-            }
-            out.push('}');
-        }
+        Value::Object(m) => canonical_object(m.iter(), out),
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => write_json(scalar, out),
     }
+}
+
+/// An object's members in key order, each value canonical.
+fn canonical_object<'a>(members: impl Iterator<Item = (&'a String, &'a Value)>, out: &mut Vec<u8>) {
+    let mut members: Vec<_> = members.collect();
+    members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out.push(b'{');
+    for (i, (k, v)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_json(k, out);
+        out.push(b':');
+        canonical(v, out);
+    }
+    out.push(b'}');
+}
+
+fn write_json<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
+    // Writing a string, number, bool or null into memory cannot fail.
+    let _ = serde_json::to_writer(&mut *out, v);
 }
 
 fn now_ms() -> u64 {
@@ -433,6 +442,24 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_binding_text_sorts_keys_at_every_level_and_leaves_out_the_round_keys() {
+        let params = json!({"b": 1, "a": {"y": "é\"", "x": [true, null, 1.5]}, "requestState": "s", "inputResponses": {}});
+        let mut text = Vec::new();
+        canonical_object(
+            params
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| !ROUND_KEYS.contains(&k.as_str())),
+            &mut text,
+        );
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            r#"{"a":{"x":[true,null,1.5],"y":"é\""},"b":1}"#
+        );
+    }
     use crate::jsonrpc::code;
 
     fn sealer() -> Sealer {

@@ -14,7 +14,7 @@ use crate::mrtr::{MIN_KEY_BYTES, Sealer};
 use crate::protocol::Implementation;
 use crate::registry::{Prompt, Resource, ResourceTemplate, Tool};
 pub use crate::shared::Server;
-use crate::shared::Settings;
+use crate::shared::{Config, Settings};
 use crate::state::StateMap;
 use crate::subscriptions::SubscriptionLimits;
 use crate::tasks::Tasks;
@@ -22,14 +22,7 @@ use crate::tasks::Tasks;
 /// Builds a [`Server`].
 #[must_use]
 pub struct ServerBuilder {
-    info: Implementation,
-    instructions: Option<String>,
-    parse_limits: ParseLimits,
-    page_size: usize,
-    request_timeout: Duration,
-    max_in_flight: usize,
-    subscription_limits: SubscriptionLimits,
-    handler_timeout: Duration,
+    config: Config,
     state: StateMap,
     tools: Vec<Tool>,
     resources: Vec<Resource>,
@@ -38,12 +31,9 @@ pub struct ServerBuilder {
     errors: Vec<RegistrationError>,
     auto_collect: bool,
     tool_scopes: Vec<(String, Vec<String>)>,
-    cache: CachePolicies,
     state_key: Option<Vec<u8>>,
     state_ttl: Duration,
     state_max_bytes: usize,
-    max_listen_streams: usize,
-    max_listen_resources: usize,
     max_tasks: usize,
     task_ttl: Duration,
     task_poll_interval: Duration,
@@ -72,18 +62,23 @@ impl Server {
     /// Starts a builder for a server called `name` at `version`.
     pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
         ServerBuilder {
-            info: Implementation {
-                name: name.into(),
-                version: version.into(),
-                title: None,
+            config: Config {
+                info: Implementation {
+                    name: name.into(),
+                    version: version.into(),
+                    title: None,
+                },
+                instructions: None,
+                parse_limits: ParseLimits::default(),
+                page_size: 100,
+                request_timeout: Duration::from_secs(60),
+                max_in_flight: 256,
+                subscription_limits: SubscriptionLimits::default(),
+                handler_timeout: Duration::from_secs(300),
+                cache: CachePolicies::default(),
+                max_listen_streams: 1024,
+                max_listen_resources: 256,
             },
-            instructions: None,
-            parse_limits: ParseLimits::default(),
-            page_size: 100,
-            request_timeout: Duration::from_secs(60),
-            max_in_flight: 256,
-            subscription_limits: SubscriptionLimits::default(),
-            handler_timeout: Duration::from_secs(300),
             state: StateMap::default(),
             tools: Vec::new(),
             resources: Vec::new(),
@@ -92,12 +87,9 @@ impl Server {
             errors: Vec::new(),
             auto_collect: true,
             tool_scopes: Vec::new(),
-            cache: CachePolicies::default(),
             state_key: None,
             state_ttl: Duration::from_secs(600),
             state_max_bytes: 256 * 1024,
-            max_listen_streams: 1024,
-            max_listen_resources: 256,
             max_tasks: 1024,
             task_ttl: Duration::from_secs(900),
             task_poll_interval: Duration::from_millis(500),
@@ -350,57 +342,57 @@ fn validate_tool(tool: &Tool) -> Result<(), RegistrationError> {
 impl ServerBuilder {
     /// Sets the name reported in `serverInfo`.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.info.name = name.into();
+        self.config.info.name = name.into();
         self
     }
 
     /// Sets the version reported in `serverInfo`.
     pub fn version(mut self, version: impl Into<String>) -> Self {
-        self.info.version = version.into();
+        self.config.info.version = version.into();
         self
     }
 
     /// Sets the human-readable title.
     pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.info.title = Some(title.into());
+        self.config.info.title = Some(title.into());
         self
     }
 
     /// Sets the instructions sent in the `initialize` result.
     pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
-        self.instructions = Some(instructions.into());
+        self.config.instructions = Some(instructions.into());
         self
     }
 
     /// Sets the limits applied to incoming JSON (default: 4 MiB, depth 127, 100 per batch).
     pub fn parse_limits(mut self, limits: ParseLimits) -> Self {
-        self.parse_limits = limits;
+        self.config.parse_limits = limits;
         self
     }
 
     /// Sets how many items one page of a list result holds (default 100).
     pub fn page_size(mut self, page_size: usize) -> Self {
-        self.page_size = page_size.max(1);
+        self.config.page_size = page_size.max(1);
         self
     }
 
     /// Sets how long a server-to-client request waits for its answer (default 60 s).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
+        self.config.request_timeout = timeout;
         self
     }
 
     /// The most resources one session may subscribe to (default 100); past it
     /// `resources/subscribe` of a new uri is answered with a -32600 error.
     pub fn max_session_subscriptions(mut self, max: usize) -> Self {
-        self.subscription_limits.max_count = max;
+        self.config.subscription_limits.max_count = max;
         self
     }
 
     /// The longest uri, in bytes, a session may subscribe to (default 2048); a longer one is
     /// answered with a -32602 error.
     pub fn max_subscription_uri_bytes(mut self, max: usize) -> Self {
-        self.subscription_limits.max_uri_bytes = max;
+        self.config.subscription_limits.max_uri_bytes = max;
         self
     }
 
@@ -408,14 +400,14 @@ impl ServerBuilder {
     /// (default 300 s); [`Tool::timeout`] sets it for one tool. A tool past its time answers
     /// with a tool error (`isError: true`) saying so; other handlers with a -32603 error.
     pub fn handler_timeout(mut self, timeout: Duration) -> Self {
-        self.handler_timeout = timeout;
+        self.config.handler_timeout = timeout;
         self
     }
 
     /// The most requests one session may have running at once (default 256); past it a request
     /// is answered at once with a -32600 error asking the client to wait for answers first.
     pub fn max_in_flight(mut self, max: usize) -> Self {
-        self.max_in_flight = max.max(1);
+        self.config.max_in_flight = max.max(1);
         self
     }
 
@@ -536,14 +528,14 @@ impl ServerBuilder {
     /// stateless revision. Default: `ttlMs` 0; lists and `server/discover` public,
     /// `resources/read` private.
     pub fn cache_policy(mut self, policy: CachePolicy) -> Self {
-        self.cache.set_all(policy);
+        self.config.cache.set_all(policy);
         self
     }
 
     /// Sets the caching hints of one method's results (a resource's own policy still wins
     /// for `resources/read`).
     pub fn cache_policy_for(mut self, method: CacheableMethod, policy: CachePolicy) -> Self {
-        self.cache.set(method, policy);
+        self.config.cache.set(method, policy);
         self
     }
 
@@ -568,14 +560,14 @@ impl ServerBuilder {
     /// Sets how many `subscriptions/listen` streams may be open at once (default 1024); past
     /// it a new one is refused with -32600.
     pub fn max_subscriptions(mut self, max: usize) -> Self {
-        self.max_listen_streams = max;
+        self.config.max_listen_streams = max;
         self
     }
 
     /// Sets how many resource uris one `subscriptions/listen` stream may watch (default 256);
     /// past it the request is refused with -32602.
     pub fn max_subscription_resources(mut self, max: usize) -> Self {
-        self.max_listen_resources = max;
+        self.config.max_listen_resources = max;
         self
     }
 
@@ -665,21 +657,11 @@ impl ServerBuilder {
             tool.scopes = scopes;
         }
         let server = Server::new(Settings {
-            info: self.info,
-            instructions: self.instructions,
-            parse_limits: self.parse_limits,
-            page_size: self.page_size,
-            request_timeout: self.request_timeout,
-            max_in_flight: self.max_in_flight,
-            subscription_limits: self.subscription_limits,
-            handler_timeout: self.handler_timeout,
+            config: self.config,
             state: self.state,
             lifespan: Lifespan::new(self.startup, self.shutdown),
             middleware: self.middleware.into(),
-            cache: self.cache,
             sealer: Sealer::new(self.state_key, self.state_ttl, self.state_max_bytes),
-            max_listen_streams: self.max_listen_streams,
-            max_listen_resources: self.max_listen_resources,
             tasks: Tasks::new(self.max_tasks, self.task_ttl, self.task_poll_interval),
         });
         for t in tools {

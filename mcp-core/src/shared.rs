@@ -38,14 +38,7 @@ pub(crate) struct Registry {
 }
 
 struct ServerInner {
-    info: Implementation,
-    instructions: Option<String>,
-    parse_limits: ParseLimits,
-    page_size: usize,
-    request_timeout: Duration,
-    max_in_flight: usize,
-    subscription_limits: SubscriptionLimits,
-    handler_timeout: Duration,
+    config: Config,
     /// Replaced once, when the start-up hooks add their values.
     state: RwLock<Arc<StateMap>>,
     lifespan: Lifespan<Server>,
@@ -56,10 +49,7 @@ struct ServerInner {
     list_cache: Mutex<HashMap<PageKey, Arc<RawValue>>>,
     listeners: Arc<Listeners>,
     sessions: AtomicUsize,
-    cache: CachePolicies,
     sealer: Sealer,
-    max_listen_streams: usize,
-    max_listen_resources: usize,
     listen_streams: Arc<AtomicUsize>,
     subscriptions_end: tokio_util::sync::CancellationToken,
     tasks: Tasks,
@@ -69,9 +59,8 @@ struct ServerInner {
     broadcast_hook: OnceLock<BroadcastHook>,
 }
 
-/// What a [`Server`] is built from: its identity, configuration and hooks, checked by the
-/// builder.
-pub(crate) struct Settings {
+/// A server's configuration values: set on the builder, read while serving.
+pub(crate) struct Config {
     pub(crate) info: Implementation,
     pub(crate) instructions: Option<String>,
     pub(crate) parse_limits: ParseLimits,
@@ -80,13 +69,19 @@ pub(crate) struct Settings {
     pub(crate) max_in_flight: usize,
     pub(crate) subscription_limits: SubscriptionLimits,
     pub(crate) handler_timeout: Duration,
+    pub(crate) cache: CachePolicies,
+    pub(crate) max_listen_streams: usize,
+    pub(crate) max_listen_resources: usize,
+}
+
+/// What a [`Server`] is built from: its configuration, checked by the builder, and the state
+/// and hooks it starts with.
+pub(crate) struct Settings {
+    pub(crate) config: Config,
     pub(crate) state: StateMap,
     pub(crate) lifespan: Lifespan<Server>,
     pub(crate) middleware: crate::middleware::Stack,
-    pub(crate) cache: CachePolicies,
     pub(crate) sealer: Sealer,
-    pub(crate) max_listen_streams: usize,
-    pub(crate) max_listen_resources: usize,
     pub(crate) tasks: Tasks,
 }
 
@@ -108,7 +103,7 @@ pub(crate) type PageKey = (ListKind, ProtocolVersion, usize);
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
-            .field("name", &self.inner.info.name)
+            .field("name", &self.inner.config.info.name)
             .finish_non_exhaustive()
     }
 }
@@ -117,7 +112,7 @@ impl Server {
     /// A server holding nothing yet, configured by `settings`.
     pub(crate) fn new(settings: Settings) -> Server {
         let server_info_meta = {
-            let info = &settings.info;
+            let info = &settings.config.info;
             let mut json = serde_json::json!({ "name": info.name, "version": info.version });
             if let Some(t) = &info.title {
                 json["title"] = t.clone().into();
@@ -130,14 +125,7 @@ impl Server {
         };
         Server {
             inner: Arc::new(ServerInner {
-                info: settings.info,
-                instructions: settings.instructions,
-                parse_limits: settings.parse_limits,
-                page_size: settings.page_size,
-                request_timeout: settings.request_timeout,
-                max_in_flight: settings.max_in_flight,
-                subscription_limits: settings.subscription_limits,
-                handler_timeout: settings.handler_timeout,
+                config: settings.config,
                 state: RwLock::new(Arc::new(settings.state)),
                 lifespan: settings.lifespan,
                 middleware: settings.middleware,
@@ -145,10 +133,7 @@ impl Server {
                 list_cache: Mutex::new(HashMap::new()),
                 listeners: Arc::default(),
                 sessions: AtomicUsize::new(0),
-                cache: settings.cache,
                 sealer: settings.sealer,
-                max_listen_streams: settings.max_listen_streams,
-                max_listen_resources: settings.max_listen_resources,
                 listen_streams: Arc::default(),
                 subscriptions_end: tokio_util::sync::CancellationToken::new(),
                 tasks: settings.tasks,
@@ -165,12 +150,12 @@ impl Server {
 
     /// The server's name, version and title.
     pub fn info(&self) -> &Implementation {
-        &self.inner.info
+        &self.inner.config.info
     }
 
     /// The limits transports apply when parsing incoming JSON.
     pub fn parse_limits(&self) -> ParseLimits {
-        self.inner.parse_limits
+        self.inner.config.parse_limits
     }
 
     /// How many sessions are open.
@@ -219,27 +204,27 @@ impl Server {
 
     /// The instructions sent in the `initialize` and `server/discover` results.
     pub(crate) fn instructions(&self) -> Option<&str> {
-        self.inner.instructions.as_deref()
+        self.inner.config.instructions.as_deref()
     }
 
     /// How many items one list page holds.
     pub(crate) fn page_size(&self) -> usize {
-        self.inner.page_size
+        self.inner.config.page_size
     }
 
     /// How long a server-to-client request waits for its answer.
     pub(crate) fn request_timeout(&self) -> Duration {
-        self.inner.request_timeout
+        self.inner.config.request_timeout
     }
 
     /// How many requests one session may have running at once.
     pub(crate) fn max_in_flight(&self) -> usize {
-        self.inner.max_in_flight
+        self.inner.config.max_in_flight
     }
 
     /// The caching hints of `method`'s results.
     pub(crate) fn cache_policy(&self, method: CacheableMethod) -> CachePolicy {
-        self.inner.cache.get(method)
+        self.inner.config.cache.get(method)
     }
 
     /// Ends every open `subscriptions/listen` stream gracefully (each is answered with a
@@ -256,12 +241,12 @@ impl Server {
 
     /// How many `subscriptions/listen` streams may be open at once.
     pub(crate) fn max_listen_streams(&self) -> usize {
-        self.inner.max_listen_streams
+        self.inner.config.max_listen_streams
     }
 
     /// How many resources one `subscriptions/listen` stream may watch.
     pub(crate) fn max_listen_resources(&self) -> usize {
-        self.inner.max_listen_resources
+        self.inner.config.max_listen_resources
     }
 
     /// A place for one more `subscriptions/listen` stream, held until dropped; `None` at the
@@ -270,7 +255,7 @@ impl Server {
         let count = &self.inner.listen_streams;
         count
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.inner.max_listen_streams).then_some(n + 1)
+                (n < self.inner.config.max_listen_streams).then_some(n + 1)
             })
             .ok()?;
         Some(ListenSlot(count.clone()))
@@ -334,12 +319,12 @@ impl Server {
 
     /// How many subscriptions one session may hold, and how long a subscribed uri may be.
     pub(crate) fn subscription_limits(&self) -> SubscriptionLimits {
-        self.inner.subscription_limits
+        self.inner.config.subscription_limits
     }
 
     /// How long a handler may run unless its tool sets its own timeout.
     pub(crate) fn handler_timeout(&self) -> Duration {
-        self.inner.handler_timeout
+        self.inner.config.handler_timeout
     }
 
     /// Whether a static resource or a template resolves `uri`.

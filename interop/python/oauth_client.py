@@ -17,7 +17,6 @@ import asyncio
 import json
 import re
 import sys
-import traceback
 import urllib.parse
 from contextlib import asynccontextmanager
 
@@ -27,14 +26,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-
-class CheckFailed(Exception):
-    """A failed interop check."""
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckFailed(message)
+from checks import Steps, check, run
 
 
 def challenge_params(header: str) -> dict[str, str]:
@@ -126,25 +118,17 @@ async def main() -> int:
     parser.add_argument("--url", required=True)
     parser.add_argument("--transport", choices=["sse", "streamable"], default="streamable")
     args = parser.parse_args()
-    label = f"python/oauth/{args.transport}"
-    step = "discovery"
-    try:
+
+    async def body(step: Steps) -> None:
         resource, issuer = await asyncio.wait_for(discover(args.url), 30)
-        step = "token with scope"
+        step("token with scope")
         token = await mint(issuer, resource, "echo")
         await asyncio.wait_for(with_scope(args.transport, args.url, token), 60)
-        step = "token without scope"
+        step("token without scope")
         token = await mint(issuer, resource, "")
         await asyncio.wait_for(without_scope(args.transport, args.url, token), 60)
-    except CheckFailed as e:
-        print(f"FAIL {label} ({step}): {e}", file=sys.stderr)
-        return 1
-    except BaseException as e:  # connection errors, timeouts, SDK exceptions
-        print(f"FAIL {label} ({step}): {type(e).__name__}: {e}", file=sys.stderr)
-        traceback.print_exc()
-        return 1
-    print(f"PASS {label}")
-    return 0
+
+    return await run(f"python/oauth/{args.transport}", "discovery", body)
 
 
 if __name__ == "__main__":

@@ -15,13 +15,14 @@ import argparse
 import asyncio
 import json
 import sys
-import traceback
 from contextlib import asynccontextmanager
 
 import mcp.types as types
 from mcp import ClientSession
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
+
+from checks import Steps, check, check_long_task, run, text_of
 
 EXPECTED_TOOLS = {
     "add": {"required": ["a", "b"], "properties": {"a": "integer", "b": "integer"}},
@@ -30,15 +31,6 @@ EXPECTED_TOOLS = {
     "server_time": {"required": [], "properties": {"timezone": None}},
 }
 CONCURRENT_CALLS = 25
-
-
-class CheckFailed(Exception):
-    """A failed interop check, with a message saying what was expected."""
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckFailed(message)
 
 
 @asynccontextmanager
@@ -66,13 +58,6 @@ async def session_for(transport: str, url: str, logs: list):
     async with CONNECTORS[transport](url) as (read, write):
         async with ClientSession(read, write, logging_callback=on_log) as session:
             yield session
-
-
-def text_of(result) -> str:
-    check(len(result.content) >= 1, f"expected content, got {result!r}")
-    first = result.content[0]
-    check(first.type == "text", f"expected text content, got {first!r}")
-    return first.text
 
 
 async def check_quickstart(session: ClientSession, transport: str) -> None:
@@ -145,17 +130,8 @@ async def check_progress(session: ClientSession, logs: list) -> None:
     r = await session.call_tool("long_task", {"steps": 5, "delay_ms": 50},
                                 progress_callback=on_progress)
     events.append(("result", None))
-    check(text_of(r) == "completed 5 steps", f"long_task: {r!r}")
-    progress = [v for kind, v in events if kind == "progress"]
-    check(len(progress) >= 1, "long_task: no progress notification arrived")
-    check(events[-1][0] == "result", f"progress arrived after the result: {events}")
-    check(all(a < b for a, b in zip(progress, progress[1:])), f"progress not increasing: {progress}")
-    print(f"  long_task progress before result, increasing: {progress}")
     # Log notifications travel on the same stream before the response.
-    texts = [d for d in logs if isinstance(d, str)]
-    check(any(d.startswith("started") for d in texts) and "done" in texts,
-          f"log notifications 'started'...'done' missing: {texts}")
-    print(f"  log notifications: {texts}")
+    check_long_task(r, events, logs)
 
 
 async def check_state(session: ClientSession) -> None:
@@ -176,13 +152,6 @@ async def check_state(session: ClientSession) -> None:
     print(f"  state: {CONCURRENT_CALLS} concurrent set, get, list, missing key: ok")
 
 
-def describe(e: BaseException) -> str:
-    """The innermost errors of an exception (task groups wrap them in ExceptionGroups)."""
-    if isinstance(e, BaseExceptionGroup):
-        return "; ".join(describe(sub) for sub in e.exceptions)
-    return f"{type(e).__name__}: {e}"
-
-
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
@@ -190,29 +159,20 @@ async def main() -> int:
     parser.add_argument("--state-url", help="the state example (optional)")
     parser.add_argument("--transport", choices=sorted(CONNECTORS), default="sse")
     args = parser.parse_args()
-    label = f"python/{args.transport}"
-    step = "connect"
-    try:
-        step = "quickstart"
+
+    async def body(step: Steps) -> None:
         async with session_for(args.transport, args.url, []) as session:
             await asyncio.wait_for(check_quickstart(session, args.transport), 60)
-        step = "progress"
+        step("progress")
         logs: list = []
         async with session_for(args.transport, args.progress_url or args.url, logs) as session:
             await asyncio.wait_for(check_progress(session, logs), 60)
         if args.state_url:
-            step = "state"
+            step("state")
             async with session_for(args.transport, args.state_url, []) as session:
                 await asyncio.wait_for(check_state(session), 60)
-    except CheckFailed as e:
-        print(f"FAIL {label} ({step}): {e}", file=sys.stderr)
-        return 1
-    except BaseException as e:  # connection errors, timeouts, SDK exceptions
-        print(f"FAIL {label} ({step}): {describe(e)}", file=sys.stderr)
-        traceback.print_exc()
-        return 1
-    print(f"PASS {label}")
-    return 0
+
+    return await run(f"python/{args.transport}", "quickstart", body)
 
 
 if __name__ == "__main__":

@@ -22,33 +22,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import traceback
 
 import mcp.types as types
 from mcp import Client
 from mcp.shared.exceptions import MCPError
+
+from checks import CheckFailed, Steps, check, check_long_task, run, text_of
 
 MISSING_REQUIRED_CLIENT_CAPABILITY = -32021
 
 REVISION = "2026-07-28"
 EXPECTED_TOOLS = ["add", "echo", "uppercase_text", "server_time", "greet_user"]
 CONCURRENT_CALLS = 25
-
-
-class CheckFailed(Exception):
-    """A failed interop check, with a message saying what was expected."""
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckFailed(message)
-
-
-def text_of(result) -> str:
-    check(len(result.content) >= 1, f"expected content, got {result!r}")
-    first = result.content[0]
-    check(first.type == "text", f"expected text content, got {first!r}")
-    return first.text
 
 
 def client_for(url: str, **kwargs) -> Client:
@@ -142,16 +127,8 @@ async def check_progress(url: str) -> None:
         r = await client.call_tool("long_task", {"steps": 5, "delay_ms": 50},
                                    progress_callback=on_progress)
         events.append(("result", None))
-    check(text_of(r) == "completed 5 steps", f"long_task: {r!r}")
-    progress = [v for kind, v in events if kind == "progress"]
-    check(len(progress) >= 1, "long_task: no progress notification arrived")
-    check(events[-1][0] == "result", f"progress arrived after the result: {events}")
-    check(all(a < b for a, b in zip(progress, progress[1:])), f"progress not increasing: {progress}")
-    print(f"  long_task progress before result, increasing: {progress}")
-    texts = [d for d in logs if isinstance(d, str)]
-    check(any(d.startswith("started") for d in texts) and "done" in texts,
-          f"log notifications 'started'...'done' missing: {texts}")
-    print(f"  log notifications (logLevel info): {texts}")
+    # Asked for with logLevel info.
+    check_long_task(r, events, logs)
 
     # This client declared no elicitation capability: greet_user must be refused with -32021
     # (HTTP 400) and what it needs, never answered as a tool result.
@@ -178,39 +155,23 @@ async def listen_until_closed(url: str) -> None:
     print("  listen stream ended gracefully")
 
 
-def describe(e: BaseException) -> str:
-    """The innermost errors of an exception (task groups wrap them in ExceptionGroups)."""
-    if isinstance(e, BaseExceptionGroup):
-        return "; ".join(describe(sub) for sub in e.exceptions)
-    return f"{type(e).__name__}: {e}"
-
-
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--progress-url")
     parser.add_argument("--listen-until-closed", action="store_true")
     args = parser.parse_args()
-    label = f"python/{REVISION}"
-    step = "connect"
-    try:
+
+    async def body(step: Steps) -> None:
         if args.listen_until_closed:
-            step = "listen until closed"
+            step("listen until closed")
             await asyncio.wait_for(listen_until_closed(args.url), 60)
         else:
-            step = "quickstart"
             await asyncio.wait_for(check_quickstart(args.url), 60)
-            step = "progress"
+            step("progress")
             await asyncio.wait_for(check_progress(args.progress_url or args.url), 60)
-    except CheckFailed as e:
-        print(f"FAIL {label} ({step}): {e}", file=sys.stderr)
-        return 1
-    except BaseException as e:  # connection errors, timeouts, SDK exceptions
-        print(f"FAIL {label} ({step}): {describe(e)}", file=sys.stderr)
-        traceback.print_exc()
-        return 1
-    print(f"PASS {label}")
-    return 0
+
+    return await run(f"python/{REVISION}", "quickstart", body)
 
 
 if __name__ == "__main__":

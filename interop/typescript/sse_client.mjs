@@ -12,6 +12,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { check, checkLongTask, run, textOf, withTimeout } from "./checks.mjs";
 
 const EXPECTED_TOOLS = {
   add: { required: ["a", "b"], properties: { a: "integer", b: "integer" } },
@@ -27,19 +28,6 @@ const TRANSPORTS = {
 
 // What `echo` reports as its transport, per client transport.
 const ECHO_TRANSPORT = { sse: "sse", streamable: "streamable-http" };
-
-class CheckFailed extends Error {}
-
-function check(condition, message) {
-  if (!condition) throw new CheckFailed(message);
-}
-
-function textOf(result) {
-  check(Array.isArray(result.content) && result.content.length >= 1,
-    `expected content, got ${JSON.stringify(result)}`);
-  check(result.content[0].type === "text", `expected text content, got ${JSON.stringify(result)}`);
-  return result.content[0].text;
-}
 
 async function connect(transport, url, logs) {
   const client = new Client({ name: "mcp-interop-typescript", version: "0.1.0" });
@@ -118,24 +106,7 @@ async function checkProgress(client, logs) {
     { onprogress: (p) => events.push(["progress", p.progress]) },
   );
   events.push(["result", null]);
-  check(textOf(r) === "completed 5 steps", `long_task: ${JSON.stringify(r)}`);
-  const progress = events.filter(([k]) => k === "progress").map(([, v]) => v);
-  check(progress.length >= 1, "long_task: no progress notification arrived");
-  check(events.at(-1)[0] === "result", `progress arrived after the result: ${JSON.stringify(events)}`);
-  check(progress.every((v, i) => i === 0 || progress[i - 1] < v), `progress not increasing: ${progress}`);
-  console.log(`  long_task progress before result, increasing: ${JSON.stringify(progress)}`);
-  const texts = logs.filter((d) => typeof d === "string");
-  check(texts.some((d) => d.startsWith("started")) && texts.includes("done"),
-    `log notifications 'started'...'done' missing: ${JSON.stringify(texts)}`);
-  console.log(`  log notifications: ${JSON.stringify(texts)}`);
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const guard = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+  checkLongTask(r, events, logs);
 }
 
 async function main() {
@@ -150,24 +121,16 @@ async function main() {
     console.error(`usage: node sse_client.mjs --url URL [--progress-url URL] [--transport ${Object.keys(TRANSPORTS).join("|")}]`);
     return 2;
   }
-  const label = `typescript/${values.transport}`;
-  let step = "quickstart";
-  try {
+  return run(`typescript/${values.transport}`, "quickstart", async (step) => {
     const client = await connect(values.transport, values.url, []);
     await withTimeout(checkQuickstart(client, values.transport), 60_000, "quickstart checks");
     await client.close();
-    step = "progress";
+    step("progress");
     const logs = [];
     const pclient = await connect(values.transport, values["progress-url"] ?? values.url, logs);
     await withTimeout(checkProgress(pclient, logs), 60_000, "progress checks");
     await pclient.close();
-  } catch (e) {
-    const why = e instanceof CheckFailed ? e.message : (e?.stack ?? String(e));
-    console.error(`FAIL ${label} (${step}): ${why}`);
-    return 1;
-  }
-  console.log(`PASS ${label}`);
-  return 0;
+  });
 }
 
 // Exit explicitly: an SSE connection left open by a failed check must not keep node alive.

@@ -16,23 +16,11 @@
 // stream is lost without it or nothing happens within 60 s.
 import { parseArgs } from "node:util";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { check, checkLongTask, run, textOf, withTimeout } from "./checks.mjs";
 
 const REVISION = "2026-07-28";
 const EXPECTED_TOOLS = ["add", "echo", "uppercase_text", "server_time", "greet_user"];
 const CONCURRENT_CALLS = 25;
-
-class CheckFailed extends Error {}
-
-function check(condition, message) {
-  if (!condition) throw new CheckFailed(message);
-}
-
-function textOf(result) {
-  check(Array.isArray(result.content) && result.content.length >= 1,
-    `expected content, got ${JSON.stringify(result)}`);
-  check(result.content[0].type === "text", `expected text content, got ${JSON.stringify(result)}`);
-  return result.content[0].text;
-}
 
 async function connect(url, { onLog, onElicit } = {}) {
   const client = new Client(
@@ -131,16 +119,7 @@ async function checkProgress(url) {
       { onprogress: (p) => events.push(["progress", p.progress]) },
     );
     events.push(["result", null]);
-    check(textOf(r) === "completed 5 steps", `long_task: ${JSON.stringify(r)}`);
-    const progress = events.filter(([k]) => k === "progress").map(([, v]) => v);
-    check(progress.length >= 1, "long_task: no progress notification arrived");
-    check(events.at(-1)[0] === "result", `progress arrived after the result: ${JSON.stringify(events)}`);
-    check(progress.every((v, i) => i === 0 || progress[i - 1] < v), `progress not increasing: ${progress}`);
-    console.log(`  long_task progress before result, increasing: ${JSON.stringify(progress)}`);
-    const texts = logs.filter((d) => typeof d === "string");
-    check(texts.some((d) => d.startsWith("started")) && texts.includes("done"),
-      `log notifications 'started'...'done' missing: ${JSON.stringify(texts)}`);
-    console.log(`  log notifications (logLevel info): ${JSON.stringify(texts)}`);
+    checkLongTask(r, events, logs);
   } finally {
     await client.close();
   }
@@ -173,16 +152,6 @@ async function listenUntilClosed(url) {
   await client.close().catch(() => {});
 }
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -195,24 +164,16 @@ async function main() {
     console.error("usage: stateless_client.mjs --url URL [--progress-url URL] [--listen-until-closed]");
     return 2;
   }
-  const label = `typescript-v2/${REVISION}`;
-  let step = "connect";
-  try {
+  return run(`typescript-v2/${REVISION}`, "quickstart", async (step) => {
     if (values["listen-until-closed"]) {
-      step = "listen until closed";
-      await withTimeout(listenUntilClosed(values.url), 60_000, step);
+      step("listen until closed");
+      await withTimeout(listenUntilClosed(values.url), 60_000, "listen until closed");
     } else {
-      step = "quickstart";
-      await withTimeout(checkQuickstart(values.url), 60_000, step);
-      step = "progress";
-      await withTimeout(checkProgress(values["progress-url"] ?? values.url), 60_000, step);
+      await withTimeout(checkQuickstart(values.url), 60_000, "quickstart");
+      step("progress");
+      await withTimeout(checkProgress(values["progress-url"] ?? values.url), 60_000, "progress");
     }
-  } catch (e) {
-    console.error(`FAIL ${label} (${step}): ${e instanceof CheckFailed ? e.message : e?.stack ?? e}`);
-    return 1;
-  }
-  console.log(`PASS ${label}`);
-  return 0;
+  });
 }
 
 process.exitCode = await main();

@@ -8,7 +8,16 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use serde::Deserialize;
 use tokio::sync::Notify;
+
+use crate::jsonrpc::{Notification, RequestId};
+
+/// The request a `notifications/cancelled` names (`params.requestId`), when it names one.
+pub(crate) fn cancelled_request(n: &Notification) -> Option<RequestId> {
+    let id = n.params.as_ref()?.get("requestId")?;
+    RequestId::deserialize(id).ok()
+}
 
 /// A cancellation flag shared by a request's handler and its session. Cheap to clone.
 #[derive(Clone, Default)]

@@ -537,12 +537,7 @@ impl Session {
                 lock(&self.inner.state).initialized = true;
             }
             "notifications/cancelled" => {
-                let id = n
-                    .params
-                    .as_ref()
-                    .and_then(|p| p.get("requestId"))
-                    .cloned()
-                    .and_then(|v| serde_json::from_value::<RequestId>(v).ok());
+                let id = crate::cancel::cancelled_request(&n);
                 if let Some(id) = id
                     && let Some(token) = lock(&self.inner.in_flight).remove(&id)
                 {

@@ -227,12 +227,7 @@ fn route(
             }))
         }
         Message::Notification(n) if n.method == "notifications/cancelled" => {
-            let id = n
-                .params
-                .as_ref()
-                .and_then(|p| p.get("requestId"))
-                .cloned()
-                .and_then(|v| serde_json::from_value::<RequestId>(v).ok());
+            let id = crate::cancel::cancelled_request(&n);
             if id.as_ref().is_some_and(|id| stateless.cancel(id)) {
                 return None;
             }

@@ -2,11 +2,14 @@
 //! limited to resolvable uris, resource updates never wait on a slow session, handlers are
 //! cancelled past their timeout, and client text is echoed only as a short prefix.
 
+mod common;
+
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::settle;
 use mcp_core::jsonrpc::{Message, Request, RequestId};
 use mcp_core::transport::memory::MemoryClient;
 use mcp_core::{
@@ -122,7 +125,7 @@ fn note(n: i64) -> mcp_core::Outgoing {
     ))
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn resource_updates_never_wait_on_a_stalled_session() {
     let server = resources().build().unwrap();
     // A session whose client stopped reading: its queue is full and nothing drains it.
@@ -160,7 +163,7 @@ async fn resource_updates_never_wait_on_a_stalled_session() {
     assert_eq!(got[0]["method"], "test/filler");
     assert_eq!(got[1]["method"], "test/filler");
     assert_eq!(got[2]["method"], "notifications/resources/updated");
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    settle().await;
     assert!(
         stalled_rx.try_recv().is_none(),
         "updates of one uri are coalesced"
@@ -195,7 +198,7 @@ fn forever(flag: Arc<AtomicBool>) -> Tool {
     })
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_tool_past_its_timeout_is_cancelled_and_answered_with_a_tool_error() {
     let dropped = Arc::new(AtomicBool::new(false));
     let server = Server::builder("timeouts", "1")
@@ -231,7 +234,7 @@ async fn a_tool_past_its_timeout_is_cancelled_and_answered_with_a_tool_error() {
     assert_eq!(again["isError"], true);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_server_default_timeout_applies_unless_a_tool_sets_its_own() {
     let dropped = Arc::new(AtomicBool::new(false));
     let server = Server::builder("timeouts", "1")
@@ -239,6 +242,7 @@ async fn the_server_default_timeout_applies_unless_a_tool_sets_its_own() {
         .handler_timeout(Duration::from_millis(100))
         .tool(forever(dropped.clone()))
         .tool(
+            // Takes longer than the server's default, within its own timeout.
             Tool::new("patient", |_ctx, _args| async {
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 Ok(CallToolResult::default())

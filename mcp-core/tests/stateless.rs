@@ -5,8 +5,8 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{WireSchema, server};
@@ -451,7 +451,20 @@ async fn cache_hints_are_configurable_per_server_method_and_resource() {
 
 #[tokio::test]
 async fn a_closed_reply_cancels_the_request() {
-    let s = server();
+    let started = Arc::new(tokio::sync::Notify::new());
+    let running = started.clone();
+    let s = Server::builder("wait", "1")
+        .auto_collect(false)
+        .tool(Tool::new("wait", move |ctx, _| {
+            let running = running.clone();
+            async move {
+                running.notify_one();
+                ctx.cancelled().await;
+                Ok(CallToolResult::default())
+            }
+        }))
+        .build()
+        .unwrap();
     let msg = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
         "params": { "name": "wait", "_meta": meta(json!({})) } });
     let Message::Request(req) = jsonrpc::from_value(msg).unwrap() else {
@@ -462,7 +475,7 @@ async fn a_closed_reply_cancels_the_request() {
         .serve_stateless(req, StatelessOptions::new("test"), reply)
         .unwrap();
     let task = tokio::spawn(work);
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    started.notified().await;
     drop(rx);
     tokio::time::timeout(Duration::from_secs(5), task)
         .await
@@ -932,6 +945,7 @@ fn tasks_server() -> Server {
         .tool(
             Tool::new("onboard_then_work", |ctx, _| async move {
                 let login = ctx.input_key("user_name").elicit::<Login>("Login?").await?;
+                // Work between the two questions.
                 tokio::time::sleep(Duration::from_millis(5)).await;
                 let sure = ctx.input_key("sure").elicit::<Confirm>("Sure?").await?;
                 let name = match login {
@@ -970,19 +984,31 @@ async fn with_caps(c: &Client, method: &str, mut params: Value, caps: Value) -> 
     c.raw(method, params).await
 }
 
+/// Polls `tasks/get`, as a client of the extension does, until the task is in one of `want`.
 async fn wait_status(c: &Client, id: &str, want: &[&str]) -> Value {
+    wait_task(c, id, &format!("{want:?}"), |t| {
+        want.contains(&t["status"].as_str().unwrap())
+    })
+    .await
+}
+
+/// Polls `tasks/get` until `done` holds for the task. The task tests run with paused time: each
+/// poll comes once the server is idle, and the bound is in virtual time, so load cannot make
+/// them fail.
+async fn wait_task(c: &Client, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
     for _ in 0..200 {
         let t = with_caps(c, "tasks/get", json!({ "taskId": id }), task_caps()).await;
-        let r = t.result().clone();
-        if want.contains(&r["status"].as_str().unwrap()) {
-            return r;
+        last = t.result().clone();
+        if done(&last) {
+            return last;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("task {id} never reached {want:?}");
+    panic!("task {id} never reached {what}: {last}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn task_capable_tools_run_as_tasks_for_clients_of_the_extension() {
     let c = Client::new(tasks_server());
     let d = c.call("server/discover", json!({})).await;
@@ -1109,7 +1135,7 @@ async fn task_capable_tools_run_as_tasks_for_clients_of_the_extension() {
     c.validate();
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_task_run_tool_asks_its_first_questions_on_the_call_then_through_the_task() {
     let c = Client::new(tasks_server());
     let base = json!({ "name": "onboard_then_work" });
@@ -1222,7 +1248,7 @@ async fn a_handler_failing_after_a_question_failed_is_answered_with_the_question
     c.validate();
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_task_asks_through_tasks_update_and_resumes() {
     let c = Client::new(tasks_server());
     let created = with_caps(
@@ -1233,14 +1259,10 @@ async fn a_task_asks_through_tasks_update_and_resumes() {
     )
     .await;
     let id = created.result()["taskId"].as_str().unwrap().to_owned();
-    let mut asked = wait_status(&c, &id, &["input_required"]).await;
-    for _ in 0..100 {
-        if asked["inputRequests"].as_object().unwrap().len() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        asked = wait_status(&c, &id, &["input_required"]).await;
-    }
+    let asked = wait_task(&c, &id, "two input requests", |t| {
+        t["status"] == "input_required" && t["inputRequests"].as_object().unwrap().len() == 2
+    })
+    .await;
     let keys: Vec<String> = asked["inputRequests"]
         .as_object()
         .unwrap()

@@ -12,6 +12,15 @@ use mcp_core::{
 };
 use serde_json::{Value, json};
 
+/// Returns once every other task of the runtime is idle, so that whatever the server was going
+/// to send has been sent: a test that checks something does *not* happen calls this before
+/// looking. Only for tests with paused time (`#[tokio::test(start_paused = true)]`) and no
+/// sockets: a paused clock moves on by itself only when no task can run, so the timer here
+/// fires at the first moment the runtime has nothing left to do.
+pub async fn settle() {
+    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+}
+
 /// The revisions the wire test covers.
 pub const REVISIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
 

@@ -8,11 +8,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::{OnceCell, Semaphore};
+// Tokio's clock (the system's monotonic clock unless a test pauses it), as for the key cache.
+use tokio::time::Instant;
 
 use super::challenge::Challenge;
 use super::fetch::{Fetcher, issuer_metadata};

@@ -9,11 +9,14 @@
 //! * One fetch at a time; requests that need it wait for it rather than starting their own.
 
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm as JwtAlg, DecodingKey};
 use serde_json::Value;
+// Tokio's clock (the system's monotonic clock unless a test pauses it), so key expiry and the
+// refresh interval can be tested without waiting for them.
+use tokio::time::Instant;
 
 use super::fetch::{Fetcher, issuer_metadata};
 

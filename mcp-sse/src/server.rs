@@ -61,6 +61,23 @@ impl ServerHandle {
         self.shared.sessions.len()
     }
 
+    /// The number of live sessions (both transports) as a [`watch::Receiver`], updated as
+    /// sessions open and close: wait for a count rather than polling [`session_count`].
+    ///
+    /// ```no_run
+    /// # async fn f(handle: mcp_sse::ServerHandle) {
+    /// // Wait until every client has gone.
+    /// let mut sessions = handle.watch_session_count();
+    /// sessions.wait_for(|n| *n == 0).await.unwrap();
+    /// # }
+    /// ```
+    ///
+    /// [`watch::Receiver`]: tokio::sync::watch::Receiver
+    /// [`session_count`]: ServerHandle::session_count
+    pub fn watch_session_count(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.shared.sessions.watch_count()
+    }
+
     /// Starts a graceful shutdown and waits for it to finish.
     pub async fn shutdown(self) {
         self.stop.cancel();

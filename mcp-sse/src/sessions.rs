@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use mcp_core::{Outbound, Session};
+use tokio::sync::watch;
 
 use crate::security::Identity;
 use crate::streamable::state::StreamState;
@@ -58,10 +59,23 @@ impl Entry {
 pub(crate) type OnRemove = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Live sessions by id.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct Sessions {
     map: Arc<Mutex<HashMap<String, Entry>>>,
     on_remove: Option<OnRemove>,
+    /// The number of live sessions, published on every change (under the map's lock, so the
+    /// values seen follow the table's order).
+    count: Arc<watch::Sender<usize>>,
+}
+
+impl Default for Sessions {
+    fn default() -> Sessions {
+        Sessions {
+            map: Arc::default(),
+            on_remove: None,
+            count: Arc::new(watch::Sender::new(0)),
+        }
+    }
 }
 
 impl Sessions {
@@ -69,9 +83,14 @@ impl Sessions {
     #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
     pub(crate) fn with_on_remove(on_remove: OnRemove) -> Sessions {
         Sessions {
-            map: Arc::default(),
             on_remove: Some(on_remove),
+            ..Sessions::default()
         }
+    }
+
+    /// A receiver of the number of live sessions, updated as sessions open and close.
+    pub(crate) fn watch_count(&self) -> watch::Receiver<usize> {
+        self.count.subscribe()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
@@ -85,6 +104,7 @@ impl Sessions {
             return false;
         }
         map.insert(id, entry);
+        self.count.send_replace(map.len());
         true
     }
 
@@ -105,7 +125,14 @@ impl Sessions {
 
     /// Removes a session and closes it (cancelling its in-flight requests).
     pub(crate) fn remove(&self, id: &str) {
-        let entry = self.lock().remove(id);
+        let entry = {
+            let mut map = self.lock();
+            let entry = map.remove(id);
+            if entry.is_some() {
+                self.count.send_replace(map.len());
+            }
+            entry
+        };
         if let Some(e) = entry {
             e.close();
             if let Some(f) = &self.on_remove {
@@ -130,7 +157,12 @@ impl Sessions {
 
     /// Closes every session (at shutdown).
     pub(crate) fn close_all(&self) {
-        let all: Vec<(String, Entry)> = self.lock().drain().collect();
+        let all: Vec<(String, Entry)> = {
+            let mut map = self.lock();
+            let all = map.drain().collect();
+            self.count.send_replace(0);
+            all
+        };
         for (id, e) in all {
             e.close();
             if let Some(f) = &self.on_remove {

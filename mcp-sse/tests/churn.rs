@@ -26,12 +26,6 @@ fn env(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn alive_tasks() -> usize {
-    tokio::runtime::Handle::current()
-        .metrics()
-        .num_alive_tasks()
-}
-
 /// An HTTP+SSE session: opened, initialized, one call answered, then its stream dropped.
 async fn legacy_session(h: &mcp_sse::ServerHandle) {
     let mut sse = Sse::open(h).await;
@@ -149,15 +143,14 @@ async fn churn(h: &mcp_sse::ServerHandle, sessions: usize, drops: usize) {
     assert_eq!(c.request(&delete, b"").await.status, 200);
 }
 
-/// Waits until no session is left and the live tasks are down to `tasks` (or at most 10 s).
+/// Waits until no session is left, then until the live tasks are down to `tasks` (a task
+/// ends a moment after its session), and returns both counts.
 async fn settle(h: &mcp_sse::ServerHandle, tasks: usize) -> (usize, usize) {
-    for _ in 0..400 {
-        if h.session_count() == 0 && alive_tasks() <= tasks {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    wait_sessions(h, 0).await;
+    poll_until(&format!("at most {tasks} live tasks"), async || {
+        alive_tasks() <= tasks
+    })
+    .await;
     (h.session_count(), alive_tasks())
 }
 
@@ -171,9 +164,10 @@ async fn sessions_tasks_and_memory_return_to_baseline_after_churn() {
             .keep_alive(Duration::from_millis(100))
     })
     .await;
+    let idle_tasks = alive_tasks();
     // Warm up allocator and code paths with a small round.
     churn(&h, 50, 20).await;
-    let (left, _) = settle(&h, 0).await;
+    let (left, _) = settle(&h, idle_tasks).await;
     assert_eq!(left, 0);
     let tasks_before = alive_tasks();
     let rss_before = rss_kib();

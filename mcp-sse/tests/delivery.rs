@@ -129,7 +129,8 @@ async fn a_chatty_request_loses_no_notification() {
     let id = init_session(&h).await;
     let call = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"chatty","arguments":{"n":3000},"_meta":{"progressToken":"p"}}}"#;
     let sock = post_raw(&h, &id, call).await;
-    // A reader slower than the tool: what it has not read yet must wait for it.
+    // A reader slower than the tool (the case under test): what it has not read yet must
+    // wait for it.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (_, data) = read_sse_to_end(sock).await;
     let progress: Vec<f64> = data
@@ -149,8 +150,11 @@ async fn a_cancelled_request_closes_its_stream() {
     let h = start(|b| b.keep_alive(Duration::from_millis(50))).await;
     let id = init_session(&h).await;
     let call = r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"forever","arguments":{},"_meta":{"progressToken":"p"}}}"#;
-    let sock = post_raw(&h, &id, call).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut st = Sse::on(post_raw(&h, &id, call).await);
+    let head = st.until("\r\n\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    // The call runs once its progress arrives.
+    st.until("notifications/progress").await;
     let cancel = r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}}"#;
     let mut c = Conn::open(&h).await;
     let r = c
@@ -160,8 +164,7 @@ async fn a_cancelled_request_closes_its_stream() {
         )
         .await;
     assert_eq!(r.status, 202);
-    let (text, _) = read_sse_to_end(sock).await;
-    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    st.read_rest().await;
     h.shutdown().await;
 }
 
@@ -202,15 +205,14 @@ async fn a_resumption_past_the_replay_log_is_gone() {
     };
     // The stream is busy (409) until the server notices the broken connection.
     let ahead = format!("{stream}-999999999");
-    let mut r = c.request(&get(&ahead), b"").await;
-    for _ in 0..200 {
-        if r.status != 409 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-        r = c.request(&get(&ahead), b"").await;
-    }
-    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    let mut status = 0;
+    poll_until("the broken stream to be noticed", async || {
+        let r = c.request(&get(&ahead), b"").await;
+        status = r.status;
+        status != 409
+    })
+    .await;
+    assert_eq!(status, 400);
     let r = c.request(&get(&first), b"").await;
     let body = String::from_utf8_lossy(&r.body);
     assert_eq!(r.status, 410, "{body}");
@@ -304,25 +306,24 @@ async fn a_stalled_session_on_http2_ends_only_its_stream() {
             .unwrap()
             .contains("\"id\":0")
     );
-    // The first stream is no longer read: its answers fill the stream window, then its queue,
-    // and the stall timeout ends its session.
+    // The first stream is no longer read: its answers fill the stream window, then its queue
+    // (POSTs get 429), and the stall timeout ends its session.
     let text = "x".repeat(16 * 1024);
-    let mut ended = false;
+    let mut last = 202;
     for id in 1..=200 {
         let r = request("POST", &stalled_path, echo_call(id, &text)).await;
-        match r.expect("the connection was dropped").status().as_u16() {
-            404 => {
-                ended = true;
-                break;
-            }
-            202 | 429 => {}
-            s => panic!("unexpected {s}"),
-        }
-        if id > 20 {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        last = r.expect("the connection was dropped").status().as_u16();
+        if last != 202 {
+            break;
         }
     }
-    assert!(ended, "the stalled session did not end");
+    assert!(
+        matches!(last, 429 | 404),
+        "the stalled session kept accepting: {last}"
+    );
+    wait_sessions(&h, 1).await;
+    let r = request("POST", &stalled_path, echo_call(201, "late")).await;
+    assert_eq!(r.expect("the connection was dropped").status(), 404);
     // The other session on the same connection is served as before.
     for id in 1..=3 {
         let r = request("POST", &live_path, echo_call(id, "still here")).await;

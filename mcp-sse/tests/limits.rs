@@ -1,37 +1,13 @@
 //! The HTTP layer's limits and refusals, on raw sockets: a refused body's 413 is readable,
 //! the header section limits are exact, and repeated or missing fields are refused.
 
-use std::time::Duration;
+mod common;
 
-use mcp_core::{CallToolResult, Content, Server, Tool};
+use common::{T, start};
+use mcp_sse::ServerHandle;
 use mcp_sse::client::raw_request;
-use mcp_sse::{ServerHandle, SseServer};
-use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-const T: Duration = Duration::from_secs(10);
-
-fn test_server() -> Server {
-    Server::builder("test", "1.0")
-        .auto_collect(false)
-        .tool(
-            Tool::new("echo", |_ctx, args| async move {
-                let text = args.get("text").and_then(Value::as_str).unwrap_or("");
-                Ok(CallToolResult::success(vec![Content::text(text)]))
-            })
-            .description("Echo"),
-        )
-        .build()
-        .unwrap()
-}
-
-async fn start(f: impl FnOnce(mcp_sse::Builder) -> mcp_sse::Builder) -> ServerHandle {
-    f(SseServer::builder(test_server()).bind("127.0.0.1:0".parse().unwrap()))
-        .start()
-        .await
-        .unwrap()
-}
 
 fn status_of(resp: &[u8]) -> u16 {
     let text = String::from_utf8_lossy(resp);

@@ -17,6 +17,7 @@ async fn a_stalled_reader_holds_bounded_memory_and_gives_it_back() {
         .unwrap_or(1_000);
     let h = start(|b| b.stall_timeout(Duration::from_secs(300))).await;
     let text = "x".repeat(64 * 1024);
+    let warm = alive_tasks();
     // Warm up allocator and code paths with one ordinary session.
     {
         let mut sse = Sse::open(&h).await;
@@ -30,6 +31,8 @@ async fn a_stalled_reader_holds_bounded_memory_and_gives_it_back() {
         }
     }
     wait_sessions(&h, 0).await;
+    poll_until("the warm-up tasks to end", async || alive_tasks() <= warm).await;
+    let tasks_before = alive_tasks();
     let before = rss_kib();
     let mut sse = Sse::open(&h).await;
     let mut post = Conn::open(&h).await;
@@ -44,12 +47,16 @@ async fn a_stalled_reader_holds_bounded_memory_and_gives_it_back() {
             s => panic!("unexpected {s}"),
         }
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // What the session holds was taken when its POSTs were accepted.
     let during = rss_kib();
     drop(sse);
     drop(post);
     wait_sessions(&h, 0).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The session's memory is given back as its tasks end.
+    poll_until("the session's tasks to end", async || {
+        alive_tasks() <= tasks_before
+    })
+    .await;
     let after = rss_kib();
     println!(
         "stalled reader, {posts} POSTs of 64 KiB: {accepted} accepted, {refused} refused (429); \
@@ -67,14 +74,4 @@ async fn a_stalled_reader_holds_bounded_memory_and_gives_it_back() {
         "memory not given back"
     );
     h.shutdown().await;
-}
-
-async fn wait_sessions(h: &mcp_sse::ServerHandle, n: usize) {
-    for _ in 0..400 {
-        if h.session_count() == n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{} sessions, expected {n}", h.session_count());
 }

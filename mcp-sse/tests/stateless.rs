@@ -2,16 +2,18 @@
 //! Every message the server sends here is validated against the revision's `schema.json`
 //! (`mcp-core/tests/schemas/`).
 
+mod common;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
+use common::{T, poll_until, start_with};
 use mcp_core::{CallToolResult, Content, Context, Server, Tool};
 use mcp_sse::{ServerHandle, SseServer};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-const T: Duration = Duration::from_secs(10);
 const REV: &str = "2026-07-28";
 
 fn server() -> Server {
@@ -97,10 +99,7 @@ fn name_schema() -> serde_json::Map<String, Value> {
 }
 
 async fn start(f: impl FnOnce(mcp_sse::Builder) -> mcp_sse::Builder) -> ServerHandle {
-    f(SseServer::builder(server()).bind("127.0.0.1:0".parse().unwrap()))
-        .start()
-        .await
-        .unwrap()
+    start_with(server(), f).await
 }
 
 /// Validates server messages against the 2026-07-28 schema.
@@ -595,14 +594,30 @@ async fn progress_streams_before_the_result() {
 
 #[tokio::test]
 async fn closing_the_stream_cancels_the_request() {
-    let h = start(|b| b).await;
-    // The tool only ends when cancelled; a progress token makes the answer a stream.
+    // The tool only ends when cancelled, and says when it started.
+    let started = std::sync::Arc::new(tokio::sync::Notify::new());
+    let running = started.clone();
+    let srv = Server::builder("t", "1")
+        .auto_collect(false)
+        .tool(Tool::new("wait", move |ctx: Context, _| {
+            let running = running.clone();
+            async move {
+                running.notify_one();
+                ctx.cancelled().await;
+                Ok(CallToolResult::success(vec![Content::text("cancelled")]))
+            }
+        }))
+        .build()
+        .unwrap();
+    let h = start_with(srv, |b| b).await;
     let mut s = TcpStream::connect(h.local_addr()).await.unwrap();
     let b = body(1, "tools/call", json!({"name": "wait", "arguments": {}}));
     s.write_all(request_text(&std_headers("tools/call", Some("wait")), &b).as_bytes())
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::timeout(T, started.notified())
+        .await
+        .expect("the call started");
     drop(s);
     // Shutdown waits for in-flight work: it returns because the call was cancelled.
     tokio::time::timeout(T, h.shutdown())
@@ -743,26 +758,26 @@ async fn listen_streams_are_bounded() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.messages()[0]["id"], 2);
     drop(first);
-    // The place is given back when the stream closes.
+    let r = send_raw(
+        &h,
+        &std_headers("tools/list", None),
+        &body(9, "tools/list", json!({})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "other requests are served meanwhile");
+    // The place is given back once the server notices the stream closed.
     let mut again = None;
-    for _ in 0..50 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let r = send_raw(
-            &h,
-            &std_headers("tools/list", None),
-            &body(9, "tools/list", json!({})),
-        )
-        .await;
-        assert_eq!(r.status, 200);
+    poll_until("a closed stream to free its place", async || {
         let mut s = open_listen(&h, 3, json!({"toolsListChanged": true})).await;
-        if let Some(m) = next_message(&mut s, &mut schema).await
-            && m["method"] == "notifications/subscriptions/acknowledged"
-        {
+        let acknowledged = next_message(&mut s, &mut schema)
+            .await
+            .is_some_and(|m| m["method"] == "notifications/subscriptions/acknowledged");
+        if acknowledged {
             again = Some(s);
-            break;
         }
-    }
-    assert!(again.is_some(), "a closed stream frees its place");
+        acknowledged
+    })
+    .await;
     drop(again);
     h.shutdown().await;
 }

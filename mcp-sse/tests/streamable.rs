@@ -1,14 +1,16 @@
 //! Raw-socket tests of Streamable HTTP on `/mcp`.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{T, start_with, wait_sessions};
 use mcp_core::{CallToolResult, Content, Context, Server, Tool};
-use mcp_sse::{ServerHandle, SseServer};
+use mcp_sse::ServerHandle;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const T: Duration = Duration::from_secs(10);
 const ACCEPT: &str = "Accept: application/json, text/event-stream\r\n";
 
 fn server() -> Server {
@@ -30,6 +32,7 @@ fn server() -> Server {
         .tool(Tool::new("reconnect", |ctx: Context, _| async move {
             ctx.progress(1.0, None, None).await;
             ctx.close_sse_stream();
+            // Still working while the client reconnects: the answer goes to the new stream.
             tokio::time::sleep(Duration::from_millis(200)).await;
             Ok(CallToolResult::success(vec![Content::text(
                 "after reconnect",
@@ -40,10 +43,7 @@ fn server() -> Server {
 }
 
 async fn start(f: impl FnOnce(mcp_sse::Builder) -> mcp_sse::Builder) -> ServerHandle {
-    f(SseServer::builder(server()).bind("127.0.0.1:0".parse().unwrap()))
-        .start()
-        .await
-        .unwrap()
+    start_with(server(), f).await
 }
 
 struct Resp {
@@ -336,8 +336,8 @@ async fn idle_sessions_expire() {
     let sid = session(&h, "2025-06-18").await;
     let ping = json!({"jsonrpc":"2.0","id":1,"method":"ping"}).to_string();
     let with = format!("{ACCEPT}Mcp-Session-Id: {sid}\r\n");
-    // No request and no stream for well past the timeout: the reaper ends the session.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // No request and no stream for longer than the timeout: the reaper ends the session.
+    wait_sessions(&h, 0).await;
     let status = send(&h, "POST", &with, &ping).await.status;
     assert_eq!(status, 404);
     h.shutdown().await;

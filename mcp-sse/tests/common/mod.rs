@@ -1,19 +1,37 @@
-//! Helpers shared by the delivery and memory tests: an echo server, a raw HTTP/1.1 keep-alive
-//! connection, and an SSE stream whose reader can stop reading.
+//! Helpers shared by the mcp-sse integration tests: one test server, raw HTTP/1.1 requests
+//! and keep-alive connections, an SSE stream read off a raw socket (whose reader can stop
+//! reading), and waits on events rather than on the clock.
 
 #![allow(dead_code)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_core::{CallToolResult, Content, Server, Tool};
+use mcp_sse::client::{RawResponse, raw_request};
 use mcp_sse::{ServerHandle, SseServer};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::watch;
 
+/// The guard on every wait: far beyond what a loaded machine needs, so that only a real hang
+/// fails a test.
 pub const T: Duration = Duration::from_secs(20);
 
-pub fn echo_server() -> Server {
+/// Counts the `forever` calls whose handler was dropped (cancelled).
+struct CountDrop(Arc<watch::Sender<usize>>);
+
+impl Drop for CountDrop {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n += 1);
+    }
+}
+
+/// The test server: `echo` (answers `text`), `who` (answers the session id), `big` (answers
+/// 256 KiB), `chatty` (sends `n` progress notifications, then answers) and `forever` (reports
+/// progress once, then never answers; each cancelled call counts in `cancelled`).
+pub fn test_server(cancelled: Arc<watch::Sender<usize>>) -> Server {
     Server::builder("test", "1.0")
         .auto_collect(false)
         .tool(
@@ -22,6 +40,20 @@ pub fn echo_server() -> Server {
                 Ok(CallToolResult::success(vec![Content::text(text)]))
             })
             .description("Echo"),
+        )
+        .tool(
+            Tool::new("who", |ctx, _args| async move {
+                let id = ctx.session_id().unwrap_or("").to_owned();
+                Ok(CallToolResult::success(vec![Content::text(id)]))
+            })
+            .description("Answers the session id"),
+        )
+        .tool(
+            Tool::new("big", |_ctx, _args| async move {
+                let text = "x".repeat(256 * 1024);
+                Ok(CallToolResult::success(vec![Content::text(text)]))
+            })
+            .description("Answers 256 KiB"),
         )
         .tool(
             Tool::new("chatty", |ctx, args| async move {
@@ -34,10 +66,14 @@ pub fn echo_server() -> Server {
             .description("Sends n progress notifications, then answers"),
         )
         .tool(
-            Tool::new("forever", |ctx, _args| async move {
-                ctx.progress(1.0, None, None).await;
-                tokio::time::sleep(Duration::from_secs(3600)).await;
-                Ok(CallToolResult::success(vec![]))
+            Tool::new("forever", move |ctx, _args| {
+                let guard = CountDrop(cancelled.clone());
+                async move {
+                    let _guard = guard;
+                    ctx.progress(1.0, None, None).await;
+                    std::future::pending::<()>().await;
+                    Ok(CallToolResult::success(vec![]))
+                }
             })
             .description("Reports progress once, then never answers"),
         )
@@ -45,11 +81,98 @@ pub fn echo_server() -> Server {
         .unwrap()
 }
 
-pub async fn start(f: impl FnOnce(mcp_sse::Builder) -> mcp_sse::Builder) -> ServerHandle {
-    f(SseServer::builder(echo_server()).bind("127.0.0.1:0".parse().unwrap()))
+/// The test server, not counting cancellations.
+pub fn echo_server() -> Server {
+    test_server(Arc::new(watch::Sender::new(0)))
+}
+
+/// Starts `server` on 127.0.0.1:0 with the settings `f` adds.
+pub async fn start_with(
+    server: Server,
+    f: impl FnOnce(mcp_sse::Builder) -> mcp_sse::Builder,
+) -> ServerHandle {
+    f(SseServer::builder(server).bind("127.0.0.1:0".parse().unwrap()))
         .start()
         .await
         .unwrap()
+}
+
+/// Starts the test server with the settings `f` adds.
+pub async fn start(f: impl FnOnce(mcp_sse::Builder) -> mcp_sse::Builder) -> ServerHandle {
+    start_with(echo_server(), f).await
+}
+
+/// Starts the test server and returns the count of cancelled `forever` calls beside it.
+pub async fn start_counting(
+    f: impl FnOnce(mcp_sse::Builder) -> mcp_sse::Builder,
+) -> (ServerHandle, watch::Receiver<usize>) {
+    let cancelled = Arc::new(watch::Sender::new(0));
+    let rx = cancelled.subscribe();
+    (start_with(test_server(cancelled), f).await, rx)
+}
+
+/// Waits until `rx` holds a value for which `done` is true; panics naming `what` after `T`.
+pub async fn wait_for<V>(what: &str, rx: &mut watch::Receiver<V>, done: impl FnMut(&V) -> bool) {
+    match tokio::time::timeout(T, rx.wait_for(done)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) => panic!("gone before {what}"),
+        Err(_) => panic!("timed out waiting for {what}"),
+    }
+}
+
+/// The number of tasks alive on the runtime (the server's included: it runs in the test's).
+pub fn alive_tasks() -> usize {
+    tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
+}
+
+/// Waits until the server holds exactly `n` sessions.
+pub async fn wait_sessions(h: &ServerHandle, n: usize) {
+    let mut count = h.watch_session_count();
+    let what = format!("{n} sessions (now {})", *count.borrow());
+    wait_for(&what, &mut count, |c| *c == n).await;
+}
+
+/// Checks `done` again and again until it holds, for what only shows by looking (whether the
+/// server noticed a closed socket, the runtime's task count); panics naming `what` after `T`.
+pub async fn poll_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + T;
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A `GET` asking to close the connection after the answer, with `extra` header lines.
+pub fn get(target: &str, extra: &str) -> Vec<u8> {
+    format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra}\r\n")
+        .into_bytes()
+}
+
+/// A `POST` of `body` as `ctype`, asking to close the connection after the answer.
+pub fn post(target: &str, ctype: &str, body: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Sends `request` verbatim on a new connection and reads the answer to the end.
+pub async fn send(h: &ServerHandle, request: &[u8]) -> RawResponse {
+    raw_request(h.local_addr(), request)
+        .await
+        .unwrap_or_else(|e| panic!("no answer: {e}"))
+}
+
+/// The JSON body of an answer.
+pub fn json_body(r: &RawResponse) -> Value {
+    serde_json::from_slice(&r.body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&r.body)))
 }
 
 /// A connection with a small receive buffer, so that a reader that stops reading is felt
@@ -138,19 +261,66 @@ pub struct Sse {
 }
 
 impl Sse {
+    /// Opens `GET /sse` on a connection with a small receive buffer and reads the endpoint.
     pub async fn open(h: &ServerHandle) -> Sse {
-        let mut sock = small_buffer_connect(h).await;
-        sock.write_all(b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            .await
-            .unwrap();
-        let mut s = Sse {
+        let (mut s, head) = Sse::connect(small_buffer_connect(h).await, "/sse", "").await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        s.endpoint = s.next_data().await.expect("endpoint event");
+        s
+    }
+
+    /// A stream on `sock`, whose request was sent and whose answer is left unread.
+    pub fn on(sock: TcpStream) -> Sse {
+        Sse {
             sock,
             buf: Vec::new(),
             endpoint: String::new(),
-        };
-        let first = s.next_data().await.expect("endpoint event");
-        s.endpoint = first;
-        s
+        }
+    }
+
+    /// Everything left on the stream up to its end; panics if it does not end within `T`.
+    pub async fn read_rest(mut self) -> String {
+        tokio::time::timeout(T, self.sock.read_to_end(&mut self.buf))
+            .await
+            .expect("the stream did not end")
+            .unwrap();
+        String::from_utf8_lossy(&self.buf).into_owned()
+    }
+
+    /// Sends `GET path` with `extra` header lines on `sock` and reads the response head (returned
+    /// with its blank line); the endpoint is left unread.
+    pub async fn connect(mut sock: TcpStream, path: &str, extra: &str) -> (Sse, String) {
+        let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n");
+        sock.write_all(req.as_bytes()).await.unwrap();
+        let mut s = Sse::on(sock);
+        let head = s.until("\r\n\r\n").await;
+        (s, head)
+    }
+
+    /// The bytes up to and including the next `pat`, exactly as sent (chunk sizes included).
+    pub async fn until(&mut self, pat: &str) -> String {
+        tokio::time::timeout(T, async {
+            loop {
+                if let Some(i) = self
+                    .buf
+                    .windows(pat.len())
+                    .position(|w| w == pat.as_bytes())
+                {
+                    let out: Vec<u8> = self.buf.drain(..i + pat.len()).collect();
+                    return String::from_utf8(out).unwrap();
+                }
+                let mut chunk = [0u8; 8192];
+                let n = self.sock.read(&mut chunk).await.unwrap();
+                assert!(
+                    n > 0,
+                    "stream closed; had {:?}",
+                    String::from_utf8_lossy(&self.buf)
+                );
+                self.buf.extend_from_slice(&chunk[..n]);
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {pat:?} on the stream"))
     }
 
     /// The data of the next SSE event (keep-alive comments skipped); `None` at the end.

@@ -7,11 +7,11 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{T, poll_until, start_with};
+use common::{Answer, T, exchange, poll_until, start_with};
 use mcp_core::{CallToolResult, Content, Context, Server, Tool};
 use mcp_sse::{ServerHandle, SseServer};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 const REV: &str = "2026-07-28";
@@ -174,39 +174,6 @@ impl Schema {
     }
 }
 
-struct Resp {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<String> {
-        self.head.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-        })
-    }
-
-    /// The messages of the body: one JSON document, or the `data:` payloads of an SSE stream.
-    fn messages(&self) -> Vec<Value> {
-        if self
-            .header("content-type")
-            .is_some_and(|c| c.starts_with("text/event-stream"))
-        {
-            self.body
-                .split("\n\n")
-                .filter_map(|ev| ev.lines().find_map(|l| l.strip_prefix("data: ")))
-                .map(|d| serde_json::from_str(d).unwrap())
-                .collect()
-        } else if self.body.is_empty() {
-            Vec::new()
-        } else {
-            vec![serde_json::from_str(&self.body).unwrap()]
-        }
-    }
-}
-
 fn request_text(headers: &str, body: &str) -> String {
     format!(
         "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
@@ -215,47 +182,8 @@ fn request_text(headers: &str, body: &str) -> String {
 }
 
 /// Sends one raw POST and reads the whole (de-chunked) response.
-async fn send_raw(h: &ServerHandle, headers: &str, body: &str) -> Resp {
-    let mut s = TcpStream::connect(h.local_addr()).await.unwrap();
-    s.write_all(request_text(headers, body).as_bytes())
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(T, s.read_to_end(&mut out))
-        .await
-        .unwrap()
-        .unwrap();
-    parse(&String::from_utf8_lossy(&out))
-}
-
-fn parse(text: &str) -> Resp {
-    let (head, raw) = text.split_once("\r\n\r\n").unwrap();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(raw)
-    } else {
-        raw.to_owned()
-    };
-    Resp {
-        status: head.split(' ').nth(1).unwrap().parse().unwrap(),
-        head: head.to_owned(),
-        body,
-    }
-}
-
-fn dechunk(mut raw: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = raw.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        raw = &rest[n + 2..];
-    }
-    out
+async fn send_raw(h: &ServerHandle, headers: &str, body: &str) -> Answer {
+    exchange(h, &request_text(headers, body)).await
 }
 
 fn meta() -> Value {
@@ -288,7 +216,7 @@ async fn call(
     tool: &str,
     args: Value,
     extra: &str,
-) -> Resp {
+) -> Answer {
     let headers = format!("{}{extra}", std_headers("tools/call", Some(tool)));
     let r = send_raw(
         h,
@@ -302,7 +230,7 @@ async fn call(
     r
 }
 
-fn error_code(r: &Resp) -> i64 {
+fn error_code(r: &Answer) -> i64 {
     r.messages()[0]["error"]["code"].as_i64().unwrap()
 }
 
@@ -528,17 +456,10 @@ async fn revision_errors_carry_their_http_status() {
     }
     // GET and DELETE have no meaning on this revision.
     for method in ["GET", "DELETE"] {
-        let mut s = TcpStream::connect(h.local_addr()).await.unwrap();
         let req = format!(
             "{method} /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nMCP-Protocol-Version: {REV}\r\nConnection: close\r\n\r\n"
         );
-        s.write_all(req.as_bytes()).await.unwrap();
-        let mut out = Vec::new();
-        tokio::time::timeout(T, s.read_to_end(&mut out))
-            .await
-            .unwrap()
-            .unwrap();
-        let r = parse(&String::from_utf8_lossy(&out));
+        let r = exchange(&h, &req).await;
         assert_eq!(r.status, 405, "{method}");
         assert_eq!(r.header("allow").as_deref(), Some("POST"));
     }
@@ -785,15 +706,8 @@ async fn listen_streams_are_bounded() {
 #[tokio::test]
 async fn cors_preflight_allows_the_request_headers() {
     let h = start(|b| b.cors_origins(["http://inspector.example:6274"])).await;
-    let mut s = TcpStream::connect(h.local_addr()).await.unwrap();
     let req = "OPTIONS /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://inspector.example:6274\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type, mcp-method, mcp-name, mcp-param-region, x-other\r\nConnection: close\r\n\r\n";
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(T, s.read_to_end(&mut out))
-        .await
-        .unwrap()
-        .unwrap();
-    let r = parse(&String::from_utf8_lossy(&out));
+    let r = exchange(&h, req).await;
     assert_eq!(r.status, 204);
     let allowed = r
         .header("access-control-allow-headers")
@@ -911,19 +825,12 @@ async fn the_other_statuses_of_the_wire() {
             "Content-Type: application/json\r\nAccept: application/json\r\n",
         ),
     ] {
-        let mut s = TcpStream::connect(h.local_addr()).await.unwrap();
         let req = format!(
             "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}{}Content-Length: {}\r\nConnection: close\r\n\r\n{list}",
             std_headers("tools/list", None),
             list.len()
         );
-        s.write_all(req.as_bytes()).await.unwrap();
-        let mut out = Vec::new();
-        tokio::time::timeout(T, s.read_to_end(&mut out))
-            .await
-            .unwrap()
-            .unwrap();
-        let r = parse(&String::from_utf8_lossy(&out));
+        let r = exchange(&h, &req).await;
         assert_eq!(r.status, status, "{head}: {}", r.body);
     }
     h.shutdown().await;

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{T, start_with, wait_sessions};
+use common::{Answer, T, exchange, start_with, wait_sessions};
 use mcp_core::{CallToolResult, Content, Context, Server, Tool};
 use mcp_sse::ServerHandle;
 use serde_json::{Value, json};
@@ -46,81 +46,13 @@ async fn start(f: impl FnOnce(mcp_sse::Builder) -> mcp_sse::Builder) -> ServerHa
     start_with(server(), f).await
 }
 
-struct Resp {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<String> {
-        self.head.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-        })
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap()
-    }
-
-    /// The `data:` payloads of an SSE body, in order, with their ids.
-    fn events(&self) -> Vec<(Option<String>, String)> {
-        self.body
-            .split("\n\n")
-            .filter_map(|ev| {
-                let id = ev
-                    .lines()
-                    .find_map(|l| l.strip_prefix("id: "))
-                    .map(str::to_owned);
-                let data = ev.lines().find_map(|l| l.strip_prefix("data: "))?;
-                Some((id, data.to_owned()))
-            })
-            .collect()
-    }
-}
-
 /// Sends one request with `Connection: close` and reads the whole (de-chunked) response.
-async fn send(h: &ServerHandle, method: &str, headers: &str, body: &str) -> Resp {
-    let mut s = TcpStream::connect(h.local_addr()).await.unwrap();
+async fn send(h: &ServerHandle, method: &str, headers: &str, body: &str) -> Answer {
     let req = format!(
         "{method} /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
         body.len()
     );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(T, s.read_to_end(&mut out))
-        .await
-        .unwrap()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let (head, raw) = text.split_once("\r\n\r\n").unwrap();
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let body = if chunked {
-        dechunk(raw)
-    } else {
-        raw.to_owned()
-    };
-    Resp {
-        status: head.split(' ').nth(1).unwrap().parse().unwrap(),
-        head: head.to_owned(),
-        body,
-    }
-}
-
-fn dechunk(mut raw: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = raw.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        raw = &rest[n + 2..];
-    }
-    out
+    exchange(h, &req).await
 }
 
 fn init(version: &str) -> String {

@@ -169,6 +169,72 @@ pub async fn send(h: &ServerHandle, request: &[u8]) -> RawResponse {
         .unwrap_or_else(|e| panic!("no answer: {e}"))
 }
 
+/// A whole answer as text, its body de-chunked.
+pub struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Answer {
+    /// The value of header `name` (case-insensitive), if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    }
+
+    /// The body as one JSON document.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The events of an SSE body, in order: their id and their data.
+    pub fn events(&self) -> Vec<(Option<String>, String)> {
+        self.body
+            .split("\n\n")
+            .filter_map(|ev| {
+                let id = ev
+                    .lines()
+                    .find_map(|l| l.strip_prefix("id: "))
+                    .map(str::to_owned);
+                let data = ev.lines().find_map(|l| l.strip_prefix("data: "))?;
+                Some((id, data.to_owned()))
+            })
+            .collect()
+    }
+
+    /// The messages of the body: one JSON document, or the `data:` payloads of an SSE stream.
+    pub fn messages(&self) -> Vec<Value> {
+        if self
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/event-stream"))
+        {
+            self.events()
+                .iter()
+                .map(|(_, d)| serde_json::from_str(d).unwrap())
+                .collect()
+        } else if self.body.is_empty() {
+            Vec::new()
+        } else {
+            vec![self.json()]
+        }
+    }
+}
+
+/// Sends `request` verbatim on a new connection and reads the whole answer as text.
+pub async fn exchange(h: &ServerHandle, request: &str) -> Answer {
+    let r = send(h, request.as_bytes()).await;
+    Answer {
+        status: r.status,
+        head: r.head,
+        body: String::from_utf8_lossy(&r.body).into_owned(),
+    }
+}
+
 /// The JSON body of an answer.
 pub fn json_body(r: &RawResponse) -> Value {
     serde_json::from_slice(&r.body)

@@ -5,11 +5,16 @@
 #            lines all name it)
 #   cluster  three instances in cluster mode over one Redis: a session's POSTs land on any
 #            instance, two in three of them off the instance holding its stream
-# Each measurement runs on a freshly started rig: SESSIONS (default 32) sessions for SECONDS
-# (calls/s, p50/p99, and for the cluster the p50 of calls whose POST landed on / off the owner,
-# their difference and a Redis PING round trip for comparison), and IDLE idle sessions (KiB per
-# session, summed over the instances' resident memory). Instances and Redis run on CPU 0,
-# HAProxy and the generator on CPU 1.
+# Each measurement runs on a freshly started rig: SESSIONS (default 32) sessions for SECONDS,
+# then 1 session for SECONDS (calls/s, p50/p99, and for the cluster the p50 of calls whose POST
+# landed on / off the owner and a Redis PING round trip for comparison), and IDLE idle sessions
+# (KiB per session, summed over the instances' resident memory). Instances and Redis run on
+# CPU 0, HAProxy and the generator on CPU 1.
+# added_us, the cost of an off-owner POST: p50 of the calls whose POST landed off the instance
+# holding the stream minus p50 of those that landed on it, within one run. At 1 session it is
+# the hop's own latency (landing instance -> Redis -> owner -> Redis -> landing instance); at 32
+# sessions it also holds CPU queueing, since an off-owner call keeps two instances and Redis busy
+# on the one CPU they share, so the 32-session figure measures throughput as much as the hop.
 #   bench/cluster.sh [SECONDS] [IDLE_SESSIONS] [RUNS]
 # Needs redis-server and haproxy (Debian: apt-get install redis-server haproxy) and python3 (for
 # free ports). Everything listens on 127.0.0.1 and is stopped at the end; raw lines go to stderr,
@@ -76,20 +81,32 @@ rig() { # rig single|cluster: sets LB, NODE_PIDS, REDIS_ADDR
     for _ in $(seq 1 100); do curl -fsS --max-time 1 "http://$LB/health" >/dev/null 2>&1 && break; sleep 0.05; done
 }
 
+load() { # load SESSIONS: one load line
+    local redis=()
+    [[ -n $REDIS_ADDR ]] && redis=(--redis "$REDIS_ADDR")
+    taskset -c 1 "$BIN/mcp-load" --addr "$LB" --transport sse --sessions "$1" --seconds "$SECS" "${redis[@]}"
+}
+
+record() { # record SETUP MODE LINE
+    echo "[$1 $2] $3" >&2
+    echo "$1 $2 $3" >>"$RESULTS"
+}
+
 measure() { # measure single|cluster load|idle
-    local line pids
+    local line line1 pids
     rig "$1"
     if [[ $2 == idle ]]; then
         pids=$(IFS=,; echo "${NODE_PIDS[*]}")
         line=$(taskset -c 1 "$BIN/mcp-load" --addr "$LB" --transport sse --idle "$IDLE" --server-pid "$pids")
-    elif [[ -n $REDIS_ADDR ]]; then
-        line=$(taskset -c 1 "$BIN/mcp-load" --addr "$LB" --transport sse --sessions "$SESSIONS" --seconds "$SECS" --redis "$REDIS_ADDR")
+        stop_all
+        record "$1" idle "$line"
     else
-        line=$(taskset -c 1 "$BIN/mcp-load" --addr "$LB" --transport sse --sessions "$SESSIONS" --seconds "$SECS")
+        line=$(load "$SESSIONS")
+        line1=$(load 1)
+        stop_all
+        record "$1" load "$line"
+        record "$1" load1 "$line1"
     fi
-    stop_all
-    echo "[$1 $2] $line" >&2
-    echo "$1 $2 $line" >>"$RESULTS"
 }
 
 for _ in $(seq 1 "$RUNS"); do
@@ -113,15 +130,15 @@ function median(list,   n, a, i, j, t) {
     for (i = 3; i <= NF; i++) { split($i, kv, "="); vals[key, kv[1]] = vals[key, kv[1]] " " kv[2] }
 }
 END {
-    printf "HTTP+SSE through HAProxy, %d sessions; medians of %d runs\n", sessions, runs
-    printf "%-8s %9s %7s %7s %9s %8s %8s %9s %8s %11s\n", "setup", "calls/s", "p50_us", "p99_us", "off_share", "on_p50", "off_p50", "added_us", "redis_us", "KiB/session"
+    printf "HTTP+SSE through HAProxy; medians of %d runs (added_us: off-owner p50 - on-owner p50)\n", runs
+    printf "%-8s %8s %9s %7s %7s %9s %8s %8s %9s %8s %11s\n", "setup", "sessions", "calls/s", "p50_us", "p99_us", "off_share", "on_p50", "off_p50", "added_us", "redis_us", "KiB/session"
     for (k = 1; k <= count; k++) {
         key = order[k]; split(key, p, " ")
-        if (p[2] != "load") continue
-        idle = p[1] " idle"
+        if (p[2] == "idle") continue
+        idle = (p[2] == "load") ? median(vals[p[1] " idle", "kib_per_session"]) : "-"
         # One instance behind three server lines: there is no owner to miss.
         split("off_owner_share on_owner_p50_us off_owner_p50_us off_owner_added_us redis_rtt_p50_us", names, " ")
         for (n = 1; n <= 5; n++) hop[n] = (p[1] == "single") ? "-" : median(vals[key, names[n]])
-        printf "%-8s %9d %7d %7d %9s %8s %8s %9s %8s %11s\n", p[1], median(vals[key, "calls_per_sec"]), median(vals[key, "p50_us"]), median(vals[key, "p99_us"]), hop[1], hop[2], hop[3], hop[4], hop[5], median(vals[idle, "kib_per_session"])
+        printf "%-8s %8d %9d %7d %7d %9s %8s %8s %9s %8s %11s\n", p[1], median(vals[key, "sessions"]), median(vals[key, "calls_per_sec"]), median(vals[key, "p50_us"]), median(vals[key, "p99_us"]), hop[1], hop[2], hop[3], hop[4], hop[5], idle
     }
 }' "$RESULTS"

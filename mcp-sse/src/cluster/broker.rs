@@ -8,8 +8,9 @@
 //! inbox:
 //!
 //! * a request whose handling finishes at once (an HTTP+SSE message: handed to the session,
-//!   in arrival order) is answered with its response head straight away: the landing instance
-//!   answers `202` only after the owner has the message;
+//!   in arrival order) is answered with its response straight away, head and body in one
+//!   [`Envelope::Whole`] when the body is complete then: the landing instance answers `202`
+//!   only after the owner has the message;
 //! * one that has to wait (a Streamable HTTP request whose answer is computed) first gets an
 //!   [`Envelope::Ack`], then its head and body frames when they exist.
 //!
@@ -30,7 +31,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http::{HeaderName, HeaderValue, Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
-use hyper::body::Frame;
+use hyper::body::{Body as _, Frame};
 use redis::aio::ConnectionManager;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -69,6 +70,11 @@ enum Reply {
         status: u16,
         headers: Vec<(String, Bytes)>,
     },
+    Whole {
+        status: u16,
+        headers: Vec<(String, Bytes)>,
+        body: Bytes,
+    },
     Data(Bytes),
     End,
     Gone,
@@ -81,7 +87,7 @@ pub(crate) enum Target {
     /// The owner of a session: alive while the session's record names it.
     Session {
         registry: Arc<Registry>,
-        record: Record,
+        record: Arc<Record>,
         session: String,
     },
     /// An instance: alive while its liveness key exists.
@@ -254,6 +260,11 @@ impl Broker {
                 guard.cancel = true;
                 Ok(self.relayed_response(status, headers, rx, guard, target))
             }
+            Some(Reply::Whole {
+                status,
+                headers,
+                body,
+            }) => Ok(response(status, headers, crate::response::full(body))),
             Some(Reply::Gone) => Err(ForwardError::Gone),
             None => Err(ForwardError::Unavailable(
                 "the instance owning this session or task went away; try again",
@@ -310,17 +321,8 @@ impl Broker {
                 _ => None,
             }
         });
-        let mut resp = Response::new(BodyExt::boxed_unsync(StreamBody::new(body.boxed())));
-        *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-        for (name, value) in headers {
-            if let (Ok(n), Ok(v)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_bytes(&value),
-            ) {
-                resp.headers_mut().append(n, v);
-            }
-        }
-        resp
+        let body = BodyExt::boxed_unsync(StreamBody::new(body.boxed()));
+        response(status, headers, body)
     }
 
     /// Handles one message of this instance's subscription.
@@ -349,6 +351,19 @@ impl Broker {
                 status,
                 headers,
             } => (tag, Reply::Head { status, headers }),
+            Envelope::Whole {
+                tag,
+                status,
+                headers,
+                body,
+            } => (
+                tag,
+                Reply::Whole {
+                    status,
+                    headers,
+                    body,
+                },
+            ),
             Envelope::Data { tag, bytes } => (tag, Reply::Data(bytes)),
             Envelope::End { tag } => (tag, Reply::End),
             Envelope::Gone { tag } => (tag, Reply::Gone),
@@ -413,22 +428,53 @@ impl Broker {
             let _ = self.publish(inbox, Envelope::Gone { tag }.encode()).await;
             return;
         };
-        let stop = CancellationToken::new();
-        lock(&self.relays).insert((from.clone(), tag), stop.clone());
         let (parts, mut body) = resp.into_parts();
         let headers = parts
             .headers
             .iter()
             .map(|(n, v)| (n.as_str().to_owned(), Bytes::copy_from_slice(v.as_bytes())))
             .collect();
+        let status = parts.status.as_u16();
+        // A body complete already (a `202`, an error) goes with its head: one message, and
+        // the landing instance answers without waiting for more.
+        let first = match ready_frame(&mut body) {
+            Some(Some(bytes)) if body.is_end_stream() => {
+                let whole = Envelope::Whole {
+                    tag,
+                    status,
+                    headers,
+                    body: bytes,
+                };
+                let _ = self.publish(inbox, whole.encode()).await;
+                return;
+            }
+            Some(None) => {
+                let whole = Envelope::Whole {
+                    tag,
+                    status,
+                    headers,
+                    body: Bytes::new(),
+                };
+                let _ = self.publish(inbox, whole.encode()).await;
+                return;
+            }
+            Some(Some(bytes)) => Some(bytes),
+            None => None,
+        };
+        let stop = CancellationToken::new();
+        lock(&self.relays).insert((from.clone(), tag), stop.clone());
         let head = Envelope::Head {
             tag,
-            status: parts.status.as_u16(),
+            status,
             headers,
         };
         // A landing instance that stopped listening (gone, or cut off) ends the relay.
         let mut reached =
             matches!(self.publish(inbox.clone(), head.encode()).await, Ok(n) if n > 0);
+        if let (true, Some(bytes)) = (reached, first) {
+            let env = Envelope::Data { tag, bytes };
+            reached = matches!(self.publish(inbox.clone(), env.encode()).await, Ok(n) if n > 0);
+        }
         while reached {
             let frame = tokio::select! {
                 _ = stop.cancelled() => break,
@@ -507,6 +553,42 @@ impl Broker {
                 _ = tokio::time::sleep(backoff) => {}
             }
             backoff = (backoff * 2).min(Duration::from_secs(1));
+        }
+    }
+}
+
+/// A response of `status` with `headers` (as relayed) and `body`.
+fn response(status: u16, headers: Vec<(String, Bytes)>, body: Body) -> Response<Body> {
+    let mut resp = Response::new(body);
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(&value),
+        ) {
+            resp.headers_mut().append(n, v);
+        }
+    }
+    resp
+}
+
+/// What `body` yields without waiting: `Some(None)` when it has ended, `Some(Some(data))` for
+/// its first data frame (trailers are not relayed), `None` when it is not ready yet.
+fn ready_frame(body: &mut Body) -> Option<Option<Bytes>> {
+    if body.is_end_stream() {
+        return Some(None);
+    }
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        match std::pin::Pin::new(&mut *body).poll_frame(&mut cx) {
+            std::task::Poll::Ready(None) => return Some(None),
+            std::task::Poll::Ready(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    return Some(Some(data));
+                }
+            }
+            std::task::Poll::Ready(Some(Err(e))) => match e {},
+            std::task::Poll::Pending => return None,
         }
     }
 }

@@ -32,6 +32,7 @@
 mod broker;
 pub(crate) mod caller;
 mod instances;
+mod owners;
 mod registry;
 mod wire;
 
@@ -47,8 +48,9 @@ use tokio_util::sync::CancellationToken;
 pub(crate) use broker::Handler;
 use broker::{Broker, ForwardError, Target};
 use instances::Instances;
+use owners::Owners;
 pub(crate) use registry::Kind;
-use registry::{RegisterError, Registry, credential_hash};
+use registry::{Record, RegisterError, Registry, credential_hash};
 pub(crate) use wire::{Forward, Op};
 
 use crate::error::ServeError;
@@ -65,6 +67,7 @@ use crate::security::Identity;
 /// | owner TTL (how soon a dead instance's ids answer 404 everywhere) | 10 s |
 /// | forward timeout (503 when the owner does not answer) | 5 s |
 /// | Redis connect / response timeout | 1 s / 2 s |
+/// | owner cache (records of other instances' sessions kept here) | 65,536 entries |
 /// | instance id | a random UUID |
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
@@ -74,6 +77,7 @@ pub struct ClusterOptions {
     pub(crate) forward_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) response_timeout: Duration,
+    pub(crate) owner_cache: usize,
     pub(crate) instance: Option<String>,
 }
 
@@ -87,6 +91,7 @@ impl ClusterOptions {
             forward_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(1),
             response_timeout: Duration::from_secs(2),
+            owner_cache: 65_536,
             instance: None,
         }
     }
@@ -119,6 +124,16 @@ impl ClusterOptions {
         self
     }
 
+    /// How many owner records of other instances' sessions this instance keeps (default
+    /// 65,536, about 250 bytes each), so a request it forwards skips looking the owner up in
+    /// Redis. A cached record is dropped as soon as its owner is found gone or unreachable,
+    /// and the request is then decided on a fresh lookup: the cache changes no answer. `0`
+    /// looks every owner up.
+    pub fn owner_cache(mut self, entries: usize) -> Self {
+        self.owner_cache = entries;
+        self
+    }
+
     /// This instance's id in the cluster (default: a random UUID, new at each start). Ids must
     /// be unique among the running instances.
     pub fn instance_id(mut self, id: impl Into<String>) -> Self {
@@ -133,6 +148,7 @@ pub(crate) struct Cluster {
     conn: ConnectionManager,
     registry: Arc<Registry>,
     instances: Arc<Instances>,
+    owners: Owners,
     broker: Arc<Broker>,
     ended: mpsc::Sender<String>,
     stop: CancellationToken,
@@ -205,6 +221,7 @@ impl Cluster {
             conn,
             registry,
             instances,
+            owners: Owners::new(opts.owner_cache),
             broker,
             ended,
             stop,
@@ -326,47 +343,88 @@ impl Cluster {
         identity: &Identity,
         caller: &mcp_core::Caller,
         op: Op,
-        headers: Vec<(String, Bytes)>,
+        mut headers: Vec<(String, Bytes)>,
         body: Bytes,
     ) -> Option<Response<Body>> {
+        let caller = caller::encode(caller);
+        let mut cached = self.owners.get(session);
+        loop {
+            let from_cache = cached.is_some();
+            let record = match cached.take() {
+                Some(r) => r,
+                None => match self.lookup(session).await {
+                    Ok(Some(r)) => r,
+                    Ok(None) => return None,
+                    Err(resp) => return Some(resp),
+                },
+            };
+            // A session opened with another credential, or on the other transport, is
+            // indistinguishable from an unknown one.
+            if record.kind != kind || record.credential != credential_hash(identity) {
+                return None;
+            }
+            if record.instance == self.instance {
+                // Recorded here but no longer held: it just ended.
+                return None;
+            }
+            let forward = Forward {
+                from: self.instance.clone(),
+                session: session.to_owned(),
+                op,
+                // Sent twice at most: once more only after a cached owner was not listening.
+                headers: if from_cache {
+                    headers.clone()
+                } else {
+                    std::mem::take(&mut headers)
+                },
+                caller: caller.clone(),
+                body: body.clone(),
+            };
+            let target = Target::Session {
+                registry: self.registry.clone(),
+                record,
+                session: session.to_owned(),
+            };
+            return match self.broker.forward(target, forward).await {
+                Ok(r) => Some(r),
+                Err(ForwardError::Gone) => {
+                    self.owners.remove(session);
+                    None
+                }
+                // Nobody got it: decided again on what Redis holds now (the owner may be gone
+                // for good, its record expired).
+                Err(ForwardError::NotListening) if from_cache => {
+                    self.owners.remove(session);
+                    continue;
+                }
+                Err(ForwardError::NotListening) => {
+                    self.owners.remove(session);
+                    Some(unavailable(
+                        "the instance holding this session is not reachable; try again",
+                    ))
+                }
+                Err(ForwardError::Unavailable(msg)) => Some(unavailable(msg)),
+            };
+        }
+    }
+
+    /// The owner record of `session` in Redis (cached when another instance holds it); the
+    /// 503 to answer when Redis is unreachable.
+    async fn lookup(&self, session: &str) -> Result<Option<Arc<Record>>, Response<Body>> {
         let mut conn = self.conn.clone();
-        let record = match self.registry.locate(&mut conn, session).await {
-            Ok(Some(r)) => r,
-            Ok(None) => return None,
+        match self.registry.locate(&mut conn, session).await {
+            Ok(Some(r)) => {
+                let r = Arc::new(r);
+                if r.instance != self.instance {
+                    self.owners.insert(session, r.clone());
+                }
+                Ok(Some(r))
+            }
+            Ok(None) => Ok(None),
             Err(e) => {
                 tracing::warn!(target: "mcp::cluster", error = %e, "session lookup failed");
-                return Some(unavailable("session store unreachable; try again"));
+                Err(unavailable("session store unreachable; try again"))
             }
-        };
-        // A session opened with another credential, or on the other transport, is
-        // indistinguishable from an unknown one.
-        if record.kind != kind || record.credential != credential_hash(identity) {
-            return None;
-        }
-        if record.instance == self.instance {
-            // Recorded here but no longer held: it just ended.
-            return None;
-        }
-        let forward = Forward {
-            from: self.instance.clone(),
-            session: session.to_owned(),
-            op,
-            headers,
-            caller: caller::encode(caller),
-            body,
-        };
-        let target = Target::Session {
-            registry: self.registry.clone(),
-            record,
-            session: session.to_owned(),
-        };
-        match self.broker.forward(target, forward).await {
-            Ok(r) => Some(r),
-            Err(ForwardError::Gone) => None,
-            Err(ForwardError::NotListening) => Some(unavailable(
-                "the instance holding this session is not reachable; try again",
-            )),
-            Err(ForwardError::Unavailable(msg)) => Some(unavailable(msg)),
         }
     }
 

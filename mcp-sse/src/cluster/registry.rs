@@ -87,10 +87,12 @@ pub(crate) fn credential_hash(identity: &Identity) -> String {
             h.update(subject.as_bytes());
         }
     }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = h.finalize();
     let mut out = String::with_capacity(64);
     for b in digest {
-        out.push_str(&format!("{b:02x}"));
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
     }
     out
 }
@@ -293,6 +295,11 @@ mod tests {
         );
         assert_ne!(credential_hash(&Identity::Anonymous), a);
         assert_eq!(a.len(), 64);
+        // Lower-case hex of SHA-256("mcp-anonymous"): what records in Redis hold.
+        assert_eq!(
+            credential_hash(&Identity::Anonymous),
+            "e49e06dfad37d326f9b5fb835aae9cf06b05442b4c2e6ef1a70bd59658f5bac7"
+        );
         assert!(!a.contains("alice"));
     }
 }

@@ -3,8 +3,9 @@
 //! An instance that receives a request for a session another instance owns forwards it to the
 //! owner's inbox channel ([`Envelope::Forward`]); the owner answers with the response head
 //! ([`Envelope::Head`]), preceded by [`Envelope::Ack`] when computing it takes a while, the
-//! body's frames ([`Envelope::Data`]) and [`Envelope::End`], or with
-//! [`Envelope::Gone`] when it no longer holds the session. The landing instance stops a relayed
+//! body's frames ([`Envelope::Data`]) and [`Envelope::End`]; a response complete at once (an
+//! HTTP+SSE `202`, an error) travels as one [`Envelope::Whole`]; or with [`Envelope::Gone`]
+//! when it no longer holds the session. The landing instance stops a relayed
 //! body with [`Envelope::Cancel`] (its client went away).
 //!
 //! Encoding: one kind byte, the 8-byte tag, then length-prefixed fields (4-byte big-endian
@@ -82,6 +83,13 @@ pub(crate) enum Envelope {
         tag: u64,
         bytes: Bytes,
     },
+    /// A response whose body was complete when it was ready: head and body in one message.
+    Whole {
+        tag: u64,
+        status: u16,
+        headers: Vec<(String, Bytes)>,
+        body: Bytes,
+    },
     End {
         tag: u64,
     },
@@ -138,6 +146,19 @@ impl Envelope {
                 buf.put_u64(*tag);
                 buf.put_u16(*status);
                 put_headers(&mut buf, headers);
+            }
+            Envelope::Whole {
+                tag,
+                status,
+                headers,
+                body,
+            } => {
+                buf.reserve(body.len() + 16);
+                buf.put_u8(b'W');
+                buf.put_u64(*tag);
+                buf.put_u16(*status);
+                put_headers(&mut buf, headers);
+                put_field(&mut buf, body);
             }
             Envelope::Data { tag, bytes } => {
                 buf.reserve(bytes.len() + 16);
@@ -200,6 +221,12 @@ impl Envelope {
                     headers,
                 }
             }
+            b'W' => Envelope::Whole {
+                tag,
+                status: r.u16()?,
+                headers: r.headers()?,
+                body: Bytes::copy_from_slice(r.field()?),
+            },
             b'D' => Envelope::Data {
                 tag,
                 bytes: Bytes::copy_from_slice(r.field()?),
@@ -297,6 +324,12 @@ mod tests {
             Envelope::Data {
                 tag: 1,
                 bytes: Bytes::from_static(b"data: x\n\n"),
+            },
+            Envelope::Whole {
+                tag: 8,
+                status: 404,
+                headers: vec![("content-type".into(), Bytes::from_static(b"text/plain"))],
+                body: Bytes::from_static(b"unknown\n"),
             },
             Envelope::End { tag: 2 },
             Envelope::Gone { tag: 3 },

@@ -47,10 +47,11 @@ impl Owners {
             return;
         }
         let mut map = self.map();
-        if map.len() >= self.capacity && !map.contains_key(session) {
-            if let Some(victim) = map.keys().next().cloned() {
-                map.remove(&victim);
-            }
+        if map.len() >= self.capacity
+            && !map.contains_key(session)
+            && let Some(victim) = map.keys().next().cloned()
+        {
+            map.remove(&victim);
         }
         map.insert(session.into(), record);
     }

@@ -104,12 +104,17 @@ impl Call<'_> {
     }
 
     fn context(&self, req: &Request, p: &JsonObject) -> Context {
+        self.context_with_meta(req, request_meta(p))
+    }
+
+    /// [`Call::context`] with the request's `_meta` already taken out of its params.
+    fn context_with_meta(&self, req: &Request, meta: Option<JsonObject>) -> Context {
         Context::new(
             self.envelope.clone(),
             self.origin.clone(),
             req.id.clone(),
             self.reply.clone(),
-            request_meta(p),
+            meta,
             self.cancel.clone(),
         )
     }
@@ -475,7 +480,12 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
     let limit = tool
         .timeout
         .unwrap_or_else(|| call.server.handler_timeout());
-    let mut ctx = call.context(&req, &p);
+    // Nothing reads the params after this: the handler's context takes their `_meta`.
+    let meta = match p.remove("_meta") {
+        Some(Value::Object(m)) => Some(m),
+        _ => None,
+    };
+    let mut ctx = call.context_with_meta(&req, meta);
     if let Some(r) = &rounds {
         ctx = ctx.with_rounds(r.clone());
     }

@@ -106,7 +106,7 @@ impl Envelope {
         let client_info = match meta.get(META_CLIENT_INFO) {
             None => None,
             Some(v) => Some(Arc::new(
-                serde_json::from_value::<Implementation>(v.clone()).map_err(|_| {
+                <Implementation as serde::Deserialize>::deserialize(v).map_err(|_| {
                     missing(
                         META_CLIENT_INFO,
                         "must be an object with string \"name\" and \"version\"",
@@ -116,7 +116,7 @@ impl Envelope {
         };
         let log_level = match meta.get(META_LOG_LEVEL) {
             None => None,
-            Some(v) => Some(serde_json::from_value::<LoggingLevel>(v.clone()).map_err(|_| {
+            Some(v) => Some(<LoggingLevel as serde::Deserialize>::deserialize(v).map_err(|_| {
                 missing(
                     META_LOG_LEVEL,
                     "must be one of debug, info, notice, warning, error, critical, alert, emergency",

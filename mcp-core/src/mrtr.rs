@@ -23,7 +23,6 @@
 //! error, however the handler reported its failure; a handler that copes without the answer
 //! keeps its result.
 
-use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -183,7 +182,7 @@ impl Binding {
     fn new(method: &str, params: &JsonObject, subject: Option<&str>) -> Self {
         // The canonical text of the params without the round keys, written straight from the
         // request: nothing is cloned.
-        let mut text = Vec::new();
+        let mut text = Vec::with_capacity(256);
         canonical_object(
             params
                 .iter()
@@ -194,16 +193,24 @@ impl Binding {
         h.update(method.as_bytes());
         h.update(b"\n");
         h.update(&text);
-        let mut digest = String::with_capacity(64);
-        for b in h.finalize() {
-            let _ = write!(digest, "{b:02x}");
-        }
+        let digest = hex(&h.finalize());
         Binding {
             method: method.to_owned(),
             digest,
             subject: subject.map(str::to_owned),
         }
     }
+}
+
+/// Lowercase hexadecimal text of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// JSON with object keys sorted at every level: the same value always gives the same text.
@@ -225,11 +232,27 @@ fn canonical(v: &Value, out: &mut Vec<u8>) {
 }
 
 /// An object's members in key order, each value canonical.
-fn canonical_object<'a>(members: impl Iterator<Item = (&'a String, &'a Value)>, out: &mut Vec<u8>) {
-    let mut members: Vec<_> = members.collect();
-    members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+fn canonical_object<'a>(
+    members: impl Iterator<Item = (&'a String, &'a Value)> + Clone,
+    out: &mut Vec<u8>,
+) {
     out.push(b'{');
-    for (i, (k, v)) in members.into_iter().enumerate() {
+    // Maps usually iterate in key order already: sort only when they do not.
+    if members.clone().is_sorted_by(|a, b| a.0 < b.0) {
+        canonical_members(members, out);
+    } else {
+        let mut sorted: Vec<_> = members.collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        canonical_members(sorted.into_iter(), out);
+    }
+    out.push(b'}');
+}
+
+fn canonical_members<'a>(
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+    out: &mut Vec<u8>,
+) {
+    for (i, (k, v)) in members.enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -237,7 +260,6 @@ fn canonical_object<'a>(members: impl Iterator<Item = (&'a String, &'a Value)>, 
         out.push(b':');
         canonical(v, out);
     }
-    out.push(b'}');
 }
 
 fn write_json<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {

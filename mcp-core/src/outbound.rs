@@ -57,6 +57,9 @@ pub struct Outgoing {
     pub id: Option<RequestId>,
     /// The JSON text of the message, without a trailing newline.
     pub json: Bytes,
+    /// For an error response made by [`Outgoing::error`]: its JSON-RPC error code, so a
+    /// transport can pick an HTTP status without reading the JSON again.
+    pub error_code: Option<i32>,
 }
 
 impl Outgoing {
@@ -66,6 +69,17 @@ impl Outgoing {
             kind: OutgoingKind::Response,
             id: Some(id),
             json,
+            error_code: None,
+        }
+    }
+
+    /// A final error response to `id`, with its JSON-RPC error `code`.
+    pub fn error(id: RequestId, json: Bytes, code: i32) -> Self {
+        Outgoing {
+            kind: OutgoingKind::Response,
+            id: Some(id),
+            json,
+            error_code: Some(code),
         }
     }
 
@@ -75,6 +89,7 @@ impl Outgoing {
             kind: OutgoingKind::Response,
             id: None,
             json,
+            error_code: None,
         }
     }
 
@@ -84,6 +99,7 @@ impl Outgoing {
             kind: OutgoingKind::Notification,
             id: None,
             json,
+            error_code: None,
         }
     }
 
@@ -93,6 +109,7 @@ impl Outgoing {
             kind: OutgoingKind::Request,
             id: None,
             json,
+            error_code: None,
         }
     }
 }

@@ -97,7 +97,7 @@ impl Rejection {
     /// The JSON-RPC error response to send.
     pub fn outgoing(&self) -> Outgoing {
         let json = jsonrpc::error_bytes(Some(&self.id), &self.error.to_error_object());
-        Outgoing::response(self.id.clone(), json)
+        Outgoing::error(self.id.clone(), json, self.error.code())
     }
 }
 
@@ -224,11 +224,15 @@ impl Server {
                 cancel.cancel();
                 return;
             };
-            let json = match outcome {
-                Ok(body) => jsonrpc::result_bytes(&id, &body),
-                Err(e) => jsonrpc::error_bytes(Some(&id), &e.into_error_object()),
+            let answer = match outcome {
+                Ok(body) => Outgoing::response(id.clone(), jsonrpc::result_bytes(&id, &body)),
+                Err(e) => {
+                    let code = e.code();
+                    let json = jsonrpc::error_bytes(Some(&id), &e.into_error_object());
+                    Outgoing::error(id, json, code)
+                }
             };
-            let _ = reply.send(Outgoing::response(id, json)).await;
+            let _ = reply.send(answer).await;
         }))
     }
 }

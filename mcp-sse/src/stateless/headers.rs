@@ -170,13 +170,17 @@ pub(crate) struct HeaderParam {
 /// Every parameter of a tool's `inputSchema` marked `x-mcp-header`, reached through chains of
 /// `properties` only (the only places the annotation is defined).
 pub(crate) fn header_params(schema: &Map<String, Value>) -> Vec<HeaderParam> {
-    fn walk(schema: &Map<String, Value>, path: &mut Vec<String>, out: &mut Vec<HeaderParam>) {
+    fn walk<'a>(
+        schema: &'a Map<String, Value>,
+        path: &mut Vec<&'a str>,
+        out: &mut Vec<HeaderParam>,
+    ) {
         let Some(props) = schema.get("properties").and_then(Value::as_object) else {
             return;
         };
         for (key, sub) in props {
             let Some(sub) = sub.as_object() else { continue };
-            path.push(key.clone());
+            path.push(key);
             if let Some(name) = sub.get("x-mcp-header").and_then(Value::as_str) {
                 let kind = match sub.get("type").and_then(Value::as_str) {
                     Some("string") => Kind::String,
@@ -185,7 +189,7 @@ pub(crate) fn header_params(schema: &Map<String, Value>) -> Vec<HeaderParam> {
                     _ => Kind::Other,
                 };
                 out.push(HeaderParam {
-                    path: path.clone(),
+                    path: path.iter().map(|k| (*k).to_owned()).collect(),
                     header: format!("Mcp-Param-{name}"),
                     kind,
                 });

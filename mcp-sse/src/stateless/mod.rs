@@ -175,22 +175,12 @@ fn check_headers(shared: &Shared, h: &HeaderMap, req: &Request) -> Result<(), he
 
 /// The HTTP status of a response on this revision: 404 for an unknown method, 400 for the
 /// revision's request errors, 200 otherwise (tool errors, invalid arguments and the like are
-/// JSON-RPC errors of a well-formed exchange).
-fn status_of(json: &[u8]) -> StatusCode {
-    #[derive(serde::Deserialize)]
-    struct Err {
-        code: i32,
-    }
-    #[derive(serde::Deserialize)]
-    struct Resp {
-        error: Option<Err>,
-    }
-    match serde_json::from_slice::<Resp>(json)
-        .ok()
-        .and_then(|r| r.error)
-    {
-        Some(e) if e.code == jsonrpc::code::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
-        Some(e) if BAD_REQUEST_CODES.contains(&e.code) => StatusCode::BAD_REQUEST,
+/// JSON-RPC errors of a well-formed exchange). `error_code` is the response's, when it is an
+/// error.
+fn status_of(error_code: Option<i32>) -> StatusCode {
+    match error_code {
+        Some(jsonrpc::code::METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
+        Some(c) if BAD_REQUEST_CODES.contains(&c) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     }
 }
@@ -236,7 +226,7 @@ async fn request(
         // The work ended without an answer (it was cancelled): nothing to send.
         None => return status(StatusCode::ACCEPTED),
         Some(m) if m.kind == OutgoingKind::Response => {
-            let code = status_of(&m.json);
+            let code = status_of(m.error_code);
             let mut r = json(m.json);
             *r.status_mut() = code;
             return r;

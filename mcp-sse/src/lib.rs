@@ -82,6 +82,7 @@ mod cluster;
 mod config;
 mod conn;
 mod error;
+mod event_conn;
 mod fields;
 mod legacy;
 mod mount;
@@ -91,6 +92,7 @@ mod open;
 #[cfg(feature = "cluster")]
 mod remote;
 mod response;
+mod rewind;
 mod security;
 mod server;
 mod service;

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -17,6 +19,8 @@ use tracing::Instrument;
 use crate::config::Builder;
 use crate::conn::{Conn, until_killed};
 use crate::error::ServeError;
+use crate::event_conn::{self, First, Head, Rules, classify, read_head};
+use crate::rewind::Rewind;
 use crate::security::Guard;
 use crate::service::handle;
 use crate::sessions::Sessions;
@@ -298,50 +302,43 @@ async fn os_signal() {
     }
 }
 
-/// The first bytes of every HTTP/2 connection (RFC 9113 §3.4); no HTTP/1 method starts so.
-const H2_PREFACE: &[u8] = b"PRI ";
-
-/// Which protocol a new connection speaks, from its first bytes (peeked, not consumed, so
-/// hyper reads the request into its own buffer from the start). `None`: closed or silent
-/// past `timeout`.
-async fn sniff(stream: &TcpStream, timeout: Duration) -> Option<bool> {
-    let sniff = async {
-        let mut buf = [0u8; H2_PREFACE.len()];
-        loop {
-            let n = stream.peek(&mut buf).await.ok()?;
-            if n == 0 {
-                return None;
-            }
-            if buf[..n] != H2_PREFACE[..n] {
-                return Some(false);
-            }
-            if n == H2_PREFACE.len() {
-                return Some(true);
-            }
-            // A prefix of the preface arrived alone: wait for the rest.
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    };
-    tokio::time::timeout(timeout, sniff).await.ok().flatten()
-}
-
 /// Serves one connection until it ends, the server drains it, or it is killed.
 async fn serve(
-    stream: TcpStream,
+    mut stream: TcpStream,
     shared: Arc<Shared>,
+    rules: Arc<Rules>,
     h1: http1::Builder,
     h2: http2::Builder<TokioExecutor>,
     watcher: Watcher,
     stop: CancellationToken,
 ) {
-    // A connection still silent when shutdown starts is not served at all.
+    // The protocol and, for an event stream, the first request's head, within the header
+    // timeout; a connection still silent when shutdown starts is not served at all.
+    let deadline = tokio::time::Instant::now() + shared.config.header_timeout;
+    let first = async {
+        match classify(&stream, &rules).await? {
+            First::H2 => Some((Head::Hyper(Bytes::new()), true)),
+            First::H1 => Some((Head::Hyper(Bytes::new()), false)),
+            First::EventStream => Some((read_head(&mut stream, &rules).await, false)),
+        }
+    };
     let first = tokio::select! {
-        first = sniff(&stream, shared.config.header_timeout) => first,
+        first = tokio::time::timeout_at(deadline, first) => first.ok().flatten(),
         _ = stop.cancelled() => None,
     };
     drop(stop);
-    let Some(is_h2) = first else {
-        return;
+    let (replay, is_h2) = match first {
+        None | Some((Head::Closed, _)) => return,
+        Some((Head::Hyper(replay), is_h2)) => (replay, is_h2),
+        Some((Head::Ours(req), _)) => {
+            let ctx = Arc::new(Conn {
+                shared,
+                kill: Arc::default(),
+            });
+            let kill = ctx.kill.clone();
+            until_killed(event_conn::serve(stream, ctx, req, watcher), &kill).await;
+            return;
+        }
     };
     let ctx = Arc::new(Conn {
         shared,
@@ -350,13 +347,14 @@ async fn serve(
     let kill = ctx.kill.clone();
     // Boxed, so that an idle connection keeps no room for a request future it is not running.
     let svc = service_fn(move |req| Box::pin(handle(ctx.clone(), req)));
-    let io = TokioIo::new(stream);
+    // Both connection futures are boxed: the task of a connection served by `event_conn`
+    // then keeps no room for them.
     let result = if is_h2 {
-        // Boxed: the HTTP/2 connection state is larger, and every HTTP/1 connection's task
-        // would otherwise reserve room for it.
+        let io = TokioIo::new(stream);
         until_killed(Box::pin(watcher.watch(h2.serve_connection(io, svc))), &kill).await
     } else {
-        until_killed(watcher.watch(h1.serve_connection(io, svc)), &kill).await
+        let io = TokioIo::new(Rewind::new(stream, replay));
+        until_killed(Box::pin(watcher.watch(h1.serve_connection(io, svc))), &kill).await
     };
     if let Some(Err(e)) = result {
         tracing::debug!(target: "mcp::sse", error = %e, "connection ended with an error");
@@ -369,12 +367,20 @@ const REQUEST_LINE_ROOM: usize = 16 * 1024;
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: CancellationToken) {
     let mut h1 = http1::Builder::new();
     let cfg = &shared.config;
+    let max_buf = cfg.max_header_bytes + 4 * cfg.max_headers + REQUEST_LINE_ROOM;
+    // Event streams are read within hyper's limits.
+    let rules = Arc::new(Rules::new(
+        &cfg.prefix,
+        &[&cfg.sse_path, &cfg.mcp_path],
+        max_buf,
+        cfg.max_headers + 1,
+    ));
     // hyper's own limits sit above ours, so the exact limits of `service` decide: room for
     // the request line and the line framing (HTTP/1), or HPACK's per-field overhead (HTTP/2).
     h1.timer(TokioTimer::new())
         .header_read_timeout(cfg.header_timeout)
         .max_headers(cfg.max_headers + 1)
-        .max_buf_size(cfg.max_header_bytes + 4 * cfg.max_headers + REQUEST_LINE_ROOM);
+        .max_buf_size(max_buf);
     let mut h2 = http2::Builder::new(TokioExecutor::new());
     h2.timer(TokioTimer::new())
         .max_concurrent_streams(200)
@@ -402,6 +408,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: Cancellat
             serve(
                 stream,
                 shared.clone(),
+                rules.clone(),
                 h1.clone(),
                 h2.clone(),
                 graceful.watcher(),

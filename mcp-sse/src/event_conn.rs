@@ -127,7 +127,7 @@ pub(crate) async fn classify(stream: &TcpStream, rules: &Rules) -> Option<First>
 /// The first request's head, read here.
 pub(crate) enum Head {
     /// A body-less HTTP/1.1 `GET`, to serve here.
-    Ours(Request<RequestBody>),
+    Ours(Box<Request<RequestBody>>),
     /// Anything else (a body, another version, a malformed head, a head over a limit): for
     /// hyper, with the bytes read so far.
     Hyper(Bytes),
@@ -163,7 +163,7 @@ enum Parsed {
     /// Not complete yet.
     Partial,
     /// Complete: the request when it is one to serve here.
-    Complete(Option<Request<RequestBody>>),
+    Complete(Option<Box<Request<RequestBody>>>),
     /// Malformed, or with too many fields.
     Invalid,
 }
@@ -179,7 +179,7 @@ fn parse(buf: &[u8], max_fields: usize) -> Parsed {
 }
 
 /// The request of a parsed head, when it is a body-less HTTP/1.1 `GET`.
-fn to_request(parsed: &httparse::Request<'_, '_>) -> Option<Request<RequestBody>> {
+fn to_request(parsed: &httparse::Request<'_, '_>) -> Option<Box<Request<RequestBody>>> {
     if parsed.method? != "GET" || parsed.version? != 1 {
         return None;
     }
@@ -197,7 +197,7 @@ fn to_request(parsed: &httparse::Request<'_, '_>) -> Option<Request<RequestBody>
     *req.uri_mut() = uri;
     *req.version_mut() = Version::HTTP_11;
     *req.headers_mut() = headers;
-    Some(req)
+    Some(Box::new(req))
 }
 
 /// How a response's body is delimited.
@@ -296,12 +296,12 @@ fn ready_data(body: &mut Body) -> Option<Option<Bytes>> {
 pub(crate) async fn serve(
     mut stream: TcpStream,
     conn: Arc<Conn>,
-    req: Request<RequestBody>,
+    req: Box<Request<RequestBody>>,
     watcher: Watcher,
 ) {
     let _watcher = watcher;
     // Boxed, so that an idle stream keeps no room for the request's future.
-    let resp = Box::pin(answer(&conn.shared, Some(&conn.kill), Paths::Full, req)).await;
+    let resp = Box::pin(answer(&conn.shared, Some(&conn.kill), Paths::Full, *req)).await;
     let (parts, mut body) = resp.into_parts();
     let framing = Framing::of(parts.status, &body);
     let mut out = head(parts.status, &parts.headers, framing);
@@ -392,7 +392,7 @@ mod tests {
         );
     }
 
-    fn parse(head: &[u8]) -> Option<Request<RequestBody>> {
+    fn parse(head: &[u8]) -> Option<Box<Request<RequestBody>>> {
         match super::parse(head, 8) {
             Parsed::Complete(req) => req,
             _ => panic!("not a complete head"),

@@ -6,9 +6,12 @@
 use std::time::Duration;
 
 use mcp_core::{CallToolResult, Content, Server, Tool};
-use mcp_sse::{ServerHandle, SseServer};
+use mcp_sse::ServerHandle;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+mod common;
+use common::wait_sessions;
 
 const T: Duration = Duration::from_secs(20);
 
@@ -24,10 +27,7 @@ fn server() -> Server {
 }
 
 async fn start(f: impl FnOnce(mcp_sse::Builder) -> mcp_sse::Builder) -> ServerHandle {
-    f(SseServer::builder(server()).bind("127.0.0.1:0".parse().unwrap()))
-        .start()
-        .await
-        .unwrap()
+    common::start_with(server(), f).await
 }
 
 /// A raw connection and what was read from it so far.
@@ -119,16 +119,6 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 const GET_SSE: &[u8] = b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
-async fn wait_sessions(h: &ServerHandle, n: usize) {
-    tokio::time::timeout(T, async {
-        while h.session_count() != n {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("session count not reached in time");
-}
-
 /// An HTTP+SSE stream: chunked, `Connection: close`, the endpoint event first; ended by the
 /// server (shutdown), the body ends with its last chunk and the connection closes.
 #[tokio::test]
@@ -191,6 +181,7 @@ async fn a_slow_head_is_served() {
         &GET_SSE[20..],
     ] {
         c.send(piece).await;
+        // The pause is the behaviour under test: each piece arrives on its own.
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
     let (status, _) = c.head().await;
@@ -299,6 +290,7 @@ async fn a_stalled_stream_is_killed() {
         post.buf.drain(..len);
         match status {
             202 => {}
+            // Refused for now (the session is full): retry after a pause, as a client would.
             429 => tokio::time::sleep(Duration::from_millis(50)).await,
             404 => {
                 ended = true;

@@ -307,8 +307,7 @@ async fn serve(
     mut stream: TcpStream,
     shared: Arc<Shared>,
     rules: Arc<Rules>,
-    h1: http1::Builder,
-    h2: http2::Builder<TokioExecutor>,
+    protocols: Arc<Protocols>,
     watcher: Watcher,
     stop: CancellationToken,
 ) {
@@ -336,7 +335,13 @@ async fn serve(
                 kill: Arc::default(),
             });
             let kill = ctx.kill.clone();
-            until_killed(event_conn::serve(stream, ctx, req, watcher), &kill).await;
+            // Inline rather than through `until_killed`, whose parameter would keep a second
+            // copy of the stream's future in this task.
+            tokio::select! {
+                biased;
+                _ = event_conn::serve(stream, ctx, req, watcher) => {}
+                _ = kill.killed() => {}
+            }
             return;
         }
     };
@@ -351,14 +356,29 @@ async fn serve(
     // then keeps no room for them.
     let result = if is_h2 {
         let io = TokioIo::new(stream);
-        until_killed(Box::pin(watcher.watch(h2.serve_connection(io, svc))), &kill).await
+        until_killed(
+            Box::pin(watcher.watch(protocols.h2.serve_connection(io, svc))),
+            &kill,
+        )
+        .await
     } else {
         let io = TokioIo::new(Rewind::new(stream, replay));
-        until_killed(Box::pin(watcher.watch(h1.serve_connection(io, svc))), &kill).await
+        until_killed(
+            Box::pin(watcher.watch(protocols.h1.serve_connection(io, svc))),
+            &kill,
+        )
+        .await
     };
     if let Some(Err(e)) = result {
         tracing::debug!(target: "mcp::sse", error = %e, "connection ended with an error");
     }
+}
+
+/// The configured hyper connection builders, shared by every connection (each connection's
+/// task then holds a pointer instead of its own copy).
+struct Protocols {
+    h1: http1::Builder,
+    h2: http2::Builder<TokioExecutor>,
 }
 
 /// How long a request line may be beyond the header limit.
@@ -388,6 +408,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: Cancellat
             u32::try_from(cfg.max_header_bytes + 32 * (cfg.max_headers + 1) + REQUEST_LINE_ROOM)
                 .unwrap_or(u32::MAX),
         );
+    let protocols = Arc::new(Protocols { h1, h2 });
     let graceful = GracefulShutdown::new();
     loop {
         let (stream, remote) = tokio::select! {
@@ -409,8 +430,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: Cancellat
                 stream,
                 shared.clone(),
                 rules.clone(),
-                h1.clone(),
-                h2.clone(),
+                protocols.clone(),
                 graceful.watcher(),
                 stop.clone(),
             )

@@ -12,14 +12,15 @@ use std::borrow::Cow;
 
 use base64::Engine;
 use http::HeaderMap;
+use http::header::{AsHeaderName, HeaderName};
 use serde_json::{Map, Value};
 
 /// `MCP-Protocol-Version`.
-pub(crate) const VERSION: &str = "mcp-protocol-version";
+pub(crate) const VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
 /// `Mcp-Method`.
-const METHOD: &str = "mcp-method";
+const METHOD: HeaderName = HeaderName::from_static("mcp-method");
 /// `Mcp-Name`.
-const NAME: &str = "mcp-name";
+const NAME: HeaderName = HeaderName::from_static("mcp-name");
 
 const B64_PREFIX: &str = "=?base64?";
 const B64_SUFFIX: &str = "?=";
@@ -31,7 +32,10 @@ const B64_SUFFIX: &str = "?=";
 pub(crate) struct Mismatch(pub(crate) String);
 
 /// The single value of header `name`, trimmed; `None` when absent.
-fn value<'a>(h: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Mismatch> {
+fn value<N: AsHeaderName + std::fmt::Display + Copy>(
+    h: &HeaderMap,
+    name: N,
+) -> Result<Option<&str>, Mismatch> {
     let mut all = h.get_all(name).iter();
     let Some(v) = all.next() else {
         return Ok(None);
@@ -88,7 +92,7 @@ fn name_field(method: &str) -> Option<&'static str> {
 /// two values. A request without a version in `_meta` passes here and is refused by the
 /// `_meta` validation.
 pub(crate) fn check_version(h: &HeaderMap, meta_version: Option<&str>) -> Result<(), Mismatch> {
-    let header = value(h, VERSION)?;
+    let header = value(h, &VERSION)?;
     match (header, meta_version) {
         (_, None) => Ok(()),
         (None, Some(_)) => Err(Mismatch(
@@ -110,7 +114,7 @@ pub(crate) fn check_standard(
     method: &str,
     params: Option<&Value>,
 ) -> Result<(), Mismatch> {
-    match value(h, METHOD)? {
+    match value(h, &METHOD)? {
         None => {
             return Err(Mismatch(format!(
                 "missing Mcp-Method header: it must repeat the body's method {:?}",
@@ -133,7 +137,7 @@ pub(crate) fn check_standard(
     let Some(body) = params.and_then(|p| p.get(field)).and_then(Value::as_str) else {
         return Ok(());
     };
-    let Some(v) = value(h, NAME)? else {
+    let Some(v) = value(h, &NAME)? else {
         return Err(Mismatch(format!(
             "missing Mcp-Name header: {method} requests repeat params.{field} there"
         )));
@@ -234,7 +238,7 @@ pub(crate) fn check_params(
             body = body.and_then(|b| b.get(key));
         }
         let body = body.filter(|v| !v.is_null());
-        let header = value(h, &p.header)?;
+        let header = value(h, p.header.as_str())?;
         match (body, header) {
             (None, None) => {}
             (None, Some(_)) => {

@@ -143,6 +143,10 @@ pub(crate) struct Broker {
     handler: OnceLock<Handler>,
     on_notify: OnceLock<NotifyHandler>,
     subscribed: AtomicBool,
+    /// When the subscription came back after being lost (Redis restarted or was cut off).
+    resubscribed: Mutex<Option<tokio::time::Instant>>,
+    /// Woken when the subscription comes back, so the owner re-creates its records at once.
+    resubscribe: Arc<tokio::sync::Notify>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -169,6 +173,8 @@ impl Broker {
             handler: OnceLock::new(),
             on_notify: OnceLock::new(),
             subscribed: AtomicBool::new(false),
+            resubscribed: Mutex::new(None),
+            resubscribe: Arc::default(),
         }
     }
 
@@ -186,6 +192,17 @@ impl Broker {
 
     pub(crate) fn notify_channel(&self) -> String {
         format!("{}:notify", self.prefix)
+    }
+
+    /// Woken each time the subscription comes back after being lost.
+    pub(crate) fn resubscribed_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.resubscribe.clone()
+    }
+
+    /// True within `window` of the subscription coming back after being lost: Redis may have
+    /// restarted empty, and the owners may not have re-created their records yet.
+    pub(crate) fn recovering(&self, window: Duration) -> bool {
+        lock(&self.resubscribed).is_some_and(|at| at.elapsed() < window)
     }
 
     /// True while this instance's subscription is up (it can be reached by others).
@@ -216,6 +233,14 @@ impl Broker {
         target: Target,
         forward: Forward,
     ) -> Result<Response<Body>, ForwardError> {
+        // The owner's answer comes back on this instance's own subscription: while that is
+        // down (Redis restarting, say) the owner could take the request and its answer be
+        // lost, so a 503 here would not mean "not delivered". Nothing is sent then.
+        if !self.is_subscribed() {
+            return Err(ForwardError::Unavailable(
+                "this instance is reconnecting to the session store; try again",
+            ));
+        }
         let tag = self.next_tag.fetch_add(1, Ordering::Relaxed);
         let owner = target.instance().to_owned();
         let (tx, mut rx) = mpsc::channel(RELAY_QUEUE);
@@ -508,6 +533,7 @@ impl Broker {
         let inbox = self.inbox_of(&self.instance);
         let notify = self.notify_channel();
         let mut backoff = Duration::from_millis(50);
+        let mut lost = false;
         loop {
             let connect = async {
                 let mut ps = tokio::time::timeout(connect_timeout, client.get_async_pubsub())
@@ -526,6 +552,10 @@ impl Broker {
                 Ok(ps) => {
                     backoff = Duration::from_millis(50);
                     self.subscribed.store(true, Ordering::Release);
+                    if lost {
+                        *lock(&self.resubscribed) = Some(tokio::time::Instant::now());
+                        self.resubscribe.notify_one();
+                    }
                     tracing::info!(target: "mcp::cluster", instance = %self.instance, "subscribed to the cluster inbox");
                     let mut messages = ps.into_on_message();
                     loop {
@@ -539,6 +569,7 @@ impl Broker {
                         }
                     }
                     self.subscribed.store(false, Ordering::Release);
+                    lost = true;
                     // Replies may have been lost while cut off: end every relay in progress
                     // (Streamable HTTP clients resume from the owner's event store).
                     lock(&self.pending).clear();

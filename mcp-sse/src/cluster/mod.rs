@@ -212,6 +212,7 @@ impl Cluster {
             registry.clone(),
             conn.clone(),
             opts.owner_ttl / 3,
+            broker.resubscribed_signal(),
             stop.clone(),
         ));
         tokio::spawn(delete_ended(registry.clone(), conn.clone(), ended_rx));
@@ -420,6 +421,11 @@ impl Cluster {
                 }
                 Ok(Some(r))
             }
+            // Redis just came back and may have restarted empty: the owner may not have
+            // re-created the record yet, so "unknown" is not certain for one refresh period.
+            Ok(None) if self.broker.recovering(self.owner_ttl / 3) => Err(unavailable(
+                "the session store is recovering from a restart; try again",
+            )),
             Ok(None) => Ok(None),
             Err(e) => {
                 tracing::warn!(target: "mcp::cluster", error = %e, "session lookup failed");
@@ -504,13 +510,17 @@ async fn refresh_forever(
     registry: Arc<Registry>,
     mut conn: ConnectionManager,
     period: Duration,
+    resubscribed: Arc<tokio::sync::Notify>,
     stop: CancellationToken,
 ) {
     let mut failing = false;
     loop {
+        // Every period, and at once when Redis is back after a loss (it may have restarted
+        // empty).
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(period) => {}
+            _ = resubscribed.notified() => {}
         }
         match registry.refresh(&mut conn).await {
             Ok(()) if failing => {

@@ -384,23 +384,46 @@ struct Protocols {
 /// How long a request line may be beyond the header limit.
 const REQUEST_LINE_ROOM: usize = 16 * 1024;
 
+/// The header count hyper's HTTP/1 parser takes without being configured. Up to it, hyper
+/// parses a head into arrays on the stack; a configured count above it makes hyper allocate
+/// two arrays of that length on the heap for every request it reads.
+const HYPER_DEFAULT_MAX_HEADERS: usize = 100;
+
+/// The header count hyper's HTTP/1 connections accept for a configured limit of `max`: at
+/// least `max`, so `service` sees every head within the limit. Above the limit `service`
+/// refuses the head with its 431 and message; a head hyper cannot take gets hyper's own 431.
+/// Up to hyper's default that default is kept (the service enforces the smaller limit
+/// exactly), so the usual configuration costs no allocation per request; past it, one field
+/// line more than `max`, so the service answers the first head over the limit.
+fn hyper_max_headers(max: usize) -> usize {
+    if max <= HYPER_DEFAULT_MAX_HEADERS {
+        HYPER_DEFAULT_MAX_HEADERS
+    } else {
+        max + 1
+    }
+}
+
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: CancellationToken) {
     let mut h1 = http1::Builder::new();
     let cfg = &shared.config;
     let max_buf = cfg.max_header_bytes + 4 * cfg.max_headers + REQUEST_LINE_ROOM;
+    let max_fields = hyper_max_headers(cfg.max_headers);
     // Event streams are read within hyper's limits.
     let rules = Arc::new(Rules::new(
         &cfg.prefix,
         &[&cfg.sse_path, &cfg.mcp_path],
         max_buf,
-        cfg.max_headers + 1,
+        max_fields,
     ));
-    // hyper's own limits sit above ours, so the exact limits of `service` decide: room for
-    // the request line and the line framing (HTTP/1), or HPACK's per-field overhead (HTTP/2).
+    // hyper's own limits sit at or above ours, so the exact limits of `service` decide: room
+    // for the request line and the line framing (HTTP/1), or HPACK's per-field overhead
+    // (HTTP/2).
     h1.timer(TokioTimer::new())
         .header_read_timeout(cfg.header_timeout)
-        .max_headers(cfg.max_headers + 1)
         .max_buf_size(max_buf);
+    if max_fields != HYPER_DEFAULT_MAX_HEADERS {
+        h1.max_headers(max_fields);
+    }
     let mut h2 = http2::Builder::new(TokioExecutor::new());
     h2.timer(TokioTimer::new())
         .max_concurrent_streams(200)

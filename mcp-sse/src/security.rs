@@ -340,16 +340,16 @@ impl Guard {
         })
     }
 
-    /// Validates Host and Origin (DNS-rebinding protection).
-    pub(crate) fn check(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<(), Refusal> {
+    /// Validates Host and Origin (DNS-rebinding protection). `host` is the request's, parsed
+    /// from its one `Host` header or, without one, its `:authority` (HTTP/2 carries the host
+    /// there); `None` when it has none that parses.
+    pub(crate) fn check(
+        &self,
+        host: Option<HostRef<'_>>,
+        headers: &HeaderMap,
+    ) -> Result<(), Refusal> {
         if let Some(allowed) = &self.hosts {
-            // HTTP/2 carries the host in the `:authority` pseudo-header, which is the URI's.
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .or_else(|| uri.authority().map(|a| a.as_str()))
-                .and_then(split_host_port)
-                .ok_or(Refusal::Host)?;
+            let host = host.ok_or(Refusal::Host)?;
             if !allowed.iter().any(|a| a.matches(&host)) {
                 return Err(Refusal::Host);
             }
@@ -406,7 +406,11 @@ mod tests {
 
     impl Guard {
         fn check_headers(&self, h: &HeaderMap) -> Result<(), Refusal> {
-            self.check(h, &http::Uri::from_static("/"))
+            let host = h
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .and_then(split_host_port);
+            self.check(host, h)
         }
     }
 

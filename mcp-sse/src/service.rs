@@ -10,7 +10,7 @@ use mcp_core::Caller;
 use crate::conn::{Conn, Kill};
 use crate::fields::{section_size, single};
 use crate::response::{Body, empty, full, method_not_allowed, text, unauthorized};
-use crate::security::{Guard, Refusal, authenticate, exposed_headers, split_host_port};
+use crate::security::{Guard, HostRef, Refusal, authenticate, exposed_headers, split_host_port};
 use crate::shared::Shared;
 
 /// Strips the mount prefix; `None` when the path is outside it.
@@ -61,8 +61,12 @@ pub(crate) async fn answer(
 #[allow(clippy::result_large_err)] // the error is the response to send, on the rare path
 /// The checks of the request head every endpoint shares: the header section within its
 /// limits (431), and exactly one valid `Host` (400, RFC 9112 §3.2; HTTP/2 may carry it as
-/// `:authority` instead).
-fn check_head(cfg: &crate::Config, req: &Request<RequestBody>) -> Result<(), Response<Body>> {
+/// `:authority` instead). Returns the host, parsed once for the checks that follow (`None`:
+/// an `:authority` that is not a `host[:port]`).
+fn check_head<'r>(
+    cfg: &crate::Config,
+    req: &'r Request<RequestBody>,
+) -> Result<Option<HostRef<'r>>, Response<Body>> {
     let headers = req.headers();
     if headers.len() > cfg.max_headers {
         return Err(text(
@@ -85,11 +89,13 @@ fn check_head(cfg: &crate::Config, req: &Request<RequestBody>) -> Result<(), Res
             "Host header given more than once",
         )),
         Ok(Some(host)) => match host.to_str().ok().and_then(split_host_port) {
-            Some(_) => Ok(()),
+            Some(host) => Ok(Some(host)),
             None => Err(text(StatusCode::BAD_REQUEST, "invalid Host header")),
         },
-        Ok(None) if req.uri().authority().is_some() => Ok(()),
-        Ok(None) => Err(text(StatusCode::BAD_REQUEST, "missing Host header")),
+        Ok(None) => match req.uri().authority() {
+            Some(authority) => Ok(split_host_port(authority.as_str())),
+            None => Err(text(StatusCode::BAD_REQUEST, "missing Host header")),
+        },
     }
 }
 
@@ -100,11 +106,12 @@ async fn route(
     req: Request<RequestBody>,
 ) -> Response<Body> {
     let cfg = &shared.config;
-    if let Err(r) = check_head(cfg, &req) {
-        return r;
-    }
+    let host = match check_head(cfg, &req) {
+        Ok(host) => host,
+        Err(r) => return r,
+    };
     let headers = req.headers();
-    if let Err(refusal) = shared.guard.check(headers, req.uri()) {
+    if let Err(refusal) = shared.guard.check(host, headers) {
         tracing::warn!(target: "mcp::sse", ?refusal, "request refused by DNS-rebinding protection");
         let msg = match refusal {
             Refusal::Host => "forbidden: Host header not allowed",
@@ -129,7 +136,6 @@ async fn route(
     let Some(path) = local_path(prefix, req.uri().path()) else {
         return text(StatusCode::NOT_FOUND, "not found");
     };
-    let path = path.to_owned();
     if path == cfg.health_path {
         return if req.method() == Method::GET {
             health(shared)

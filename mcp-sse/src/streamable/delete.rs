@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Response};
 
-use super::headers::{check_version_header, lookup};
+use super::headers::{check_version_header, lookup, session_header};
 use crate::response::{Body, empty};
 use crate::security::Identity;
 use crate::shared::Shared;
@@ -13,9 +13,13 @@ pub(crate) fn delete(shared: &Arc<Shared>, identity: Identity, h: &HeaderMap) ->
     if let Err(r) = check_version_header(h) {
         return r;
     }
-    match lookup(shared, h, &identity) {
+    let named = match session_header(h) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match lookup(shared, named, &identity) {
         Ok((id, _, _)) => {
-            shared.sessions.remove(&id);
+            shared.sessions.remove(id);
             tracing::info!(target: "mcp::http", session_id = %id, "streamable session deleted");
             Response::new(empty())
         }

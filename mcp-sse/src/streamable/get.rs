@@ -6,7 +6,9 @@ use std::sync::atomic::Ordering;
 
 use http::{HeaderMap, Response, StatusCode};
 
-use super::headers::{accepts, check_version_header, lookup, single_str};
+use super::headers::{
+    LAST_EVENT_ID, accepts, check_version_header, lookup, session_header, single_str,
+};
 use super::state::AttachError;
 use super::state::STANDALONE;
 use super::stream::{Start, sse_response};
@@ -15,7 +17,7 @@ use crate::security::Identity;
 use crate::shared::Shared;
 
 pub(crate) fn get(shared: &Arc<Shared>, identity: Identity, h: &HeaderMap) -> Response<Body> {
-    if !accepts(h, "text/event-stream") {
+    if !accepts(h).event_stream {
         return text(
             StatusCode::NOT_ACCEPTABLE,
             "Accept must list text/event-stream",
@@ -24,12 +26,16 @@ pub(crate) fn get(shared: &Arc<Shared>, identity: Identity, h: &HeaderMap) -> Re
     if let Err(r) = check_version_header(h) {
         return r;
     }
-    let (_, entry, state) = match lookup(shared, h, &identity) {
+    let named = match session_header(h) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let (_, entry, state) = match lookup(shared, named, &identity) {
         Ok(x) => x,
         Err(r) => return r,
     };
     state.touch();
-    let last_event_id = match single_str(h, "last-event-id") {
+    let last_event_id = match single_str(h, &LAST_EVENT_ID) {
         Ok(v) => v,
         Err(r) => return r,
     };

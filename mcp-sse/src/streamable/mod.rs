@@ -83,12 +83,12 @@ pub(crate) async fn handle(
 
 /// The request headers the MCP endpoint reads, forwarded with a request to another instance.
 #[cfg(feature = "cluster")]
-const FORWARDED_HEADERS: [&str; 5] = [
-    "accept",
-    "content-type",
+const FORWARDED_HEADERS: [http::HeaderName; 5] = [
+    http::header::ACCEPT,
+    http::header::CONTENT_TYPE,
     headers::SESSION_HEADER,
     headers::VERSION_HEADER,
-    "last-event-id",
+    headers::LAST_EVENT_ID,
 ];
 
 /// Cluster mode: a request for a session another instance holds goes to that instance, and
@@ -105,7 +105,7 @@ pub(super) async fn forward_elsewhere(
 ) -> Option<Response<Body>> {
     let cluster = shared.cluster.as_ref()?;
     // Absent or repeated: the local path answers (400 for a repeated one).
-    let id = headers::single_str(h, headers::SESSION_HEADER)
+    let id = headers::single_str(h, &headers::SESSION_HEADER)
         .ok()
         .flatten()?;
     if shared.sessions.get(id, identity).is_some() {
@@ -114,8 +114,12 @@ pub(super) async fn forward_elsewhere(
     let forwarded = FORWARDED_HEADERS
         .iter()
         .filter_map(|n| {
-            h.get(*n)
-                .map(|v| ((*n).to_owned(), bytes::Bytes::copy_from_slice(v.as_bytes())))
+            h.get(n).map(|v| {
+                (
+                    n.as_str().to_owned(),
+                    bytes::Bytes::copy_from_slice(v.as_bytes()),
+                )
+            })
         })
         .collect();
     let kind = crate::cluster::Kind::Streamable;

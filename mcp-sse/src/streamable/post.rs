@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use mcp_core::jsonrpc::{Incoming as Body_, Message};
 use mcp_core::{Caller, Outbound, OutgoingKind};
 
-use super::headers::{SESSION_HEADER, accepts, check_version_header, has_session_header, lookup};
+use super::headers::{SESSION_HEADER, accepts, check_version_header, lookup, session_header};
 use super::state::StreamState;
 use super::stream::{Start, sse_response};
 use crate::open::open_session;
@@ -32,7 +32,8 @@ pub(crate) async fn post(
 ) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let h = &parts.headers;
-    if !(accepts(h, "application/json") && accepts(h, "text/event-stream")) {
+    let accepted = accepts(h);
+    if !(accepted.json && accepted.event_stream) {
         return text(
             StatusCode::NOT_ACCEPTABLE,
             "Accept must list both application/json and text/event-stream",
@@ -81,15 +82,19 @@ pub(crate) async fn post_parsed(
     incoming: Body_,
 ) -> Response<Body> {
     let cfg = &shared.config;
-    let (session_id, entry, state, created) = if !has_session_header(h) && is_initialize(&incoming)
-    {
+    let named = match session_header(h) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    // The id of a session this request opens; a request for an existing one needs no copy.
+    let (created, entry, state) = if named.is_none() && is_initialize(&incoming) {
         match open(shared, identity).await {
-            Ok((id, entry, state)) => (id, entry, state, true),
+            Ok((id, entry, state)) => (Some(id), entry, state),
             Err(r) => return r,
         }
     } else {
-        match lookup(shared, h, &identity) {
-            Ok((id, entry, state)) => (id, entry, state, false),
+        match lookup(shared, named, &identity) {
+            Ok((_, entry, state)) => (None, entry, state),
             Err(r) => return r,
         }
     };
@@ -148,13 +153,16 @@ pub(crate) async fn post_parsed(
             }
         }
     };
-    if created && entry.session.protocol_version().is_none() {
+    let Some(session_id) = created else {
+        return resp;
+    };
+    if entry.session.protocol_version().is_none() {
         // The initialize failed: the session never existed for the client.
         shared.sessions.remove(&session_id);
         tracing::debug!(target: "mcp::http", "initialize failed; session dropped");
         return resp;
     }
-    if created && let Ok(v) = HeaderValue::from_str(&session_id) {
+    if let Ok(v) = HeaderValue::from_str(&session_id) {
         resp.headers_mut().insert(SESSION_HEADER, v);
     }
     resp

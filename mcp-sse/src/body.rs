@@ -14,10 +14,18 @@ use crate::response::{Body, rpc_error, text};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The request body every endpoint reads: hyper's own, or any body an application's server
-/// hands to the mounted service, boxed once. The mutex makes it `Sync` (so a request may be
-/// borrowed across an await) without a cost: polling reaches it through `&mut`, unlocked.
-pub(crate) struct RequestBody(std::sync::Mutex<UnsyncBoxBody<Bytes, BoxError>>);
+/// The request body every endpoint reads: hyper's own (as it is, on the connections the
+/// server accepted itself), or any body an application's server hands to the mounted service,
+/// boxed once. The mutex makes it `Sync` (so a request may be borrowed across an await)
+/// without a cost: polling reaches it through `&mut`, unlocked.
+pub(crate) struct RequestBody(std::sync::Mutex<Inner>);
+
+enum Inner {
+    /// hyper's body: no box.
+    Hyper(hyper::body::Incoming),
+    /// Any other body.
+    Boxed(UnsyncBoxBody<Bytes, BoxError>),
+}
 
 impl RequestBody {
     /// Boxes `body`, its chunks as [`Bytes`] (without a copy when they are already).
@@ -27,14 +35,19 @@ impl RequestBody {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        RequestBody(std::sync::Mutex::new(
+        RequestBody(std::sync::Mutex::new(Inner::Boxed(
             body.map_frame(|f| f.map_data(|mut d| d.copy_to_bytes(d.remaining())))
                 .map_err(Into::into)
                 .boxed_unsync(),
-        ))
+        )))
     }
 
-    fn inner(&self) -> std::sync::MutexGuard<'_, UnsyncBoxBody<Bytes, BoxError>> {
+    /// hyper's body, unboxed.
+    pub(crate) fn hyper(body: hyper::body::Incoming) -> Self {
+        RequestBody(std::sync::Mutex::new(Inner::Hyper(body)))
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -47,20 +60,36 @@ impl http_body::Body for RequestBody {
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
-        let body = self
+        use std::pin::Pin;
+        use std::task::Poll;
+        let inner = self
             .get_mut()
             .0
             .get_mut()
             .unwrap_or_else(|e| e.into_inner());
-        std::pin::Pin::new(body).poll_frame(cx)
+        match inner {
+            Inner::Hyper(b) => match Pin::new(b).poll_frame(cx) {
+                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
+                Poll::Ready(Some(Ok(f))) => Poll::Ready(Some(Ok(f))),
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            },
+            Inner::Boxed(b) => Pin::new(b).poll_frame(cx),
+        }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner().is_end_stream()
+        match &*self.inner() {
+            Inner::Hyper(b) => b.is_end_stream(),
+            Inner::Boxed(b) => b.is_end_stream(),
+        }
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
-        self.inner().size_hint()
+        match &*self.inner() {
+            Inner::Hyper(b) => b.size_hint(),
+            Inner::Boxed(b) => b.size_hint(),
+        }
     }
 }
 use crate::shared::Shared;
@@ -77,7 +106,9 @@ pub(crate) enum BodyError {
 }
 
 /// Reads the whole body, refusing before reading when `Content-Length` is over `limit`, and
-/// stopping as soon as the bytes read pass it.
+/// stopping as soon as the bytes read pass it. A body that arrives in one chunk is returned
+/// as that chunk, without a copy; a body that is all there when the read starts arms no
+/// timer.
 pub(crate) async fn read_limited(
     body: &mut RequestBody,
     content_length: Option<u64>,
@@ -88,18 +119,38 @@ pub(crate) async fn read_limited(
         return Err(BodyError::TooLarge);
     }
     let read = async {
-        let mut buf = BytesMut::with_capacity(content_length.map_or(1024, |n| n as usize));
+        // The first chunk, kept as it is until a second one comes.
+        let mut first = Bytes::new();
+        let mut buf: Option<BytesMut> = None;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|_| BodyError::Broken)?;
-            if let Ok(data) = frame.into_data() {
-                if buf.len() + data.len() > limit {
-                    return Err(BodyError::TooLarge);
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            let len = buf.as_ref().map_or(first.len(), BytesMut::len);
+            if len + data.len() > limit {
+                return Err(BodyError::TooLarge);
+            }
+            match &mut buf {
+                None if first.is_empty() => first = data,
+                None => {
+                    let room = content_length.map_or(2 * (len + data.len()), |n| n as usize);
+                    let mut joined = BytesMut::with_capacity(room.max(len + data.len()));
+                    joined.extend_from_slice(&first);
+                    joined.extend_from_slice(&data);
+                    first = Bytes::new();
+                    buf = Some(joined);
                 }
-                buf.extend_from_slice(&data);
+                Some(b) => b.extend_from_slice(&data),
             }
         }
-        Ok(buf.freeze())
+        Ok(buf.map_or(first, BytesMut::freeze))
     };
+    let mut read = std::pin::pin!(read);
+    // The body is usually all there: no timer is armed for it then.
+    if let Some(done) = futures_util::FutureExt::now_or_never(read.as_mut()) {
+        return done;
+    }
     tokio::time::timeout(timeout, read)
         .await
         .unwrap_or(Err(BodyError::Timeout))
@@ -246,4 +297,73 @@ pub(crate) fn check_session(
     session
         .check_incoming(incoming)
         .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, None, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body::Frame;
+    use http_body_util::StreamBody;
+
+    fn chunked(chunks: &[&'static [u8]]) -> RequestBody {
+        let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = chunks
+            .iter()
+            .map(|c| Ok(Frame::data(Bytes::from_static(c))))
+            .collect();
+        RequestBody::new(StreamBody::new(futures_util::stream::iter(frames)))
+    }
+
+    const T: Duration = Duration::from_secs(5);
+
+    #[tokio::test]
+    async fn reads_one_chunk_or_many_within_the_limit() {
+        let mut one = chunked(&[b"{\"a\":1}"]);
+        assert_eq!(
+            read_limited(&mut one, Some(7), 7, T).await.unwrap(),
+            "{\"a\":1}"
+        );
+        let mut many = chunked(&[b"", b"{\"a\"", b"", b":1", b"}"]);
+        assert_eq!(
+            read_limited(&mut many, None, 7, T).await.unwrap(),
+            "{\"a\":1}"
+        );
+        let mut declared = chunked(&[b"ab", b"cd", b"ef"]);
+        assert_eq!(
+            read_limited(&mut declared, Some(6), 6, T).await.unwrap(),
+            "abcdef"
+        );
+        let mut none = chunked(&[]);
+        assert_eq!(read_limited(&mut none, None, 6, T).await.unwrap(), "");
+    }
+
+    #[tokio::test]
+    async fn refuses_past_the_limit() {
+        let mut declared = chunked(&[b"abc"]);
+        assert_eq!(
+            read_limited(&mut declared, Some(8), 7, T).await,
+            Err(BodyError::TooLarge)
+        );
+        let mut first = chunked(&[b"abcdefgh"]);
+        assert_eq!(
+            read_limited(&mut first, None, 7, T).await,
+            Err(BodyError::TooLarge)
+        );
+        let mut later = chunked(&[b"abcd", b"efg", b"h"]);
+        assert_eq!(
+            read_limited(&mut later, None, 7, T).await,
+            Err(BodyError::TooLarge)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_stops_coming_times_out() {
+        use futures_util::StreamExt;
+        let first: Result<Frame<Bytes>, std::io::Error> = Ok(Frame::data(Bytes::from_static(b"{")));
+        let stalled = futures_util::stream::iter([first]).chain(futures_util::stream::pending());
+        let mut body = RequestBody::new(StreamBody::new(stalled));
+        assert_eq!(
+            read_limited(&mut body, Some(10), 10, Duration::from_millis(200)).await,
+            Err(BodyError::Timeout)
+        );
+    }
 }

@@ -27,7 +27,7 @@ pub(crate) async fn handle(
     conn: Arc<Conn>,
     req: Request<hyper::body::Incoming>,
 ) -> Result<Response<Body>, Infallible> {
-    let req = req.map(RequestBody::new);
+    let req = req.map(RequestBody::hyper);
     Ok(answer(&conn.shared, Some(&conn.kill), Paths::Full, req).await)
 }
 

@@ -57,11 +57,12 @@ pub(crate) fn accepts(h: &HeaderMap) -> Accepts {
     let mut out = Accepts::default();
     for value in h.get_all(header::ACCEPT) {
         let bytes = value.as_bytes();
-        // What `HeaderValue::to_str` accepts.
-        if !bytes
-            .iter()
-            .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b))
-        {
+        // What `HeaderValue::to_str` accepts (checked without an early exit, which lets the
+        // loop run over whole words).
+        let text = bytes.iter().fold(true, |ok, &b| {
+            ok & (b == b'\t' || (0x20..0x7f).contains(&b))
+        });
+        if !text {
             continue;
         }
         for part in bytes.split(|&b| b == b',') {

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use futures_util::FutureExt;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Version, header};
 use http_body::Body as _;
@@ -275,6 +275,41 @@ fn push(out: &mut Vec<u8>, data: &[u8], framing: Framing) {
     }
 }
 
+/// Writes `data` (not empty), framed, without copying it: one vectored write of the chunk
+/// size line, the data and the chunk's end, as long as the socket takes it whole.
+async fn write_framed(
+    stream: &mut TcpStream,
+    data: Bytes,
+    framing: Framing,
+) -> std::io::Result<()> {
+    match framing {
+        Framing::Chunked => {
+            let mut size = [0u8; 18];
+            let n = chunk_size_line(&mut size, data.len());
+            let mut buf = Buf::chain(&size[..n], data).chain(&b"\r\n"[..]);
+            stream.write_all_buf(&mut buf).await
+        }
+        _ => {
+            let mut out = Vec::new();
+            push(&mut out, &data, framing);
+            stream.write_all(&out).await
+        }
+    }
+}
+
+/// Writes the chunk size line of a chunk of `len` bytes (hex digits and CRLF) into `out`;
+/// its length.
+fn chunk_size_line(out: &mut [u8; 18], len: usize) -> usize {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = (usize::BITS as usize / 4 - len.leading_zeros() as usize / 4).max(1);
+    for (i, slot) in out[..digits].iter_mut().enumerate() {
+        *slot = HEX[(len >> (4 * (digits - 1 - i))) & 0xf];
+    }
+    out[digits] = b'\r';
+    out[digits + 1] = b'\n';
+    digits + 2
+}
+
 /// The next data of `body`, ready now: `Some(None)` when it ended.
 fn ready_data(body: &mut Body) -> Option<Option<Bytes>> {
     loop {
@@ -329,9 +364,7 @@ pub(crate) async fn serve(
                     if data.is_empty() {
                         continue;
                     }
-                    let mut out = Vec::new();
-                    push(&mut out, &data, framing);
-                    if stream.write_all(&out).await.is_err() {
+                    if write_framed(&mut stream, data, framing).await.is_err() {
                         return;
                     }
                 }
@@ -431,5 +464,10 @@ mod tests {
         push(&mut out, &[b'x'; 26], Framing::Chunked);
         assert_eq!(&out[..4], b"1a\r\n");
         assert_eq!(&out[30..], b"\r\n");
+        let mut line = [0u8; 18];
+        for len in [1usize, 9, 10, 15, 16, 255, 256, 4096, 0xabcdef, usize::MAX] {
+            let n = chunk_size_line(&mut line, len);
+            assert_eq!(line[..n], *format!("{len:x}\r\n").as_bytes(), "{len}");
+        }
     }
 }

@@ -17,17 +17,49 @@ use tokio::time::{Interval, MissedTickBehavior};
 /// Panics if `event` or `id` contains a line break: they are always our own constants or
 /// generated ids, so that would be a bug here, never bad input.
 pub fn frame(event: Option<&str>, id: Option<&str>, data: &[u8]) -> Bytes {
+    // One line (every message serialized as compact JSON, which has no raw line break): one
+    // data line, found with one `memchr` pass instead of splitting.
+    if !data.contains(&b'\n') {
+        let len = head_len(event, id) + 6 + data.len() + 2;
+        let mut buf = Vec::with_capacity(len);
+        head(&mut buf, event, id);
+        buf.extend_from_slice(b"data: ");
+        buf.extend_from_slice(data);
+        buf.extend_from_slice(b"\n\n");
+        debug_assert_eq!(buf.len(), len);
+        return Bytes::from(buf);
+    }
     let lines = || data.split(|b| *b == b'\n').filter(|l| !l.is_empty());
     // An event without a data line is dropped by EventSource: data that is empty, or only line
     // breaks, still gets one empty data line.
     let no_lines = lines().next().is_none();
     // The exact size, so the buffer becomes `Bytes` without another allocation.
-    let len = id.map_or(0, |id| 5 + id.len())
-        + event.map_or(0, |e| 8 + e.len())
+    let len = head_len(event, id)
         + if no_lines { 7 } else { 0 }
         + lines().map(|l| 7 + l.len()).sum::<usize>()
         + 1;
     let mut buf = Vec::with_capacity(len);
+    head(&mut buf, event, id);
+    if no_lines {
+        buf.extend_from_slice(b"data: \n");
+    }
+    for line in lines() {
+        buf.extend_from_slice(b"data: ");
+        buf.extend_from_slice(line);
+        buf.push(b'\n');
+    }
+    buf.push(b'\n');
+    debug_assert_eq!(buf.len(), len);
+    Bytes::from(buf)
+}
+
+/// The length of the `id:` and `event:` lines of a frame.
+fn head_len(event: Option<&str>, id: Option<&str>) -> usize {
+    id.map_or(0, |id| 5 + id.len()) + event.map_or(0, |e| 8 + e.len())
+}
+
+/// Writes the `id:` and `event:` lines of a frame.
+fn head(buf: &mut Vec<u8>, event: Option<&str>, id: Option<&str>) {
     if let Some(id) = id {
         assert!(!id.contains(['\r', '\n']), "SSE id must be one line");
         buf.extend_from_slice(b"id: ");
@@ -43,17 +75,6 @@ pub fn frame(event: Option<&str>, id: Option<&str>, data: &[u8]) -> Bytes {
         buf.extend_from_slice(event.as_bytes());
         buf.push(b'\n');
     }
-    if no_lines {
-        buf.extend_from_slice(b"data: \n");
-    }
-    for line in lines() {
-        buf.extend_from_slice(b"data: ");
-        buf.extend_from_slice(line);
-        buf.push(b'\n');
-    }
-    buf.push(b'\n');
-    debug_assert_eq!(buf.len(), len);
-    Bytes::from(buf)
 }
 
 /// The keep-alive comment frame.
@@ -181,5 +202,11 @@ mod tests {
         );
         // Only line breaks: still one (empty) data line, so the event is not dropped.
         assert_eq!(&frame(None, None, b"\n\n")[..], b"data: \n\n");
+        assert_eq!(&frame(None, None, b"")[..], b"data: \n\n");
+        assert_eq!(
+            &frame(Some("message"), Some("3"), br#"{"a":1}"#)[..],
+            b"id: 3\nevent: message\ndata: {\"a\":1}\n\n"
+        );
+        assert_eq!(&frame(None, None, b"a\n")[..], b"data: a\n\n");
     }
 }

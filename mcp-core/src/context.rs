@@ -60,8 +60,9 @@ struct ContextInner {
     origin: Origin,
     /// On the stateless revision, for the methods that may ask the client for input.
     rounds: Option<Arc<Rounds>>,
-    /// The handler's state on a session (it runs once there).
-    local_state: Arc<std::sync::Mutex<Option<Value>>>,
+    /// The handler's state on a session (it runs once there), shared with the contexts
+    /// derived from this one; allocated when first set or shared.
+    local_state: std::sync::OnceLock<LocalState>,
     /// The key of this context's questions in an `InputRequiredResult` (see `Context::input_key`).
     input_key: Option<Arc<str>>,
     /// The task this handler runs as (tasks extension): questions go through `tasks/update`.
@@ -71,6 +72,16 @@ struct ContextInner {
     meta: Option<JsonObject>,
     cancel: Cancel,
     resource_uri: Option<String>,
+}
+
+/// A handler's own state on a session (see `Context::request_state`).
+type LocalState = Arc<std::sync::Mutex<Option<Value>>>;
+
+impl ContextInner {
+    /// The handler's state cell, allocated on first use.
+    fn local_state(&self) -> &LocalState {
+        self.local_state.get_or_init(LocalState::default)
+    }
 }
 
 impl std::fmt::Debug for Context {
@@ -95,7 +106,7 @@ impl Context {
                 envelope,
                 origin,
                 rounds: None,
-                local_state: Arc::default(),
+                local_state: std::sync::OnceLock::new(),
                 input_key: None,
                 task: None,
                 request_id,
@@ -158,7 +169,7 @@ impl Context {
                 envelope: inner.envelope.clone(),
                 origin: inner.origin.clone(),
                 rounds: inner.rounds.clone(),
-                local_state: inner.local_state.clone(),
+                local_state: inner.local_state().clone().into(),
                 input_key: inner.input_key.clone(),
                 task: inner.task.clone(),
                 request_id: inner.request_id.clone(),
@@ -474,9 +485,8 @@ impl Context {
             None => self
                 .inner
                 .local_state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone(),
+                .get()
+                .and_then(|s| s.lock().unwrap_or_else(|e| e.into_inner()).clone()),
         };
         v.and_then(|v| serde_json::from_value(v).ok())
     }
@@ -490,7 +500,7 @@ impl Context {
             None => {
                 *self
                     .inner
-                    .local_state
+                    .local_state()
                     .lock()
                     .unwrap_or_else(|e| e.into_inner()) = Some(v);
             }

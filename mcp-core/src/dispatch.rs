@@ -414,7 +414,7 @@ async fn guarded<T>(
     fut: impl std::future::Future<Output = T> + Send,
 ) -> Result<T, Failure> {
     let run = std::panic::AssertUnwindSafe(fut).catch_unwind();
-    match tokio::time::timeout(limit, run).await {
+    match deadline(limit, run).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(panic)) => {
             let msg = panic
@@ -437,11 +437,39 @@ async fn guarded<T>(
     }
 }
 
+/// `fut`, or `Err(())` once `limit` passed since this was called: like
+/// `tokio::time::timeout`, with the timer set up only when `fut` first waits, so that a handler
+/// that answers at once costs no timer.
+async fn deadline<T>(
+    limit: std::time::Duration,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, ()> {
+    let until = tokio::time::Instant::now().checked_add(limit);
+    let mut fut = std::pin::pin!(fut);
+    let mut sleep = std::pin::pin!(None::<tokio::time::Sleep>);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        // A limit past what the clock can hold never passes.
+        let Some(until) = until else {
+            return Poll::Pending;
+        };
+        if sleep.is_none() {
+            sleep.set(Some(tokio::time::sleep_until(until)));
+        }
+        match sleep.as_mut().as_pin_mut() {
+            Some(s) => s.poll(cx).map(|()| Err(())),
+            None => Poll::Pending,
+        }
+    })
+    .await
+}
+
 async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
     let v = call.version();
     let mut p = params_object(req.params.take())?;
-    let name = str_param(&p, "name")?.to_owned();
-    tracing::Span::current().record("tool", &*clip(&name, ECHO_MAX));
+    tracing::Span::current().record("tool", &*clip(str_param(&p, "name")?, ECHO_MAX));
     let rounds = call.rounds("tools/call", &p)?;
     let args = match p.remove("arguments") {
         None | Some(Value::Null) => JsonObject::new(),
@@ -451,6 +479,12 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
                 "tools/call: \"arguments\" must be an object",
             ));
         }
+    };
+    // Taken, not copied: the rounds above were bound to the params with the name in them.
+    let Some(Value::String(name)) = p.remove("name") else {
+        return Err(McpError::invalid_params(
+            "missing string parameter \"name\"",
+        ));
     };
     let tool = call
         .server
@@ -475,7 +509,8 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
         TaskSupport::Required => return Err(crate::tasks::extension_required()),
     };
     if as_task {
-        return start_task(call, &req, &p, tool, name, args, rounds).await;
+        // Boxed: the rare path, so its state does not widen every call's future.
+        return Box::pin(start_task(call, &req, &p, tool, name, args, rounds)).await;
     }
     let limit = tool
         .timeout

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::task::Poll;
 
 use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::FutureExt;
 use futures_util::future::Either;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -279,11 +280,13 @@ impl Session {
             Message::Request(req) => {
                 let answer = self.answer(req, reply.clone(), caller.clone())?;
                 let reply = reply.clone();
-                Some(Box::pin(async move {
-                    if let Some(out) = answer.await {
+                // Chained rather than awaited inside a new async block: the answer's (large)
+                // state is moved once, into the box, and then polled where it is.
+                Some(Box::pin(answer.then(move |out| async move {
+                    if let Some(out) = out {
                         let _ = reply.send(out).await;
                     }
-                }))
+                })))
             }
             Message::Notification(n) => {
                 self.notification(n);
@@ -438,21 +441,26 @@ impl Session {
         let cancel = Cancel::default();
         {
             let mut in_flight = lock(&self.inner.in_flight);
-            if in_flight.contains_key(&req.id) {
-                let message = format!(
-                    "request id {} is already in use by a request in flight",
-                    req.id
-                );
-                return refuse(req.id, message);
+            let held = in_flight.len();
+            match in_flight.entry(req.id.clone()) {
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    let message = format!(
+                        "request id {} is already in use by a request in flight",
+                        req.id
+                    );
+                    return refuse(req.id, message);
+                }
+                std::collections::hash_map::Entry::Vacant(place) => {
+                    let max = self.inner.server.max_in_flight();
+                    if held >= max {
+                        let message = format!(
+                            "too many requests in flight on this session (limit {max}): wait for answers before sending more"
+                        );
+                        return refuse(req.id, message);
+                    }
+                    place.insert(cancel.clone());
+                }
             }
-            let max = self.inner.server.max_in_flight();
-            if in_flight.len() >= max {
-                let message = format!(
-                    "too many requests in flight on this session (limit {max}): wait for answers before sending more"
-                );
-                return refuse(req.id, message);
-            }
-            in_flight.insert(req.id.clone(), cancel.clone());
         }
         // `close` marks the session closed before it cancels what is in flight.
         if self.is_closed() {
@@ -518,8 +526,10 @@ impl Session {
                 // The id may already name a newer request (after a cancellation): only remove
                 // this one's entry.
                 let mut in_flight = lock(&session.inner.in_flight);
-                if in_flight.get(&id).is_some_and(|c| c.same(&cancel)) {
-                    in_flight.remove(&id);
+                if let Some(other) = in_flight.remove(&id)
+                    && !other.same(&cancel)
+                {
+                    in_flight.insert(id.clone(), other);
                 }
             }
             let outcome = outcome?;

@@ -80,6 +80,8 @@ impl Call<'_> {
     }
 
     /// Runs a handler, stopping it when it waits for input the client has not given yet.
+    /// Callers pass the handler pinned where it is (`Pin<&mut _>`), so its state is not
+    /// copied into this future and again into the rounds'.
     async fn run<T>(
         &self,
         rounds: Option<Arc<Rounds>>,
@@ -468,10 +470,21 @@ async fn deadline<T>(
 
 async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
     let v = call.version();
-    let mut p = params_object(req.params.take())?;
+    let p = params_object(req.params.take())?;
     tracing::Span::current().record("tool", &*clip(str_param(&p, "name")?, ECHO_MAX));
     let rounds = call.rounds("tools/call", &p)?;
-    let args = match p.remove("arguments") {
+    // Nothing reads the params after this: what the call needs is moved out of them in one
+    // pass (the rounds above were bound to them whole).
+    let (mut name, mut args, mut meta) = (None, None, None);
+    for (key, value) in p {
+        match key.as_str() {
+            "name" => name = Some(value),
+            "arguments" => args = Some(value),
+            "_meta" => meta = Some(value),
+            _ => {}
+        }
+    }
+    let args = match args {
         None | Some(Value::Null) => JsonObject::new(),
         Some(Value::Object(m)) => m,
         Some(_) => {
@@ -480,11 +493,15 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
             ));
         }
     };
-    // Taken, not copied: the rounds above were bound to the params with the name in them.
-    let Some(Value::String(name)) = p.remove("name") else {
+    let Some(Value::String(name)) = name else {
         return Err(McpError::invalid_params(
             "missing string parameter \"name\"",
         ));
+    };
+    // The handler's context takes the request's `_meta`.
+    let meta = match meta {
+        Some(Value::Object(m)) => Some(m),
+        _ => None,
     };
     let tool = call
         .server
@@ -510,31 +527,21 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
     };
     if as_task {
         // Boxed: the rare path, so its state does not widen every call's future.
-        return Box::pin(start_task(call, &req, &p, tool, name, args, rounds)).await;
+        return Box::pin(start_task(call, &req, meta, tool, name, args, rounds)).await;
     }
     let limit = tool
         .timeout
         .unwrap_or_else(|| call.server.handler_timeout());
-    // Nothing reads the params after this: the handler's context takes their `_meta`.
-    let meta = match p.remove("_meta") {
-        Some(Value::Object(m)) => Some(m),
-        _ => None,
-    };
     let mut ctx = call.context_with_meta(&req, meta);
     if let Some(r) = &rounds {
         ctx = ctx.with_rounds(r.clone());
     }
-    let ran = match call
-        .run(
-            rounds.clone(),
-            guarded(
-                &name,
-                limit,
-                crate::middleware::run_tool(call.server.middleware(), tool, ctx, args),
-            ),
-        )
-        .await?
-    {
+    let handler = std::pin::pin!(guarded(
+        &name,
+        limit,
+        crate::middleware::run_tool(call.server.middleware(), tool, ctx, args),
+    ));
+    let ran = match call.run(rounds.clone(), handler).await? {
         Ran::Done(r) => r,
         Ran::Input(body) => return Ok(body),
     };
@@ -596,7 +603,7 @@ fn fault_first<T, E>(
 async fn start_task(
     call: &Call<'_>,
     req: &Request,
-    p: &JsonObject,
+    meta: Option<JsonObject>,
     tool: Arc<crate::registry::Tool>,
     name: String,
     args: JsonObject,
@@ -611,7 +618,7 @@ async fn start_task(
         call.origin.clone(),
         req.id.clone(),
         gone,
-        request_meta(p),
+        meta,
         cancel.clone(),
     );
     let v = call.version();
@@ -724,13 +731,8 @@ async fn read_resource(call: &Call<'_>, mut req: Request) -> Outcome {
             return Err(McpError::resource_not_found_for(&uri, call.version()));
         }
     };
-    let ran = match call
-        .run(
-            rounds.clone(),
-            guarded(&shown, call.server.handler_timeout(), fut),
-        )
-        .await?
-    {
+    let handler = std::pin::pin!(guarded(&shown, call.server.handler_timeout(), fut));
+    let ran = match call.run(rounds.clone(), handler).await? {
         Ran::Done(r) => r,
         Ran::Input(body) => return Ok(body),
     };
@@ -801,13 +803,12 @@ async fn get_prompt(call: &Call<'_>, mut req: Request) -> Outcome {
     if let Some(r) = &rounds {
         ctx = ctx.with_rounds(r.clone());
     }
-    let ran = match call
-        .run(
-            rounds.clone(),
-            guarded(&name, call.server.handler_timeout(), prompt.get(ctx, args)),
-        )
-        .await?
-    {
+    let handler = std::pin::pin!(guarded(
+        &name,
+        call.server.handler_timeout(),
+        prompt.get(ctx, args)
+    ));
+    let ran = match call.run(rounds.clone(), handler).await? {
         Ran::Done(r) => r,
         Ran::Input(body) => return Ok(body),
     };

@@ -70,8 +70,16 @@ pub(crate) async fn open_stream(
 
 /// The `sessionId` query parameter: exactly one, non-empty.
 fn session_id(query: Option<&str>) -> Result<&str, &'static str> {
+    let query = query.unwrap_or("");
+    // The query of the endpoint event's URL, alone: one `memchr` instead of splitting.
+    if let Some(v) = query.strip_prefix("sessionId=")
+        && !v.is_empty()
+        && !v.as_bytes().contains(&b'&')
+    {
+        return Ok(v);
+    }
     let mut found = None;
-    for pair in query.unwrap_or("").split('&') {
+    for pair in query.split('&') {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         if k == "sessionId" {
             if found.is_some() {
@@ -231,5 +239,9 @@ mod tests {
         assert!(session_id(None).is_err());
         assert!(session_id(Some("sessionId=")).is_err());
         assert!(session_id(Some("sessionId=a&sessionId=b")).is_err());
+        assert!(session_id(Some("sessionId=a&sessionId=")).is_err());
+        assert_eq!(session_id(Some("sessionId=a&x=1")).unwrap(), "a");
+        assert_eq!(session_id(Some("sessionId=a=b")).unwrap(), "a=b");
+        assert!(session_id(Some("sessionid=a")).is_err());
     }
 }

@@ -15,8 +15,6 @@ use std::sync::{Arc, Mutex, Weak};
 use std::task::Poll;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use futures_util::FutureExt;
-use futures_util::future::Either;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -278,15 +276,14 @@ impl Session {
     ) -> Option<RequestFuture> {
         match message {
             Message::Request(req) => {
-                let answer = self.answer(req, reply.clone(), caller.clone())?;
-                let reply = reply.clone();
-                // Chained rather than awaited inside a new async block: the answer's (large)
-                // state is moved once, into the box, and then polled where it is.
-                Some(Box::pin(answer.then(move |out| async move {
-                    if let Some(out) = out {
-                        let _ = reply.send(out).await;
-                    }
-                })))
+                let to = reply.clone();
+                Some(
+                    self.answer(req, reply.clone(), caller.clone(), move |out| async move {
+                        if let Some(out) = out {
+                            let _ = to.send(out).await;
+                        }
+                    }),
+                )
             }
             Message::Notification(n) => {
                 self.notification(n);
@@ -359,9 +356,12 @@ impl Session {
         for item in items {
             match item {
                 Ok(Message::Request(req)) => {
-                    if let Some(a) = self.answer(req, reply.clone(), caller.clone()) {
-                        answers.push(Box::pin(a));
-                    }
+                    answers.push(self.answer(
+                        req,
+                        reply.clone(),
+                        caller.clone(),
+                        std::future::ready,
+                    ));
                 }
                 Ok(other) => {
                     let _ = self.receive(other, reply);
@@ -423,44 +423,48 @@ impl Session {
     }
 
     /// Prepares the answer to a request: registers it as in flight (so a later cancellation
-    /// finds it) and returns the future producing its response, or `None` if there is nothing
-    /// to answer (the id is already in flight).
-    fn answer(
+    /// finds it) and returns the work producing its response (`None` when the request was
+    /// cancelled before it was answered), handed to `finish`. A refused request (its id already
+    /// in flight, too many in flight) is answered with its error at once.
+    ///
+    /// The work is boxed here, where it is made, and `finish` runs inside it: its (large)
+    /// state is moved once.
+    fn answer<T, F>(
         &self,
         req: Request,
         reply: Outbound,
         caller: Caller,
-    ) -> Option<impl Future<Output = Option<Outgoing>> + Send + 'static> {
-        let refuse = |id: RequestId, message: String| {
-            let err = McpError::invalid_request(message);
-            let json = jsonrpc::error_bytes(Some(&id), &err.into_error_object());
-            Some(Either::Left(std::future::ready(Some(Outgoing::response(
-                id, json,
-            )))))
-        };
+        finish: impl FnOnce(Option<Outgoing>) -> F + Send + 'static,
+    ) -> Pin<Box<dyn Future<Output = T> + Send>>
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
         let cancel = Cancel::default();
-        {
+        let refused = {
             let mut in_flight = lock(&self.inner.in_flight);
             let held = in_flight.len();
             match in_flight.entry(req.id.clone()) {
-                std::collections::hash_map::Entry::Occupied(_) => {
-                    let message = format!(
-                        "request id {} is already in use by a request in flight",
-                        req.id
-                    );
-                    return refuse(req.id, message);
-                }
+                std::collections::hash_map::Entry::Occupied(_) => Some(format!(
+                    "request id {} is already in use by a request in flight",
+                    req.id
+                )),
                 std::collections::hash_map::Entry::Vacant(place) => {
                     let max = self.inner.server.max_in_flight();
                     if held >= max {
-                        let message = format!(
+                        Some(format!(
                             "too many requests in flight on this session (limit {max}): wait for answers before sending more"
-                        );
-                        return refuse(req.id, message);
+                        ))
+                    } else {
+                        place.insert(cancel.clone());
+                        None
                     }
-                    place.insert(cancel.clone());
                 }
             }
+        };
+        if let Some(message) = refused {
+            let err = McpError::invalid_request(message);
+            let json = jsonrpc::error_bytes(Some(&req.id), &err.into_error_object());
+            return Box::pin(finish(Some(Outgoing::response(req.id, json))));
         }
         // `close` marks the session closed before it cancels what is in flight.
         if self.is_closed() {
@@ -469,7 +473,7 @@ impl Session {
         // Initialization state changes now, in arrival order.
         let early = self.precheck(&req);
         let session = self.clone();
-        Some(Either::Right(async move {
+        Box::pin(async move {
             let id = req.id.clone();
             let span = tracing::debug_span!(
                 target: "mcp::rpc",
@@ -532,13 +536,15 @@ impl Session {
                     in_flight.insert(id.clone(), other);
                 }
             }
-            let outcome = outcome?;
-            let json = match outcome {
-                Ok(raw) => jsonrpc::result_bytes(&id, &raw),
-                Err(e) => jsonrpc::error_bytes(Some(&id), &e.into_error_object()),
-            };
-            Some(Outgoing::response(id, json))
-        }))
+            let out = outcome.map(|outcome| {
+                let json = match outcome {
+                    Ok(raw) => jsonrpc::result_bytes(&id, &raw),
+                    Err(e) => jsonrpc::error_bytes(Some(&id), &e.into_error_object()),
+                };
+                Outgoing::response(id, json)
+            });
+            finish(out).await
+        })
     }
 
     fn notification(&self, n: Notification) {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use mcp_core::{OutboundReceiver, OutgoingKind};
-use tokio::time::{Interval, MissedTickBehavior};
+use tokio::time::{Instant, Sleep};
 
 /// Builds one SSE event frame: optional `id:` and `event:` lines, one `data:` line per line of
 /// `data`, and the blank line that ends the event.
@@ -90,7 +90,13 @@ pub(crate) type OnClose = Box<dyn FnOnce() + Send + Sync>;
 pub(crate) struct SseBody {
     first: Option<Bytes>,
     rx: OutboundReceiver,
-    keep_alive: Interval,
+    /// Fires when a keep-alive may be due; see [`SseBody::poll_keep_alive`].
+    keep_alive: Pin<Box<Sleep>>,
+    /// The keep-alive interval: the longest the stream stays silent.
+    period: Duration,
+    /// When the last message was sent: a message pushes the next keep-alive back without
+    /// touching the timer.
+    last_sent: Instant,
     done: bool,
     end_after_response: bool,
     on_close: Option<OnClose>,
@@ -99,13 +105,13 @@ pub(crate) struct SseBody {
 impl SseBody {
     /// A body sending `first` (already framed), then what `rx` receives.
     pub(crate) fn new(first: Option<Bytes>, rx: OutboundReceiver, keep_alive: Duration) -> Self {
-        let mut interval =
-            tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
-        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let now = Instant::now();
         SseBody {
             first,
             rx,
-            keep_alive: interval,
+            keep_alive: Box::pin(tokio::time::sleep_until(now + keep_alive)),
+            period: keep_alive,
+            last_sent: now,
             done: false,
             end_after_response: false,
             on_close: None,
@@ -122,6 +128,23 @@ impl SseBody {
     pub(crate) fn until_response(mut self) -> Self {
         self.end_after_response = true;
         self
+    }
+
+    /// True when a keep-alive is due now: the timer fired and nothing was sent for a whole
+    /// period. When something was, the timer is moved to a period after it.
+    fn poll_keep_alive(&mut self, cx: &mut Context<'_>) -> bool {
+        while self.keep_alive.as_mut().poll(cx).is_ready() {
+            let due = self.last_sent + self.period;
+            let now = Instant::now();
+            if due > now {
+                self.keep_alive.as_mut().reset(due);
+                continue;
+            }
+            self.last_sent = now;
+            self.keep_alive.as_mut().reset(now + self.period);
+            return true;
+        }
+        false
     }
 
     fn finish(&mut self) {
@@ -157,7 +180,7 @@ impl Body for SseBody {
         }
         match this.rx.poll_recv(cx) {
             Poll::Ready(Some(msg)) => {
-                this.keep_alive.reset();
+                this.last_sent = Instant::now();
                 let data = frame(Some("message"), None, &msg.json);
                 if this.end_after_response && msg.kind == OutgoingKind::Response {
                     this.finish();
@@ -170,7 +193,7 @@ impl Body for SseBody {
             }
             Poll::Pending => {}
         }
-        if this.keep_alive.poll_tick(cx).is_ready() {
+        if this.poll_keep_alive(cx) {
             return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(KEEP_ALIVE)))));
         }
         Poll::Pending
@@ -188,6 +211,36 @@ impl Body for SseBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body_util::BodyExt;
+    use mcp_core::{Outbound, Outgoing};
+
+    async fn next(body: &mut SseBody) -> Bytes {
+        body.frame().await.unwrap().unwrap().into_data().unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn keep_alives_come_a_period_after_the_last_frame() {
+        let period = Duration::from_secs(10);
+        let (out, rx) = Outbound::channel(4);
+        let mut body = SseBody::new(None, rx, period);
+        let start = Instant::now();
+        assert_eq!(&next(&mut body).await[..], KEEP_ALIVE);
+        assert_eq!(start.elapsed(), period);
+        // A message 4 s in pushes the next keep-alive to 10 s after it.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        out.try_send(Outgoing::notification(Bytes::from_static(b"{}")))
+            .unwrap();
+        assert_eq!(&next(&mut body).await[..], b"event: message\ndata: {}\n\n");
+        let sent = Instant::now();
+        assert_eq!(&next(&mut body).await[..], KEEP_ALIVE);
+        assert_eq!(sent.elapsed(), period);
+        // Keep-alives repeat every period while idle.
+        let last = Instant::now();
+        assert_eq!(&next(&mut body).await[..], KEEP_ALIVE);
+        assert_eq!(last.elapsed(), period);
+        drop(out);
+        assert!(body.frame().await.is_none());
+    }
 
     #[test]
     fn frames_are_exact() {

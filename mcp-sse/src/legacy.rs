@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use crate::body::RequestBody;
-use http::{Request, Response, StatusCode};
+use http::request::Parts;
+use http::{Response, StatusCode};
 use mcp_core::{Caller, jsonrpc};
 use tracing::Instrument;
 
@@ -99,9 +100,10 @@ pub(crate) async fn post_message(
     shared: &Arc<Shared>,
     identity: Identity,
     caller: &Caller,
-    req: Request<RequestBody>,
+    req: &Parts,
+    body: RequestBody,
 ) -> Response<Body> {
-    let (entry, id) = match session_id(req.uri().query()) {
+    let (entry, id) = match session_id(req.uri.query()) {
         // A session opened with another credential is indistinguishable from an unknown one.
         Ok(id) => (
             shared.sessions.get(id, &identity).filter(|e| e.is_legacy()),
@@ -113,13 +115,12 @@ pub(crate) async fn post_message(
         #[cfg(feature = "cluster")]
         if let Some(cluster) = &shared.cluster {
             let id = id.to_owned();
-            return post_elsewhere(shared, cluster, &id, identity, caller, req).await;
+            return post_elsewhere(shared, cluster, &id, identity, caller, req, body).await;
         }
         let _ = id;
         return not_found();
     };
-    let (parts, body) = req.into_parts();
-    let (incoming, len) = match crate::body::read_rpc(shared, caller, &parts, body).await {
+    let (incoming, len) = match crate::body::read_rpc(shared, caller, req, body).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -143,10 +144,10 @@ async fn post_elsewhere(
     id: &str,
     identity: Identity,
     caller: &Caller,
-    req: Request<RequestBody>,
+    parts: &Parts,
+    body: RequestBody,
 ) -> Response<Body> {
-    let (parts, body) = req.into_parts();
-    let bytes = match crate::body::read_rpc_raw(shared, caller, &parts, body).await {
+    let bytes = match crate::body::read_rpc_raw(shared, caller, parts, body).await {
         Ok((bytes, _)) => bytes,
         Err(r) => return r,
     };

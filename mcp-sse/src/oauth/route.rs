@@ -4,7 +4,8 @@
 // Refusals carry a ready HTTP response; they are the rare path, so their size is fine.
 #![allow(clippy::result_large_err)]
 
-use http::{Request, Response};
+use http::Response;
+use http::request::Parts;
 
 use super::OAuth;
 use crate::response::Body;
@@ -12,29 +13,29 @@ use crate::security::{Authenticated, Identity};
 
 /// The metadata document when `req` asks for it (its Host and Origin were checked already);
 /// `prefix` and `mcp_path` are where the server itself serves Streamable HTTP.
-pub(crate) fn metadata<B>(
+pub(crate) fn metadata(
     oauth: &OAuth,
     prefix: &str,
     mcp_path: &str,
-    req: &Request<B>,
+    req: &Parts,
 ) -> Option<Response<Body>> {
-    let path = req.uri().path();
+    let path = req.uri.path();
     let meta = &oauth.inner.metadata;
     let local = path
         .strip_suffix(mcp_path)
         .and_then(|p| p.strip_suffix(prefix))
         .is_some_and(|p| p == "/.well-known/oauth-protected-resource");
-    (local || meta.is_metadata_path(path)).then(|| meta.response(req.method()))
+    (local || meta.is_metadata_path(path)).then(|| meta.response(&req.method))
 }
 
 /// Authenticates a request to an MCP endpoint: the caller, or the challenge to answer. The
 /// session binding is the token's issuer and subject; handlers get its claims and granted
 /// scopes (with those the hierarchy implies), never the token.
-pub(crate) async fn authenticate<B>(
+pub(crate) async fn authenticate(
     oauth: &OAuth,
-    req: &Request<B>,
+    req: &Parts,
 ) -> Result<Authenticated, Response<Body>> {
-    match oauth.verify(req.headers(), req.uri().query()).await {
+    match oauth.verify(&req.headers, req.uri.query()).await {
         Ok(v) => {
             let mut who = mcp_core::Identity::new(v.subject.as_str())
                 .with_issuer(v.issuer.as_str())

@@ -32,7 +32,8 @@ mod stream;
 use std::sync::Arc;
 
 use crate::body::RequestBody;
-use http::{Method, Request, Response};
+use http::request::Parts;
+use http::{Method, Response};
 use mcp_core::Caller;
 
 use crate::response::{Body, method_not_allowed};
@@ -44,12 +45,13 @@ pub(crate) async fn handle(
     shared: &Arc<Shared>,
     identity: Identity,
     caller: &Caller,
-    req: Request<RequestBody>,
+    req: &Parts,
+    body: RequestBody,
 ) -> Response<Body> {
     #[cfg(feature = "cluster")]
     {
         use crate::cluster::Op;
-        let op = match *req.method() {
+        let op = match req.method {
             Method::GET => Some(Op::McpGet),
             Method::DELETE => Some(Op::McpDelete),
             _ => None,
@@ -60,7 +62,7 @@ pub(crate) async fn handle(
                 &identity,
                 caller,
                 op,
-                req.headers(),
+                &req.headers,
                 bytes::Bytes::new(),
             )
             .await
@@ -68,15 +70,15 @@ pub(crate) async fn handle(
             return r;
         }
     }
-    match *req.method() {
-        Method::POST => post::post(shared, identity, caller, req).await,
+    match req.method {
+        Method::POST => post::post(shared, identity, caller, req, body).await,
         Method::GET | Method::DELETE
-            if crate::stateless::names_sessionless_revision(req.headers()) =>
+            if crate::stateless::names_sessionless_revision(&req.headers) =>
         {
             crate::stateless::method_not_allowed()
         }
-        Method::GET => get::get(shared, identity, req.headers()),
-        Method::DELETE => delete::delete(shared, identity, req.headers()),
+        Method::GET => get::get(shared, identity, &req.headers),
+        Method::DELETE => delete::delete(shared, identity, &req.headers),
         _ => method_not_allowed("GET, POST, DELETE"),
     }
 }

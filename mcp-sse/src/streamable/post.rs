@@ -7,7 +7,8 @@
 use std::sync::Arc;
 
 use crate::body::RequestBody;
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use mcp_core::jsonrpc::{Incoming as Body_, Message};
 use mcp_core::{Caller, Outbound, OutgoingKind};
 
@@ -28,9 +29,9 @@ pub(crate) async fn post(
     shared: &Arc<Shared>,
     identity: Identity,
     caller: &Caller,
-    req: Request<RequestBody>,
+    parts: &Parts,
+    body: RequestBody,
 ) -> Response<Body> {
-    let (parts, body) = req.into_parts();
     let h = &parts.headers;
     let accepted = accepts(h);
     if !(accepted.json && accepted.event_stream) {
@@ -44,7 +45,7 @@ pub(crate) async fn post(
     if !stateless && let Err(r) = check_version_header(h) {
         return r;
     }
-    let (_bytes, incoming) = match crate::body::read_rpc_raw(shared, caller, &parts, body).await {
+    let (_bytes, incoming) = match crate::body::read_rpc_raw(shared, caller, parts, body).await {
         Ok(m) => m,
         Err(r) => return r,
     };

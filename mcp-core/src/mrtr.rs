@@ -171,34 +171,48 @@ impl Sealer {
 }
 
 /// What a state is bound to: the method, a digest of the salient parameters, the caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The canonical text is written when the request arrives (its parameters move into the
+/// handler afterwards); the digest of it is computed only when a state is verified or sealed,
+/// which most requests never do.
+#[derive(Debug)]
 struct Binding {
-    method: String,
-    digest: String,
+    /// The method, a newline, then the canonical text of the params without the round keys:
+    /// exactly the bytes the digest covers.
+    text: Vec<u8>,
+    /// The length of the method at the start of `text`.
+    method_len: usize,
     subject: Option<String>,
+    digest: OnceLock<String>,
 }
 
 impl Binding {
     fn new(method: &str, params: &JsonObject, subject: Option<&str>) -> Self {
-        // The canonical text of the params without the round keys, written straight from the
-        // request: nothing is cloned.
+        // Written straight from the request: nothing is cloned.
         let mut text = Vec::with_capacity(256);
+        text.extend_from_slice(method.as_bytes());
+        text.push(b'\n');
         canonical_object(
             params
                 .iter()
                 .filter(|(k, _)| !ROUND_KEYS.contains(&k.as_str())),
             &mut text,
         );
-        let mut h = Sha256::new();
-        h.update(method.as_bytes());
-        h.update(b"\n");
-        h.update(&text);
-        let digest = hex(&h.finalize());
         Binding {
-            method: method.to_owned(),
-            digest,
+            text,
+            method_len: method.len(),
             subject: subject.map(str::to_owned),
+            digest: OnceLock::new(),
         }
+    }
+
+    fn method(&self) -> &str {
+        // The first `method_len` bytes are the method, copied from a `&str`.
+        std::str::from_utf8(&self.text[..self.method_len]).unwrap_or_default()
+    }
+
+    fn digest(&self) -> &str {
+        self.digest.get_or_init(|| hex(&Sha256::digest(&self.text)))
     }
 }
 
@@ -312,8 +326,8 @@ impl Rounds {
             Some(Value::String(sealed)) => {
                 let state = sealer.open(sealed)?;
                 let field = |k: &str| state.get(k).and_then(Value::as_str);
-                if field("m") != Some(binding.method.as_str())
-                    || field("d") != Some(binding.digest.as_str())
+                if field("m") != Some(binding.method())
+                    || field("d") != Some(binding.digest())
                     || state.get("s").and_then(Value::as_str) != binding.subject.as_deref()
                 {
                     return Err(McpError::invalid_params(
@@ -439,8 +453,8 @@ impl Rounds {
     pub(crate) fn input_required(&self, sealer: &Sealer) -> Result<JsonObject, McpError> {
         let payload = json!({
             "v": STATE_FORMAT,
-            "m": self.binding.method,
-            "d": self.binding.digest,
+            "m": self.binding.method(),
+            "d": self.binding.digest(),
             "s": self.binding.subject,
             "e": now_ms().saturating_add(u64::try_from(sealer.ttl.as_millis()).unwrap_or(u64::MAX)),
             "r": Value::Object(lock(&self.used).clone()),
@@ -483,6 +497,18 @@ mod tests {
         );
     }
     use crate::jsonrpc::code;
+
+    #[test]
+    fn the_digest_covers_the_method_a_newline_and_the_canonical_params() {
+        let params = params(json!({"name": "t", "arguments": {"b": 1, "a": 2}, "_meta": {"x": 1}}));
+        let b = Binding::new("tools/call", &params, None);
+        assert_eq!(b.method(), "tools/call");
+        let expected = hex(&Sha256::digest(
+            br#"tools/call
+{"arguments":{"a":2,"b":1},"name":"t"}"#,
+        ));
+        assert_eq!(b.digest(), expected);
+    }
 
     fn sealer() -> Sealer {
         Sealer::new(None, Duration::from_secs(60), 64 * 1024)

@@ -463,8 +463,8 @@ fn strict<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Er
 /// error (serde's derive), and so is a duplicate key at any depth inside one ([`Strict`]).
 #[derive(Deserialize)]
 struct RawMessage {
-    #[serde(default, deserialize_with = "strict")]
-    jsonrpc: Option<Value>,
+    #[serde(default)]
+    jsonrpc: Option<IsVersion2>,
     #[serde(default, deserialize_with = "present")]
     id: Option<Value>,
     #[serde(default, deserialize_with = "strict")]
@@ -475,6 +475,47 @@ struct RawMessage {
     result: Option<Value>,
     #[serde(default, deserialize_with = "strict")]
     error: Option<Value>,
+}
+
+/// Whether a `"jsonrpc"` member is `"2.0"`, read without keeping its text. A nested value is
+/// still read with [`Strict`], so a duplicate key inside it is refused as anywhere else.
+struct IsVersion2(bool);
+
+impl<'de> Deserialize<'de> for IsVersion2 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = bool;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+                Ok(v == JSONRPC_VERSION)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
+                Ok(false)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
+                Ok(false)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+                Ok(false)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+                Ok(false)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+                Ok(false)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<bool, A::Error> {
+                StrictVisitor.visit_seq(seq).map(|_| false)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
+                StrictVisitor.visit_map(map).map(|_| false)
+            }
+        }
+        d.deserialize_any(V).map(IsVersion2)
+    }
 }
 
 /// Distinguishes `"id": null` (Some(Null)) from an absent id (None).
@@ -548,7 +589,7 @@ fn classify(raw: RawMessage) -> Result<Message, ParseError> {
             )
         })?),
     };
-    if raw.jsonrpc.as_ref().and_then(Value::as_str) != Some(JSONRPC_VERSION) {
+    if !raw.jsonrpc.is_some_and(|v| v.0) {
         return Err(invalid(id, "\"jsonrpc\" must be \"2.0\""));
     }
     if let Some(method) = raw.method {
@@ -609,11 +650,26 @@ fn classify(raw: RawMessage) -> Result<Message, ParseError> {
     }
 }
 
+/// The number of `{` and `[` bytes in `input`, counted in blocks small enough for a byte
+/// counter, which the compiler turns into wide vector compares.
+fn openings(input: &[u8]) -> usize {
+    input
+        .chunks(255)
+        .map(|block| {
+            // `b | 0x20` is 0x7b for `{` (0x7b) and `[` (0x5b) and for no other byte.
+            let n = block
+                .iter()
+                .fold(0u8, |n, &b| n + u8::from(b | 0x20 == b'{'));
+            usize::from(n)
+        })
+        .sum()
+}
+
 /// Returns the depth reached when `input` nests deeper than `max`, scanning bytes only.
 fn exceeds_depth(input: &str, max: usize) -> Option<usize> {
     // The depth never passes the number of opening brackets, which a plain count (no state per
     // byte) gives: most messages have too few to need the scan.
-    if input.bytes().filter(|&b| b == b'{' || b == b'[').count() <= max {
+    if openings(input.as_bytes()) <= max {
         return None;
     }
     let mut depth = 0usize;
@@ -851,12 +907,33 @@ mod tests {
             (e.error.code, e.id),
             (code::INVALID_REQUEST, Some(RequestId::Int(7)))
         );
+        for version in [r#"2.0"#, "null", r#""2""#, "[]", r#"{"v":"2.0"}"#] {
+            let e = one(&format!(
+                r#"{{"jsonrpc":{version},"id":7,"method":"ping"}}"#
+            ))
+            .unwrap_err();
+            assert_eq!(
+                (e.error.code, e.id),
+                (code::INVALID_REQUEST, Some(RequestId::Int(7))),
+                "{version}"
+            );
+        }
+        assert!(one(r#"{"jsonrpc":"2\u002e0","id":7,"method":"ping"}"#).is_ok());
         let e = one(r#"{"jsonrpc":"2.0","id":7,"method":3}"#).unwrap_err();
         assert_eq!(e.error.code, code::INVALID_REQUEST);
         let e = one(r#"{"jsonrpc":"2.0","id":7,"method":"x","params":3}"#).unwrap_err();
         assert_eq!(e.error.code, code::INVALID_REQUEST);
         let e = parse(b"[]", &ParseLimits::default()).unwrap_err();
         assert_eq!(e.error.code, code::INVALID_REQUEST);
+    }
+
+    #[test]
+    fn openings_counts_braces_and_brackets_only() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        assert_eq!(openings(&all), 2);
+        let long = "{[x]}\"[".repeat(300);
+        assert_eq!(openings(long.as_bytes()), 900);
+        assert_eq!(openings(b""), 0);
     }
 
     #[test]
@@ -905,6 +982,8 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","name":"b"}}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{"x":{"y":1,"y":2}}}}"#,
             r#"{"jsonrpc":"2.0","id":1,"result":{"a":1,"a":1}}"#,
+            r#"{"jsonrpc":{"a":1,"a":2},"id":1,"method":"ping"}"#,
+            r#"{"jsonrpc":[{"a":1,"a":2}],"id":1,"method":"ping"}"#,
             r#"{"jsonrpc":"2.0","id":1,"error":{"code":1,"code":2,"message":"m"}}"#,
         ] {
             let e = one(body).unwrap_err();

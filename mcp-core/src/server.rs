@@ -212,6 +212,31 @@ impl Server {
         self.read().tools.get(name).map(|t| t.input_schema.clone())
     }
 
+    /// The input schema of the tool called `name` when it mirrors parameters into request
+    /// headers (a property marked `x-mcp-header`); `None` for any other tool, or none.
+    ///
+    /// ```
+    /// use mcp_core::{Server, Tool, CallToolResult};
+    /// use serde_json::json;
+    ///
+    /// let schema = |v: serde_json::Value| v.as_object().unwrap().clone();
+    /// let plain = Tool::new("plain", |_, _| async { Ok(CallToolResult::success(vec![])) });
+    /// let routed = Tool::new("routed", |_, _| async { Ok(CallToolResult::success(vec![])) })
+    ///     .input_schema(schema(json!({"type": "object", "properties": {
+    ///         "region": {"type": "string", "x-mcp-header": "Region"}
+    ///     }})));
+    /// let server = Server::builder("demo", "1").tool(plain).tool(routed).build().unwrap();
+    /// assert!(server.tool_header_schema("plain").is_none());
+    /// assert!(server.tool_header_schema("routed").is_some());
+    /// ```
+    pub fn tool_header_schema(&self, name: &str) -> Option<Arc<crate::protocol::JsonObject>> {
+        self.read()
+            .tools
+            .get(name)
+            .filter(|t| t.mirrors_headers)
+            .map(|t| t.input_schema.clone())
+    }
+
     /// Adds a static resource while serving.
     pub fn add_resource(&self, resource: Resource) -> Result<(), RegistrationError> {
         {

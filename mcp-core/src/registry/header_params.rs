@@ -13,6 +13,20 @@ pub(crate) fn problem(schema: &crate::protocol::JsonObject) -> Option<String> {
     walk_object(schema, true, "", &mut seen).err()
 }
 
+/// True when a property reached from the root through `properties` only is marked
+/// `x-mcp-header` (the only places [`problem`] lets an annotation be).
+pub(crate) fn any(schema: &crate::protocol::JsonObject) -> bool {
+    schema
+        .get("properties")
+        .and_then(serde_json::Value::as_object)
+        .is_some_and(|props| {
+            props
+                .values()
+                .filter_map(serde_json::Value::as_object)
+                .any(|sub| sub.contains_key("x-mcp-header") || any(sub))
+        })
+}
+
 fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
@@ -105,6 +119,24 @@ mod tests {
 
     fn check(v: serde_json::Value) -> Option<String> {
         problem(v.as_object().unwrap())
+    }
+
+    #[test]
+    fn any_finds_annotations_through_properties_only() {
+        let any = |v: serde_json::Value| super::any(v.as_object().unwrap());
+        assert!(!any(
+            json!({"type": "object", "properties": {"a": {"type": "string"}}})
+        ));
+        assert!(!any(json!({"type": "object"})));
+        assert!(any(
+            json!({"type": "object", "properties": {"a": {"type": "string", "x-mcp-header": "A"}}})
+        ));
+        assert!(any(
+            json!({"type": "object", "properties": {"o": {"type": "object", "properties": {"f": {"type": "boolean", "x-mcp-header": "F"}}}}})
+        ));
+        assert!(!any(
+            json!({"type": "object", "properties": {"l": {"type": "array", "items": {"type": "string", "x-mcp-header": "I"}}}})
+        ));
     }
 
     #[test]

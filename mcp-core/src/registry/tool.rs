@@ -44,6 +44,8 @@ pub struct Tool {
     pub(crate) title: Option<String>,
     pub(crate) description: Option<String>,
     pub(crate) input_schema: Arc<JsonObject>,
+    /// True when the input schema marks a parameter `x-mcp-header`.
+    pub(crate) mirrors_headers: bool,
     pub(crate) output_schema: Option<Arc<JsonObject>>,
     pub(crate) annotations: Option<ToolAnnotations>,
     pub(crate) icons: Vec<crate::protocol::JsonObject>,
@@ -84,6 +86,7 @@ impl Tool {
             title: None,
             description: None,
             input_schema: Arc::new(schema),
+            mirrors_headers: false,
             output_schema: None,
             annotations: None,
             icons: Vec::new(),
@@ -188,6 +191,7 @@ impl Tool {
     /// such constraints costs nothing per call.
     pub fn input_schema(mut self, schema: JsonObject) -> Self {
         self.arguments = ArgumentCheck::for_schema(&schema).map(|c| c.map(Arc::new));
+        self.mirrors_headers = crate::registry::header_params::any(&schema);
         self.input_schema = Arc::new(schema);
         self
     }

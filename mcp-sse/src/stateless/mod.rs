@@ -163,7 +163,7 @@ fn check_headers(shared: &Shared, h: &HeaderMap, req: &Request) -> Result<(), he
     headers::check_standard(h, &req.method, params)?;
     if req.method == "tools/call"
         && let Some(name) = params.and_then(|p| p.get("name")).and_then(Value::as_str)
-        && let Some(schema) = shared.server.tool_input_schema(name)
+        && let Some(schema) = shared.server.tool_header_schema(name)
     {
         let marked = headers::header_params(&schema);
         if !marked.is_empty() {

@@ -54,7 +54,8 @@ pub use handler::{Blob, IntoPromptResult, IntoResourceResult, IntoToolResult, Js
 pub use lifespan::StartupError;
 #[doc(inline)]
 pub use outbound::{
-    Admission, Outbound, OutboundReceiver, Outgoing, OutgoingKind, StreamCloseSignal,
+    Admission, Job, JobRunner, Outbound, OutboundReceiver, Outgoing, OutgoingKind, ReaderJobs,
+    StreamCloseSignal,
 };
 #[doc(inline)]
 pub use protocol::{

@@ -21,18 +21,26 @@
 //! bound, [`Outbound::admit`] takes a place in it (or refuses), and the [`Admission`] gives the
 //! place back when dropped.
 //!
+//! The task that writes the channel's messages to the wire can also run the work producing
+//! them: once it [attached](ReaderJobs::attach) a [`JobRunner`], [`Outbound::run_on_reader`]
+//! hands it that work instead of the transport spawning a task for it. The reader runs each job
+//! in its own poll loop and writes the answer in the same turn, so a request costs no task and
+//! no wake-up between the task computing its answer and the one writing it.
+//!
 //! The channel is one small allocation holding a queue that allocates only once a message is
 //! sent, so an idle session costs a few hundred bytes here. Cloning an [`Outbound`] is one
 //! reference-count increment.
 
 use std::collections::VecDeque;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use tokio::sync::Notify;
 
 use crate::jsonrpc::RequestId;
@@ -122,6 +130,10 @@ pub struct Closed;
 /// Something a transport runs when a send gave up on a client that stopped reading.
 type StallHook = Box<dyn FnOnce() + Send + Sync>;
 
+/// Work whose messages travel on a channel (a request producing its answer), for the
+/// channel's reader to run ([`Outbound::run_on_reader`]).
+pub type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 struct State {
     queue: VecDeque<Outgoing>,
     /// The JSON bytes of the queued messages.
@@ -143,6 +155,11 @@ struct State {
     stream_close_requested: bool,
     stall_timeout: Option<Duration>,
     on_stall: Option<StallHook>,
+    /// A reader runs jobs ([`ReaderJobs::attach`]): the jobs handed to it and not yet taken.
+    runs_jobs: bool,
+    jobs: VecDeque<Job>,
+    /// The job runner's waker, while it waits for a job.
+    job_waker: Option<Waker>,
 }
 
 struct Chan {
@@ -312,6 +329,9 @@ impl Outbound {
                 stream_close_requested: false,
                 stall_timeout: None,
                 on_stall: None,
+                runs_jobs: false,
+                jobs: VecDeque::new(),
+                job_waker: None,
             }),
             capacity: capacity.max(1),
             byte_capacity,
@@ -481,6 +501,25 @@ impl Outbound {
     pub fn same_channel(&self, other: &Outbound) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
     }
+
+    /// Hands `job` to the task that reads this channel, when one runs jobs (it attached a
+    /// [`JobRunner`]); otherwise gives it back, for the caller to spawn. A job handed over
+    /// runs to its end even if the reader goes first: the runner hands what it holds to a
+    /// task of its own when dropped.
+    pub fn run_on_reader(&self, job: Job) -> Result<(), Job> {
+        let waker = {
+            let mut s = self.chan.lock();
+            if !s.runs_jobs {
+                return Err(job);
+            }
+            s.jobs.push_back(job);
+            s.job_waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
 }
 
 impl OutboundReceiver {
@@ -521,6 +560,14 @@ impl OutboundReceiver {
             self.chan.room.notify_one();
         }
         Poll::Ready(Some(msg))
+    }
+
+    /// The way for the task that writes this channel's messages to run the work producing
+    /// them too ([`ReaderJobs::attach`]). It does not count as a sender.
+    pub fn reader_jobs(&self) -> ReaderJobs {
+        ReaderJobs {
+            chan: self.chan.clone(),
+        }
     }
 
     /// Observes [`Outbound::request_stream_close`] on this channel, without keeping it open.
@@ -605,6 +652,112 @@ impl StreamCloseSignal {
     /// Resolves once the close was requested.
     pub async fn requested(&self) {
         self.chan.wait_for(|s| s.stream_close_requested).await;
+    }
+}
+
+/// What lets the task writing a channel's messages run the jobs handed to the channel
+/// ([`OutboundReceiver::reader_jobs`]). Until it is attached, [`Outbound::run_on_reader`]
+/// gives every job back.
+#[derive(Clone)]
+pub struct ReaderJobs {
+    chan: Arc<Chan>,
+}
+
+impl std::fmt::Debug for ReaderJobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReaderJobs").finish_non_exhaustive()
+    }
+}
+
+impl ReaderJobs {
+    /// From now on, jobs handed to the channel go to the returned runner, which the caller
+    /// polls ([`JobRunner::poll_jobs`]) in the task that writes the channel's messages, as
+    /// long as that task lives, whatever it waits for (a write included).
+    pub fn attach(self) -> JobRunner {
+        self.chan.lock().runs_jobs = true;
+        JobRunner {
+            chan: self.chan,
+            running: None,
+        }
+    }
+}
+
+/// Runs the jobs handed to a channel ([`Outbound::run_on_reader`]) inside its reader's task.
+/// A new job is polled once at once (most finish there, costing nothing more); one that waits
+/// joins a set polled as it is woken. Dropped, it stops taking jobs and hands those it holds
+/// to a task of their own, so none is lost.
+pub struct JobRunner {
+    chan: Arc<Chan>,
+    /// The jobs that waited; allocated only while there are some (boxed: a runner waiting
+    /// for its first job is two words).
+    running: Option<Box<FuturesUnordered<Job>>>,
+}
+
+impl std::fmt::Debug for JobRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobRunner")
+            .field("waiting", &self.running.as_ref().map_or(0, |r| r.len()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl JobRunner {
+    /// Runs what can run now: the new jobs, then the waiting ones that were woken. Registers
+    /// `cx` to be woken for the next job or wake-up; it never completes.
+    ///
+    /// The reader polls its [`OutboundReceiver`] after this, in the same turn: the messages
+    /// these jobs send then do not wake it again (it is running), since it takes them anyway.
+    pub fn poll_jobs(&mut self, cx: &mut Context<'_>) {
+        loop {
+            let mut job = {
+                let mut s = self.chan.lock();
+                match s.jobs.pop_front() {
+                    Some(job) => {
+                        // The receiver registers its waker again when it finds nothing.
+                        s.rx_waker = None;
+                        job
+                    }
+                    None => {
+                        match &s.job_waker {
+                            Some(w) if w.will_wake(cx.waker()) => {}
+                            _ => s.job_waker = Some(cx.waker().clone()),
+                        }
+                        break;
+                    }
+                }
+            };
+            // A job that waits is polled again in the set, which registers its own waker.
+            if job.as_mut().poll(cx).is_pending() {
+                self.running.get_or_insert_with(Default::default).push(job);
+            }
+        }
+        if let Some(running) = &mut self.running {
+            self.chan.lock().rx_waker = None;
+            while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
+            if running.is_empty() {
+                self.running = None;
+            }
+        }
+    }
+}
+
+impl Drop for JobRunner {
+    fn drop(&mut self) {
+        let queued = {
+            let mut s = self.chan.lock();
+            s.runs_jobs = false;
+            s.job_waker = None;
+            std::mem::take(&mut s.jobs)
+        };
+        let mut rest = self.running.take().map(|r| *r).unwrap_or_default();
+        rest.extend(queued);
+        if rest.is_empty() {
+            return;
+        }
+        // Outside a runtime (it is shutting down) nothing can run them any more.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move { while rest.next().await.is_some() {} });
+        }
     }
 }
 
@@ -789,6 +942,68 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rx.recv().await.unwrap().json.len(), 100);
+    }
+
+    /// A job sending `text`, once `go` fires when given one.
+    fn job(
+        out: &Outbound,
+        text: &'static str,
+        go: Option<tokio::sync::oneshot::Receiver<()>>,
+    ) -> Job {
+        let out = out.clone();
+        Box::pin(async move {
+            if let Some(go) = go {
+                let _ = go.await;
+            }
+            out.send(note(text)).await.unwrap();
+        })
+    }
+
+    /// One turn of the reader: runs what can run now.
+    async fn turn(runner: &mut JobRunner) {
+        std::future::poll_fn(|cx| {
+            runner.poll_jobs(cx);
+            Poll::Ready(())
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn jobs_run_on_the_attached_reader_and_their_messages_come_in_the_same_turn() {
+        let (out, mut rx) = Outbound::channel(4);
+        assert!(
+            out.run_on_reader(job(&out, "x", None)).is_err(),
+            "no runner yet: the job comes back"
+        );
+        let mut runner = rx.reader_jobs().attach();
+        assert!(out.run_on_reader(job(&out, "1", None)).is_ok());
+        let (go, wait) = tokio::sync::oneshot::channel();
+        assert!(out.run_on_reader(job(&out, "2", Some(wait))).is_ok());
+        turn(&mut runner).await;
+        assert_eq!(rx.try_recv().unwrap().json, "1");
+        assert!(rx.try_recv().is_none(), "the second job waits");
+        go.send(()).unwrap();
+        turn(&mut runner).await;
+        assert_eq!(rx.try_recv().unwrap().json, "2");
+        assert!(runner.running.is_none(), "nothing waits: the set is freed");
+    }
+
+    #[tokio::test]
+    async fn a_runner_dropped_hands_its_jobs_to_a_task_and_takes_no_more() {
+        let (out, mut rx) = Outbound::channel(4);
+        let mut runner = rx.reader_jobs().attach();
+        let (go, wait) = tokio::sync::oneshot::channel();
+        out.run_on_reader(job(&out, "waiting", Some(wait)))
+            .ok()
+            .unwrap();
+        turn(&mut runner).await;
+        assert!(out.run_on_reader(job(&out, "queued", None)).is_ok());
+        drop(runner);
+        assert!(out.run_on_reader(job(&out, "late", None)).is_err());
+        go.send(()).unwrap();
+        let mut got = vec![rx.recv().await.unwrap().json, rx.recv().await.unwrap().json];
+        got.sort();
+        assert_eq!(got, ["queued", "waiting"]);
     }
 
     #[tokio::test]

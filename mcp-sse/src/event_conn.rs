@@ -11,8 +11,15 @@
 //! a client that leaves is noticed at once. Any other request, and every head that is
 //! malformed or over a limit, goes to hyper with the bytes already read put back, so its
 //! answers are hyper's, unchanged.
+//!
+//! On a current-thread runtime the connection's task also runs the requests whose answers its
+//! stream carries (the session's [`JobRunner`]): a request handed over by its `POST` is
+//! polled here, and its answer written in the same turn, instead of in a task of its own that
+//! would then wake this one. It keeps running them while a write waits. On a multi-thread
+//! runtime each request keeps its own task, so one session's requests still run in parallel.
 
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::SystemTime;
 
 use bytes::{Buf, Bytes};
@@ -21,6 +28,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Vers
 use http_body::Body as _;
 use http_body_util::BodyExt;
 use hyper_util::server::graceful::Watcher;
+use mcp_core::{JobRunner, ReaderJobs};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -276,25 +284,61 @@ fn push(out: &mut Vec<u8>, data: &[u8], framing: Framing) {
 }
 
 /// Writes `data` (not empty), framed, without copying it: one vectored write of the chunk
-/// size line, the data and the chunk's end, as long as the socket takes it whole.
+/// size line, the data and the chunk's end, as long as the socket takes it whole. While the
+/// socket makes it wait, the stream's jobs keep running.
 async fn write_framed(
     stream: &mut TcpStream,
     data: Bytes,
     framing: Framing,
+    jobs: &mut Option<JobRunner>,
 ) -> std::io::Result<()> {
     match framing {
         Framing::Chunked => {
             let mut size = [0u8; 18];
             let n = chunk_size_line(&mut size, data.len());
-            let mut buf = Buf::chain(&size[..n], data).chain(&b"\r\n"[..]);
-            stream.write_all_buf(&mut buf).await
+            let buf = Buf::chain(&size[..n], data).chain(&b"\r\n"[..]);
+            write_all(stream, buf, jobs).await
         }
         _ => {
             let mut out = Vec::new();
             push(&mut out, &data, framing);
-            stream.write_all(&out).await
+            write_all(stream, &out[..], jobs).await
         }
     }
+}
+
+/// Writes all of `buf`, in vectored writes, running the stream's jobs while the socket makes
+/// the write wait: a write held up by a client that stopped reading must not hold back the
+/// requests (a send of theirs waiting past the stall timeout is what ends such a session).
+/// One small future, so that an idle stream's task keeps little room for it.
+async fn write_all(
+    stream: &mut TcpStream,
+    mut buf: impl Buf,
+    jobs: &mut Option<JobRunner>,
+) -> std::io::Result<()> {
+    use tokio::io::AsyncWrite;
+    std::future::poll_fn(|cx| {
+        while buf.has_remaining() {
+            let mut slices = [std::io::IoSlice::new(&[]); 4];
+            let n = buf.chunks_vectored(&mut slices);
+            match std::pin::Pin::new(&mut *stream).poll_write_vectored(cx, &slices[..n]) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => buf.advance(n),
+                Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    if let Some(j) = jobs.as_mut() {
+                        j.poll_jobs(cx);
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+        Poll::Ready(Ok(()))
+    })
+    .await
 }
 
 /// Writes the chunk size line of a chunk of `len` bytes (hex digits and CRLF) into `out`;
@@ -325,6 +369,14 @@ fn ready_data(body: &mut Body) -> Option<Option<Bytes>> {
     }
 }
 
+/// The runner of the jobs of the stream in `extensions`, when this task is to run them: on a
+/// current-thread runtime, where a task of their own buys them no parallelism.
+fn job_runner(extensions: &mut http::Extensions) -> Option<JobRunner> {
+    let jobs = extensions.remove::<ReaderJobs>()?;
+    let flavor = tokio::runtime::Handle::current().runtime_flavor();
+    (flavor == tokio::runtime::RuntimeFlavor::CurrentThread).then(|| jobs.attach())
+}
+
 /// Serves `req`, the one request of the connection, and closes it. `watcher` is held until
 /// the connection ends, so a graceful shutdown waits for it. A client gone is noticed while
 /// the body waits; the connection's kill switch is the caller's.
@@ -337,7 +389,8 @@ pub(crate) async fn serve(
     let _watcher = watcher;
     // Boxed, so that an idle stream keeps no room for the request's future.
     let resp = Box::pin(answer(&conn.shared, Some(&conn.kill), Paths::Full, *req)).await;
-    let (parts, mut body) = resp.into_parts();
+    let (mut parts, mut body) = resp.into_parts();
+    let mut jobs = job_runner(&mut parts.extensions);
     let framing = Framing::of(parts.status, &body);
     let mut out = head(parts.status, &parts.headers, framing);
     drop(parts);
@@ -357,6 +410,14 @@ pub(crate) async fn serve(
     let mut scratch = [0u8; 64];
     while !ended {
         tokio::select! {
+            biased;
+            // First, so that an answer computed here is written in the same turn.
+            never = std::future::poll_fn(|cx| {
+                if let Some(j) = jobs.as_mut() {
+                    j.poll_jobs(cx);
+                }
+                Poll::<std::convert::Infallible>::Pending
+            }) => match never {},
             frame = body.frame() => match frame {
                 None => ended = true,
                 Some(Ok(frame)) => {
@@ -364,7 +425,7 @@ pub(crate) async fn serve(
                     if data.is_empty() {
                         continue;
                     }
-                    if write_framed(&mut stream, data, framing).await.is_err() {
+                    if write_framed(&mut stream, data, framing, &mut jobs).await.is_err() {
                         return;
                     }
                 }

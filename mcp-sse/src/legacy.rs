@@ -57,6 +57,8 @@ pub(crate) async fn open_stream(
     });
     drop(entry);
     let sessions = shared.sessions.clone();
+    // The writer of the stream may run the session's requests itself (see `deliver`).
+    let jobs = rx.reader_jobs();
     let body = SseBody::new(
         Some(frame(Some("endpoint"), None, endpoint.as_bytes())),
         rx,
@@ -66,7 +68,9 @@ pub(crate) async fn open_stream(
         sessions.remove(&id);
         tracing::info!(target: "mcp::sse", session_id = %id, "session closed");
     }));
-    event_stream(http_body_util::BodyExt::boxed_unsync(body))
+    let mut resp = event_stream(http_body_util::BodyExt::boxed_unsync(body));
+    resp.extensions_mut().insert(jobs);
+    resp
 }
 
 /// The `sessionId` query parameter: exactly one, non-empty.
@@ -201,17 +205,25 @@ fn deliver(
             .session
             .receive_incoming_from(incoming, &entry.outbound, caller)
     }) {
-        // Spawned rather than polled here first: the 202 only acknowledges receipt, so a
-        // synchronous tool that computes for a while must not hold it back (a client's POST
-        // timeout would race the tool); the answer travels on the stream anyway. The
-        // admission is held until the answer is queued.
-        shared.tasks.spawn(
+        // Not polled here: the 202 only acknowledges receipt, so a synchronous tool that
+        // computes for a while must not hold it back (a client's POST timeout would race the
+        // tool); the answer travels on the stream anyway. The task writing the stream runs
+        // it when it can (it then writes the answer in the same turn, with no task spawned
+        // and no wake-up in between); otherwise it gets a task of its own. Either way a
+        // graceful shutdown waits for it, and the admission is held until the answer is
+        // queued.
+        let tracked = shared.tasks.token();
+        let job: mcp_core::Job = Box::pin(
             async move {
                 fut.await;
                 drop(admission);
+                drop(tracked);
             }
             .instrument(span),
         );
+        if let Err(job) = entry.outbound.run_on_reader(job) {
+            tokio::spawn(job);
+        }
     }
     status(StatusCode::ACCEPTED)
 }

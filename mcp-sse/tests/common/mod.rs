@@ -274,8 +274,13 @@ pub struct Conn {
 
 impl Conn {
     pub async fn open(h: &ServerHandle) -> Conn {
+        Conn::to(h.local_addr()).await
+    }
+
+    /// A connection to the server at `addr`.
+    pub async fn to(addr: std::net::SocketAddr) -> Conn {
         Conn {
-            sock: TcpStream::connect(h.local_addr()).await.unwrap(),
+            sock: TcpStream::connect(addr).await.unwrap(),
             buf: Vec::new(),
         }
     }

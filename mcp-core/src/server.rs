@@ -233,8 +233,33 @@ impl Server {
         self.read()
             .tools
             .get(name)
-            .filter(|t| t.mirrors_headers)
+            .filter(|t| !t.header_params.is_empty())
             .map(|t| t.input_schema.clone())
+    }
+
+    /// The parameters the tool called `name` mirrors into request headers
+    /// ([`Tool::header_params`]); `None` when it mirrors none, or there is no such tool.
+    ///
+    /// ```
+    /// use mcp_core::{Server, Tool, CallToolResult};
+    /// use serde_json::json;
+    ///
+    /// let schema = |v: serde_json::Value| v.as_object().unwrap().clone();
+    /// let plain = Tool::new("plain", |_, _| async { Ok(CallToolResult::success(vec![])) });
+    /// let routed = Tool::new("routed", |_, _| async { Ok(CallToolResult::success(vec![])) })
+    ///     .input_schema(schema(json!({"type": "object", "properties": {
+    ///         "region": {"type": "string", "x-mcp-header": "Region"}
+    ///     }})));
+    /// let server = Server::builder("demo", "1").tool(plain).tool(routed).build().unwrap();
+    /// assert!(server.tool_header_params("plain").is_none());
+    /// assert_eq!(server.tool_header_params("routed").unwrap()[0].header(), "Mcp-Param-Region");
+    /// ```
+    pub fn tool_header_params(&self, name: &str) -> Option<Arc<[crate::registry::HeaderParam]>> {
+        self.read()
+            .tools
+            .get(name)
+            .filter(|t| !t.header_params.is_empty())
+            .map(|t| t.header_params.clone())
     }
 
     /// Adds a static resource while serving.

@@ -13,18 +13,104 @@ pub(crate) fn problem(schema: &crate::protocol::JsonObject) -> Option<String> {
     walk_object(schema, true, "", &mut seen).err()
 }
 
-/// True when a property reached from the root through `properties` only is marked
-/// `x-mcp-header` (the only places [`problem`] lets an annotation be).
-pub(crate) fn any(schema: &crate::protocol::JsonObject) -> bool {
-    schema
-        .get("properties")
-        .and_then(serde_json::Value::as_object)
-        .is_some_and(|props| {
-            props
-                .values()
-                .filter_map(serde_json::Value::as_object)
-                .any(|sub| sub.contains_key("x-mcp-header") || any(sub))
-        })
+/// The JSON type of a parameter mirrored into a header, which says how its header text is
+/// compared with the argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum HeaderParamKind {
+    /// `"type": "string"`: compared as text.
+    String,
+    /// `"type": "integer"`: compared as a number that has no fraction.
+    Integer,
+    /// `"type": "boolean"`: `true` or `false`.
+    Boolean,
+    /// Any other `type` (such as `["integer", "null"]`): numbers compare as numbers, anything
+    /// else as text.
+    Other,
+}
+
+/// One tool parameter mirrored into a request header: a property of the input schema marked
+/// `x-mcp-header`, reached from the root through `properties` only. A tool's list
+/// ([`Tool::header_params`](crate::Tool::header_params)) is read from its schema once, when
+/// the schema is set; the annotations are validated when the tool is registered.
+///
+/// ```
+/// use mcp_core::{CallToolResult, Tool};
+/// use mcp_core::registry::HeaderParamKind;
+/// use serde_json::json;
+///
+/// let tool = Tool::new("route", |_, _| async { Ok(CallToolResult::success(vec![])) })
+///     .input_schema(json!({"type": "object", "properties": {
+///         "opts": {"type": "object", "properties": {
+///             "region": {"type": "string", "x-mcp-header": "Region"}
+///         }}
+///     }}).as_object().unwrap().clone());
+/// let p = &tool.header_params()[0];
+/// assert_eq!(p.path(), ["opts", "region"]);
+/// assert_eq!(p.header(), "Mcp-Param-Region");
+/// assert_eq!(p.kind(), HeaderParamKind::String);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeaderParam {
+    path: Vec<String>,
+    header: String,
+    kind: HeaderParamKind,
+}
+
+impl HeaderParam {
+    /// Where the argument sits in the `arguments` object: the property names from the root.
+    pub fn path(&self) -> &[String] {
+        &self.path
+    }
+
+    /// The full header name, `Mcp-Param-{x-mcp-header}`.
+    pub fn header(&self) -> &str {
+        &self.header
+    }
+
+    /// The parameter's JSON type, for comparing header and argument.
+    pub fn kind(&self) -> HeaderParamKind {
+        self.kind
+    }
+}
+
+/// Every parameter of `schema` marked `x-mcp-header`, reached through chains of `properties`
+/// only (the only places [`problem`] lets an annotation be).
+pub(crate) fn collect(schema: &crate::protocol::JsonObject) -> Vec<HeaderParam> {
+    fn walk<'a>(
+        schema: &'a crate::protocol::JsonObject,
+        path: &mut Vec<&'a str>,
+        out: &mut Vec<HeaderParam>,
+    ) {
+        let Some(props) = schema
+            .get("properties")
+            .and_then(serde_json::Value::as_object)
+        else {
+            return;
+        };
+        for (key, sub) in props {
+            let Some(sub) = sub.as_object() else { continue };
+            path.push(key);
+            if let Some(name) = sub.get("x-mcp-header").and_then(serde_json::Value::as_str) {
+                let kind = match sub.get("type").and_then(serde_json::Value::as_str) {
+                    Some("string") => HeaderParamKind::String,
+                    Some("integer") => HeaderParamKind::Integer,
+                    Some("boolean") => HeaderParamKind::Boolean,
+                    _ => HeaderParamKind::Other,
+                };
+                out.push(HeaderParam {
+                    path: path.iter().map(|k| (*k).to_owned()).collect(),
+                    header: format!("Mcp-Param-{name}"),
+                    kind,
+                });
+            }
+            walk(sub, path, out);
+            path.pop();
+        }
+    }
+    let mut out = Vec::new();
+    walk(schema, &mut Vec::new(), &mut out);
+    out
 }
 
 fn is_tchar(b: u8) -> bool {
@@ -122,21 +208,39 @@ mod tests {
     }
 
     #[test]
-    fn any_finds_annotations_through_properties_only() {
-        let any = |v: serde_json::Value| super::any(v.as_object().unwrap());
-        assert!(!any(
-            json!({"type": "object", "properties": {"a": {"type": "string"}}})
-        ));
-        assert!(!any(json!({"type": "object"})));
-        assert!(any(
-            json!({"type": "object", "properties": {"a": {"type": "string", "x-mcp-header": "A"}}})
-        ));
-        assert!(any(
-            json!({"type": "object", "properties": {"o": {"type": "object", "properties": {"f": {"type": "boolean", "x-mcp-header": "F"}}}}})
-        ));
-        assert!(!any(
-            json!({"type": "object", "properties": {"l": {"type": "array", "items": {"type": "string", "x-mcp-header": "I"}}}})
-        ));
+    fn collects_annotations_through_properties_only() {
+        let found = |v: serde_json::Value| collect(v.as_object().unwrap());
+        assert!(
+            found(json!({"type": "object", "properties": {"a": {"type": "string"}}})).is_empty()
+        );
+        assert!(found(json!({"type": "object"})).is_empty());
+        let all = found(json!({"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"},
+            "n": {"type": ["integer", "null"], "x-mcp-header": "N"},
+            "opts": {"type": "object", "properties": {"f": {"type": "boolean", "x-mcp-header": "F"}}},
+            "list": {"type": "array", "items": {"type": "string", "x-mcp-header": "Item"}},
+        }}));
+        let mut got: Vec<_> = all
+            .iter()
+            .map(|p| (p.path().join("."), p.header().to_owned(), p.kind()))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("n".into(), "Mcp-Param-N".into(), HeaderParamKind::Other),
+                (
+                    "opts.f".into(),
+                    "Mcp-Param-F".into(),
+                    HeaderParamKind::Boolean
+                ),
+                (
+                    "region".into(),
+                    "Mcp-Param-Region".into(),
+                    HeaderParamKind::String
+                ),
+            ]
+        );
     }
 
     #[test]

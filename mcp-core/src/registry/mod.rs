@@ -12,6 +12,7 @@ pub mod template;
 pub mod tool;
 
 pub use completion::{Completer, CompletionRequest, IntoCompletion};
+pub use header_params::{HeaderParam, HeaderParamKind};
 pub use prompt::Prompt;
 pub use resource::{Resource, ResourceTemplate};
 pub use template::{TemplateVars, UriTemplate};

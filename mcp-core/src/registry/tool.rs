@@ -44,8 +44,8 @@ pub struct Tool {
     pub(crate) title: Option<String>,
     pub(crate) description: Option<String>,
     pub(crate) input_schema: Arc<JsonObject>,
-    /// True when the input schema marks a parameter `x-mcp-header`.
-    pub(crate) mirrors_headers: bool,
+    /// The parameters the input schema marks `x-mcp-header`, read once from the schema.
+    pub(crate) header_params: Arc<[crate::registry::HeaderParam]>,
     pub(crate) output_schema: Option<Arc<JsonObject>>,
     pub(crate) annotations: Option<ToolAnnotations>,
     pub(crate) icons: Vec<crate::protocol::JsonObject>,
@@ -86,7 +86,7 @@ impl Tool {
             title: None,
             description: None,
             input_schema: Arc::new(schema),
-            mirrors_headers: false,
+            header_params: Arc::new([]),
             output_schema: None,
             annotations: None,
             icons: Vec::new(),
@@ -161,6 +161,12 @@ impl Tool {
         &self.name
     }
 
+    /// The parameters its input schema mirrors into request headers (`x-mcp-header`), which
+    /// an HTTP transport checks against the arguments of each call of the stateless revision.
+    pub fn header_params(&self) -> &[crate::registry::HeaderParam] {
+        &self.header_params
+    }
+
     /// The behaviour hints it declares (read-only, destructive, ...), if any.
     pub fn annotation_hints(&self) -> Option<&ToolAnnotations> {
         self.annotations.as_ref()
@@ -191,7 +197,7 @@ impl Tool {
     /// such constraints costs nothing per call.
     pub fn input_schema(mut self, schema: JsonObject) -> Self {
         self.arguments = ArgumentCheck::for_schema(&schema).map(|c| c.map(Arc::new));
-        self.mirrors_headers = crate::registry::header_params::any(&schema);
+        self.header_params = crate::registry::header_params::collect(&schema).into();
         self.input_schema = Arc::new(schema);
         self
     }

@@ -11,9 +11,10 @@
 use std::borrow::Cow;
 
 use base64::Engine;
-use http::HeaderMap;
 use http::header::{AsHeaderName, HeaderName};
-use serde_json::{Map, Value};
+use http::{HeaderMap, HeaderValue};
+use mcp_core::registry::{HeaderParam, HeaderParamKind};
+use serde_json::Value;
 
 /// `MCP-Protocol-Version`.
 pub(crate) const VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
@@ -31,18 +32,76 @@ const B64_SUFFIX: &str = "?=";
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Mismatch(pub(crate) String);
 
+/// How often a header appears in a request.
+#[derive(Clone, Copy)]
+enum Found<'a> {
+    Absent,
+    Once(&'a HeaderValue),
+    Repeated,
+}
+
+impl<'a> Found<'a> {
+    fn add(&mut self, v: &'a HeaderValue) {
+        *self = match self {
+            Found::Absent => Found::Once(v),
+            _ => Found::Repeated,
+        };
+    }
+}
+
+/// The request's `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name`, found in one pass over
+/// its headers: a lookup by name hashes the name, three of them cost more than the pass.
+pub(crate) struct Standard<'a> {
+    version: Found<'a>,
+    method: Found<'a>,
+    name: Found<'a>,
+}
+
+impl<'a> Standard<'a> {
+    /// Finds the three headers in `h`, every value of each.
+    pub(crate) fn find(h: &'a HeaderMap) -> Self {
+        let mut s = Standard {
+            version: Found::Absent,
+            method: Found::Absent,
+            name: Found::Absent,
+        };
+        for (name, value) in h {
+            if *name == VERSION {
+                s.version.add(value);
+            } else if *name == METHOD {
+                s.method.add(value);
+            } else if *name == NAME {
+                s.name.add(value);
+            }
+        }
+        s
+    }
+}
+
 /// The single value of header `name`, trimmed; `None` when absent.
 fn value<N: AsHeaderName + std::fmt::Display + Copy>(
     h: &HeaderMap,
     name: N,
 ) -> Result<Option<&str>, Mismatch> {
     let mut all = h.get_all(name).iter();
-    let Some(v) = all.next() else {
-        return Ok(None);
+    let found = match (all.next(), all.next()) {
+        (None, _) => Found::Absent,
+        (Some(v), None) => Found::Once(v),
+        (Some(_), Some(_)) => Found::Repeated,
     };
-    if all.next().is_some() {
-        return Err(Mismatch(format!("the {name} header must appear once")));
-    }
+    text(name, found)
+}
+
+/// The text of a header found once, trimmed; `None` when absent. Repeated, or holding
+/// anything but visible ASCII, space and tab, it is refused.
+fn text(name: impl std::fmt::Display, found: Found<'_>) -> Result<Option<&str>, Mismatch> {
+    let v = match found {
+        Found::Absent => return Ok(None),
+        Found::Once(v) => v,
+        Found::Repeated => {
+            return Err(Mismatch(format!("the {name} header must appear once")));
+        }
+    };
     let bytes = v.as_bytes();
     if !bytes
         .iter()
@@ -91,8 +150,8 @@ fn name_field(method: &str) -> Option<&'static str> {
 /// itself is judged, so a client is told about the disagreement rather than about one of the
 /// two values. A request without a version in `_meta` passes here and is refused by the
 /// `_meta` validation.
-pub(crate) fn check_version(h: &HeaderMap, meta_version: Option<&str>) -> Result<(), Mismatch> {
-    let header = value(h, &VERSION)?;
+pub(crate) fn check_version(h: &Standard<'_>, meta_version: Option<&str>) -> Result<(), Mismatch> {
+    let header = text(&VERSION, h.version)?;
     match (header, meta_version) {
         (_, None) => Ok(()),
         (None, Some(_)) => Err(Mismatch(
@@ -110,11 +169,11 @@ pub(crate) fn check_version(h: &HeaderMap, meta_version: Option<&str>) -> Result
 /// Checks `Mcp-Method` (every request) and `Mcp-Name` (requests naming a tool, prompt,
 /// resource or task) against the body.
 pub(crate) fn check_standard(
-    h: &HeaderMap,
+    h: &Standard<'_>,
     method: &str,
     params: Option<&Value>,
 ) -> Result<(), Mismatch> {
-    match value(h, &METHOD)? {
+    match text(&METHOD, h.method)? {
         None => {
             return Err(Mismatch(format!(
                 "missing Mcp-Method header: it must repeat the body's method {:?}",
@@ -137,7 +196,7 @@ pub(crate) fn check_standard(
     let Some(body) = params.and_then(|p| p.get(field)).and_then(Value::as_str) else {
         return Ok(());
     };
-    let Some(v) = value(h, &NAME)? else {
+    let Some(v) = text(&NAME, h.name)? else {
         return Err(Mismatch(format!(
             "missing Mcp-Name header: {method} requests repeat params.{field} there"
         )));
@@ -152,63 +211,8 @@ pub(crate) fn check_standard(
     Ok(())
 }
 
-/// The JSON type of an `x-mcp-header` parameter, for comparing header and body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    String,
-    Integer,
-    Boolean,
-    Other,
-}
-
-/// One tool parameter mirrored into a header: where it sits in the arguments and which header
-/// carries it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct HeaderParam {
-    path: Vec<String>,
-    /// The full header name, `Mcp-Param-{x-mcp-header}`.
-    header: String,
-    kind: Kind,
-}
-
-/// Every parameter of a tool's `inputSchema` marked `x-mcp-header`, reached through chains of
-/// `properties` only (the only places the annotation is defined).
-pub(crate) fn header_params(schema: &Map<String, Value>) -> Vec<HeaderParam> {
-    fn walk<'a>(
-        schema: &'a Map<String, Value>,
-        path: &mut Vec<&'a str>,
-        out: &mut Vec<HeaderParam>,
-    ) {
-        let Some(props) = schema.get("properties").and_then(Value::as_object) else {
-            return;
-        };
-        for (key, sub) in props {
-            let Some(sub) = sub.as_object() else { continue };
-            path.push(key);
-            if let Some(name) = sub.get("x-mcp-header").and_then(Value::as_str) {
-                let kind = match sub.get("type").and_then(Value::as_str) {
-                    Some("string") => Kind::String,
-                    Some("integer") => Kind::Integer,
-                    Some("boolean") => Kind::Boolean,
-                    _ => Kind::Other,
-                };
-                out.push(HeaderParam {
-                    path: path.iter().map(|k| (*k).to_owned()).collect(),
-                    header: format!("Mcp-Param-{name}"),
-                    kind,
-                });
-            }
-            walk(sub, path, out);
-            path.pop();
-        }
-    }
-    let mut out = Vec::new();
-    walk(schema, &mut Vec::new(), &mut out);
-    out
-}
-
 /// True when the header text `h` carries the same value as the argument `v`.
-fn same(kind: Kind, v: &Value, h: &str) -> bool {
+fn same(kind: HeaderParamKind, v: &Value, h: &str) -> bool {
     match v {
         Value::String(s) => s == h,
         Value::Bool(b) => h == if *b { "true" } else { "false" },
@@ -216,7 +220,9 @@ fn same(kind: Kind, v: &Value, h: &str) -> bool {
         Value::Number(n) => match (n.as_i64(), h.parse::<i64>()) {
             (Some(a), Ok(b)) => a == b,
             _ => match (n.as_f64(), h.parse::<f64>()) {
-                (Some(a), Ok(b)) => a == b && (kind != Kind::Integer || b.fract() == 0.0),
+                (Some(a), Ok(b)) => {
+                    a == b && (kind != HeaderParamKind::Integer || b.fract() == 0.0)
+                }
                 _ => false,
             },
         },
@@ -234,33 +240,33 @@ pub(crate) fn check_params(
 ) -> Result<(), Mismatch> {
     for p in params {
         let mut body = arguments;
-        for key in &p.path {
+        for key in p.path() {
             body = body.and_then(|b| b.get(key));
         }
         let body = body.filter(|v| !v.is_null());
-        let header = value(h, p.header.as_str())?;
+        let header = value(h, p.header())?;
         match (body, header) {
             (None, None) => {}
             (None, Some(_)) => {
                 return Err(Mismatch(format!(
                     "{} header sent but argument {:?} is absent",
-                    p.header,
-                    p.path.join(".")
+                    p.header(),
+                    p.path().join(".")
                 )));
             }
             (Some(_), None) => {
                 return Err(Mismatch(format!(
                     "missing {} header: this tool mirrors argument {:?} there",
-                    p.header,
-                    p.path.join(".")
+                    p.header(),
+                    p.path().join(".")
                 )));
             }
             (Some(v), Some(hv)) => {
-                if !same(p.kind, v, &decode(&p.header, hv)?) {
+                if !same(p.kind(), v, &decode(p.header(), hv)?) {
                     return Err(Mismatch(format!(
                         "{} header does not match argument {:?}",
-                        p.header,
-                        p.path.join(".")
+                        p.header(),
+                        p.path().join(".")
                     )));
                 }
             }
@@ -282,6 +288,14 @@ mod tests {
     use super::*;
     use http::HeaderValue;
     use serde_json::json;
+
+    fn check_standard(h: &HeaderMap, method: &str, params: Option<&Value>) -> Result<(), Mismatch> {
+        super::check_standard(&Standard::find(h), method, params)
+    }
+
+    fn check_version(h: &HeaderMap, meta: Option<&str>) -> Result<(), Mismatch> {
+        super::check_version(&Standard::find(h), meta)
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -355,6 +369,12 @@ mod tests {
         assert!(check_standard(&wrong, "tools/call", Some(&call)).is_err());
         let missing = headers(&[("mcp-method", "tools/call")]);
         assert!(check_standard(&missing, "tools/call", Some(&call)).is_err());
+        let twice = headers(&[
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "echo"),
+            ("mcp-name", "echo"),
+        ]);
+        assert!(check_standard(&twice, "tools/call", Some(&call)).is_err());
         let read = json!({"uri": "file:///é"});
         let encoded = headers(&[
             ("mcp-method", "resources/read"),
@@ -376,19 +396,19 @@ mod tests {
         assert!(check_version(&h, Some("v999.0.0")).is_err());
         assert!(check_version(&h, None).is_ok());
         assert!(check_version(&headers(&[]), Some("2026-07-28")).is_err());
-    }
-
-    #[test]
-    fn finds_annotations_through_properties_only() {
-        let schema = json!({"type": "object", "properties": {
-            "region": {"type": "string", "x-mcp-header": "Region"},
-            "opts": {"type": "object", "properties": {"n": {"type": "integer", "x-mcp-header": "N"}}},
-            "list": {"type": "array", "items": {"type": "string", "x-mcp-header": "Item"}},
-        }});
-        let found = header_params(schema.as_object().unwrap());
-        let names: Vec<_> = found.iter().map(|p| p.header.as_str()).collect();
-        assert_eq!(names.len(), 2);
-        assert!(names.contains(&"Mcp-Param-Region") && names.contains(&"Mcp-Param-N"));
+        let twice = headers(&[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-protocol-version", "2026-07-28"),
+        ]);
+        assert!(check_version(&twice, Some("2026-07-28")).is_err());
+        // Found among other headers, whatever their order.
+        let among = headers(&[
+            ("accept", "application/json"),
+            ("mcp-method", "tools/list"),
+            ("mcp-protocol-version", " 2026-07-28 "),
+            ("mcp-name", "x"),
+        ]);
+        assert!(check_version(&among, Some("2026-07-28")).is_ok());
     }
 
     #[test]
@@ -398,46 +418,50 @@ mod tests {
             "n": {"type": "integer", "x-mcp-header": "N"},
             "flag": {"type": "boolean", "x-mcp-header": "Flag"},
         }});
-        let params = header_params(schema.as_object().unwrap());
+        let tool = mcp_core::Tool::new("t", |_, _| async {
+            Ok(mcp_core::CallToolResult::success(vec![]))
+        })
+        .input_schema(schema.as_object().unwrap().clone());
+        let params = tool.header_params();
         let args = json!({"region": "us-west1", "n": 42, "flag": true});
         let all = headers(&[
             ("mcp-param-region", "us-west1"),
             ("mcp-param-n", "42.0"),
             ("mcp-param-flag", "true"),
         ]);
-        assert!(check_params(&all, &params, Some(&args)).is_ok());
+        assert!(check_params(&all, params, Some(&args)).is_ok());
         let wrong = headers(&[
             ("mcp-param-region", "eu"),
             ("mcp-param-n", "42"),
             ("mcp-param-flag", "true"),
         ]);
-        assert!(check_params(&wrong, &params, Some(&args)).is_err());
+        assert!(check_params(&wrong, params, Some(&args)).is_err());
         let fractional = headers(&[
             ("mcp-param-region", "us-west1"),
             ("mcp-param-n", "42.5"),
             ("mcp-param-flag", "true"),
         ]);
-        assert!(check_params(&fractional, &params, Some(&args)).is_err());
+        assert!(check_params(&fractional, params, Some(&args)).is_err());
         let missing = headers(&[("mcp-param-n", "42"), ("mcp-param-flag", "true")]);
-        assert!(check_params(&missing, &params, Some(&args)).is_err());
+        assert!(check_params(&missing, params, Some(&args)).is_err());
         // Absent and null arguments need no header, and must not have one.
         let none = json!({"region": null});
-        assert!(check_params(&headers(&[]), &params, Some(&none)).is_ok());
-        assert!(check_params(&headers(&[("mcp-param-n", "1")]), &params, Some(&none)).is_err());
+        assert!(check_params(&headers(&[]), params, Some(&none)).is_ok());
+        assert!(check_params(&headers(&[("mcp-param-n", "1")]), params, Some(&none)).is_err());
         // Encoded values are decoded first; bytes beyond ASCII are refused (control
         // characters never get this far: the HTTP parser refuses them).
         let text = json!({"region": " padded "});
         let enc = headers(&[("mcp-param-region", "=?base64?IHBhZGRlZCA=?=")]);
-        assert!(check_params(&enc, &params, Some(&text)).is_ok());
+        assert!(check_params(&enc, params, Some(&text)).is_ok());
         let line = json!({"region": "line1\nline2"});
         let enc = headers(&[("mcp-param-region", "=?base64?bGluZTEKbGluZTI=?=")]);
-        assert!(check_params(&enc, &params, Some(&line)).is_ok());
+        assert!(check_params(&enc, params, Some(&line)).is_ok());
         assert!(HeaderValue::from_bytes(b"a\x01b").is_err());
         let mut high = HeaderMap::new();
         high.insert(
             "mcp-param-region",
             HeaderValue::from_bytes("é".as_bytes()).unwrap(),
         );
-        assert!(check_params(&high, &params, Some(&json!({"region": "é"}))).is_err());
+        assert!(check_params(&high, params, Some(&json!({"region": "é"}))).is_err());
     }
 }

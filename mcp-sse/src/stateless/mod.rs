@@ -31,6 +31,8 @@
 
 mod headers;
 
+pub(crate) use headers::VERSION;
+
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
@@ -159,16 +161,14 @@ fn check_headers(shared: &Shared, h: &HeaderMap, req: &Request) -> Result<(), he
         .and_then(|p| p.get("_meta"))
         .and_then(|m| m.get(mcp_core::envelope::META_PROTOCOL_VERSION))
         .and_then(Value::as_str);
-    headers::check_version(h, meta_version)?;
-    headers::check_standard(h, &req.method, params)?;
+    let standard = headers::Standard::find(h);
+    headers::check_version(&standard, meta_version)?;
+    headers::check_standard(&standard, &req.method, params)?;
     if req.method == "tools/call"
         && let Some(name) = params.and_then(|p| p.get("name")).and_then(Value::as_str)
-        && let Some(schema) = shared.server.tool_header_schema(name)
+        && let Some(marked) = shared.server.tool_header_params(name)
     {
-        let marked = headers::header_params(&schema);
-        if !marked.is_empty() {
-            headers::check_params(h, &marked, params.and_then(|p| p.get("arguments")))?;
-        }
+        headers::check_params(h, &marked, params.and_then(|p| p.get("arguments")))?;
     }
     Ok(())
 }

@@ -17,8 +17,8 @@ use crate::shared::Shared;
 /// `Mcp-Session-Id`. Names are built once: a lookup by a string parses and hashes the name
 /// on every request.
 pub(crate) const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
-/// `MCP-Protocol-Version`.
-pub(crate) const VERSION_HEADER: HeaderName = HeaderName::from_static("mcp-protocol-version");
+/// `MCP-Protocol-Version`, named where the stateless revision checks it against the body.
+pub(crate) use crate::stateless::VERSION as VERSION_HEADER;
 /// `Last-Event-ID`.
 pub(crate) const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 

@@ -70,6 +70,9 @@ struct ContextInner {
     request_id: RequestId,
     reply: Outbound,
     meta: Option<JsonObject>,
+    /// The `_meta` put back together from the envelope, when `meta` is `None` (see
+    /// `Context::meta`).
+    meta_tree: std::sync::OnceLock<Option<JsonObject>>,
     cancel: Cancel,
     resource_uri: Option<String>,
 }
@@ -112,6 +115,7 @@ impl Context {
                 request_id,
                 reply,
                 meta,
+                meta_tree: std::sync::OnceLock::new(),
                 cancel,
                 resource_uri: None,
             }),
@@ -175,6 +179,7 @@ impl Context {
                 request_id: inner.request_id.clone(),
                 reply: inner.reply.clone(),
                 meta: inner.meta.clone(),
+                meta_tree: inner.meta_tree.clone(),
                 cancel: inner.cancel.clone(),
                 resource_uri: uri
                     .map(str::to_owned)
@@ -193,13 +198,24 @@ impl Context {
         &self.inner.request_id
     }
 
-    /// The request's `_meta`, if it had one.
+    /// The request's `_meta`, if it had one. A stateless request's `_meta` read apart from its
+    /// params by its transport is put back together on the first call.
     pub fn meta(&self) -> Option<&JsonObject> {
-        self.inner.meta.as_ref()
+        self.inner.meta.as_ref().or_else(|| {
+            self.inner
+                .meta_tree
+                .get_or_init(|| self.inner.envelope.meta_tree())
+                .as_ref()
+        })
     }
 
     /// The progress token the client attached (`_meta.progressToken`), if any.
     pub fn progress_token(&self) -> Option<&Value> {
+        if self.inner.meta.is_none()
+            && let Some(token) = self.inner.envelope.split_progress_token()
+        {
+            return token;
+        }
         self.meta().and_then(|m| m.get("progressToken"))
     }
 

@@ -8,12 +8,15 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use serde_json::Value;
 
 pub use crate::caller::Identity;
 use crate::caller::{Caller, NO_HEADERS, RequestHeaders};
 use crate::error::McpError;
 use crate::protocol::{Implementation, JsonObject, LoggingLevel};
+pub use crate::request_meta::RequestMeta;
+use crate::request_meta::{Known, MetaRest};
 use crate::version::ProtocolVersion;
 
 /// `_meta` key: the request's protocol version (2026-07-28, required).
@@ -53,6 +56,16 @@ pub struct Envelope {
     log_level: Option<LoggingLevel>,
     identity: Option<Identity>,
     headers: Option<Arc<RequestHeaders>>,
+    /// A stateless request's `_meta` read apart from its params ([`Envelope::from_request_meta`]).
+    split: Option<Split>,
+}
+
+/// What an envelope read from a [`RequestMeta`] keeps beside its fields: the rest of the
+/// `_meta` (when there is any), and the message it came in.
+#[derive(Clone, Debug)]
+struct Split {
+    rest: Option<Arc<MetaRest>>,
+    body: Option<Bytes>,
 }
 
 impl Envelope {
@@ -71,6 +84,7 @@ impl Envelope {
             log_level: Some(log_level),
             identity: None,
             headers: None,
+            split: None,
         }
     }
 
@@ -130,6 +144,90 @@ impl Envelope {
             log_level,
             identity: None,
             headers: None,
+            split: None,
+        })
+    }
+
+    /// [`Envelope::from_meta`] for a `_meta` read apart from its params
+    /// ([`jsonrpc::parse_stateless`](crate::jsonrpc::parse_stateless)): the same checks, in the
+    /// same order, with the same errors. `Context::meta` gives the whole `_meta` back.
+    pub fn from_request_meta(meta: RequestMeta) -> Result<Self, McpError> {
+        let RequestMeta {
+            version,
+            capabilities,
+            client_info,
+            log_level,
+            mut rest,
+            body,
+        } = meta;
+        let version = match version {
+            None => return Err(missing(META_PROTOCOL_VERSION, "is required")),
+            Some(Known::Is(v)) if !v.has_sessions() => v,
+            Some(Known::Is(v)) => return Err(McpError::unsupported_protocol_version(v.as_str())),
+            Some(Known::Other(Value::String(s))) => {
+                return Err(McpError::unsupported_protocol_version(&s));
+            }
+            Some(Known::Other(_)) => {
+                return Err(missing(META_PROTOCOL_VERSION, "must be a string"));
+            }
+        };
+        let client_capabilities = match capabilities {
+            None => return Err(missing(META_CLIENT_CAPABILITIES, "is required")),
+            Some(v @ Value::Object(_)) => Arc::new(v),
+            Some(_) => return Err(missing(META_CLIENT_CAPABILITIES, "must be an object")),
+        };
+        let bad_info = || {
+            missing(
+                META_CLIENT_INFO,
+                "must be an object with string \"name\" and \"version\"",
+            )
+        };
+        let client_info = match client_info {
+            None => None,
+            Some(info) => {
+                let (Some(Value::String(name)), Some(Value::String(v)), None) =
+                    (info.name, info.version, info.other)
+                else {
+                    return Err(bad_info());
+                };
+                let title = match info.title {
+                    None => None,
+                    Some(Value::Null) => {
+                        rest.client_info_extra.insert("title".into(), Value::Null);
+                        None
+                    }
+                    Some(Value::String(t)) => Some(t),
+                    Some(_) => return Err(bad_info()),
+                };
+                rest.client_info_extra.extend(info.extra);
+                Some(Arc::new(Implementation {
+                    name,
+                    version: v,
+                    title,
+                }))
+            }
+        };
+        let log_level = match log_level {
+            None => None,
+            Some(Known::Is(l)) => Some(l),
+            Some(Known::Other(_)) => {
+                return Err(missing(
+                    META_LOG_LEVEL,
+                    "must be one of debug, info, notice, warning, error, critical, alert, emergency",
+                ));
+            }
+        };
+        Ok(Envelope {
+            version,
+            client_info,
+            client_capabilities: Some(client_capabilities),
+            log_level,
+            identity: None,
+            headers: None,
+            split: Some(Split {
+                rest: (!rest.is_empty()).then(|| Arc::new(rest)),
+                body,
+            }),
         })
     }
 
@@ -193,6 +291,67 @@ impl Envelope {
     pub fn headers(&self) -> &RequestHeaders {
         self.headers.as_deref().unwrap_or(&NO_HEADERS)
     }
+
+    /// For an envelope read from a [`RequestMeta`], the request's whole `_meta`, put back
+    /// together; `None` for any other.
+    pub(crate) fn meta_tree(&self) -> Option<JsonObject> {
+        let split = self.split.as_ref()?;
+        let mut m = JsonObject::new();
+        if let Some(rest) = &split.rest {
+            m.clone_from(&rest.others);
+            if let Some(t) = &rest.progress_token {
+                m.insert("progressToken".into(), t.clone());
+            }
+        }
+        m.insert(META_PROTOCOL_VERSION.into(), self.version.as_str().into());
+        if let Some(c) = &self.client_capabilities {
+            m.insert(META_CLIENT_CAPABILITIES.into(), (**c).clone());
+        }
+        if let Some(info) = &self.client_info {
+            let mut i = split
+                .rest
+                .as_ref()
+                .map(|r| r.client_info_extra.clone())
+                .unwrap_or_default();
+            i.insert("name".into(), info.name.clone().into());
+            i.insert("version".into(), info.version.clone().into());
+            if let Some(t) = &info.title {
+                i.insert("title".into(), t.clone().into());
+            }
+            m.insert(META_CLIENT_INFO.into(), Value::Object(i));
+        }
+        if let Some(l) = self.log_level {
+            m.insert(
+                META_LOG_LEVEL.into(),
+                serde_json::to_value(l).unwrap_or(Value::Null),
+            );
+        }
+        Some(m)
+    }
+
+    /// For an envelope read from a [`RequestMeta`], the request's progress token (`None`
+    /// inside: it sent none); `None` for any other.
+    pub(crate) fn split_progress_token(&self) -> Option<Option<&Value>> {
+        let split = self.split.as_ref()?;
+        Some(split.rest.as_ref().and_then(|r| r.progress_token.as_ref()))
+    }
+
+    /// For an envelope read from a [`RequestMeta`], the message it came in, when known.
+    pub(crate) fn request_body(&self) -> Option<&Bytes> {
+        self.split.as_ref()?.body.as_ref()
+    }
+
+    /// This envelope without what it kept of the request's `_meta`: the request was put back
+    /// together with its `_meta` in its params (for middleware, which sees and may change them).
+    pub(crate) fn without_request_meta(mut self) -> Self {
+        self.split = None;
+        self
+    }
+}
+
+/// The error for a missing or malformed `_meta` field.
+fn missing(key: &str, what: &str) -> McpError {
+    McpError::invalid_params(format!("params._meta[{key:?}] {what}"))
 }
 
 /// True when `params._meta` carries the stateless revision's per-request fields: such a

@@ -14,6 +14,9 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::envelope::RequestMeta;
+use crate::request_meta::MetaValue;
+
 /// The `"jsonrpc"` member every message carries.
 pub const JSONRPC_VERSION: &str = "2.0";
 
@@ -276,32 +279,7 @@ impl ParseError {
 /// JSON-RPC message gives -32600 with the id when it could be read. An object naming a key twice
 /// and an empty array are -32600 too.
 pub fn parse(input: &[u8], limits: &ParseLimits) -> Result<Incoming, ParseError> {
-    if input.len() > limits.max_bytes {
-        return Err(ParseError {
-            id: None,
-            error: ErrorObject::new(
-                code::PARSE_ERROR,
-                format!(
-                    "message of {} bytes exceeds the limit of {} bytes",
-                    input.len(),
-                    limits.max_bytes
-                ),
-            ),
-        });
-    }
-    let input = utf8(input)?;
-    if let Some(depth) = exceeds_depth(input, limits.max_depth) {
-        return Err(ParseError {
-            id: None,
-            error: ErrorObject::new(
-                code::PARSE_ERROR,
-                format!(
-                    "JSON nesting deeper than {} levels (at least {depth})",
-                    limits.max_depth
-                ),
-            ),
-        });
-    }
+    let input = checked(input, limits)?;
     let first = input.bytes().find(|b| !b.is_ascii_whitespace());
     if first == Some(b'[') {
         let items: Vec<&serde_json::value::RawValue> =
@@ -332,6 +310,88 @@ pub fn parse(input: &[u8], limits: &ParseLimits) -> Result<Incoming, ParseError>
         return Ok(Incoming::Batch(batch));
     }
     parse_one(input).map(Incoming::Single)
+}
+
+/// [`parse`] for a transport that serves the body statelessly: a single request comes with
+/// its `params._meta` taken out of its params, as a [`RequestMeta`] that keeps it as text (the
+/// envelope's fields are read from there, the rest only when asked for). Anything else (a
+/// batch, a notification, a `_meta` that is not a plain object) is parsed by [`parse`], with
+/// `_meta` left in the params; the errors are [`parse`]'s.
+///
+/// ```
+/// use mcp_core::jsonrpc::{self, Incoming, Message, ParseLimits};
+///
+/// let body = bytes::Bytes::from_static(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"k":1},"cursor":null}}"#);
+/// let (incoming, meta) = jsonrpc::parse_stateless(&body, &ParseLimits::default()).unwrap();
+/// let Incoming::Single(Message::Request(r)) = incoming else { unreachable!() };
+/// assert_eq!(r.params, Some(serde_json::json!({"cursor": null})));
+/// assert_eq!(meta.unwrap().text(), r#"{"k":1}"#);
+/// // A key given twice inside `_meta` is refused as anywhere else.
+/// let twice = bytes::Bytes::from_static(br#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"_meta":{"k":1,"k":2}}}"#);
+/// assert!(jsonrpc::parse_stateless(&twice, &ParseLimits::default()).is_err());
+/// ```
+pub fn parse_stateless(
+    input: &Bytes,
+    limits: &ParseLimits,
+) -> Result<(Incoming, Option<RequestMeta>), ParseError> {
+    let text = checked(input, limits)?;
+    if text.bytes().find(|b| !b.is_ascii_whitespace()) == Some(b'{')
+        && let Ok(raw) = serde_json::from_str::<SplitMessage>(text)
+    {
+        let (params, meta) = match raw.params {
+            Some(p) => (Some(p.rest), p.meta),
+            None => (None, None),
+        };
+        let message = classify(RawMessage {
+            jsonrpc: raw.jsonrpc,
+            id: raw.id,
+            method: raw.method,
+            params,
+            result: raw.result,
+            error: raw.error,
+        });
+        match (message, meta) {
+            (Ok(m), None) => return Ok((Incoming::Single(m), None)),
+            (Ok(m @ Message::Request(_)), Some(mut meta)) => {
+                meta.body = Some(input.clone());
+                return Ok((Incoming::Single(m), Some(*meta)));
+            }
+            // A notification or response with `_meta`, or an error: read again as a tree.
+            _ => {}
+        }
+    }
+    parse(input, limits).map(|i| (i, None))
+}
+
+/// The checks every body passes before it is read: its size, UTF-8, its depth.
+fn checked<'a>(input: &'a [u8], limits: &ParseLimits) -> Result<&'a str, ParseError> {
+    if input.len() > limits.max_bytes {
+        return Err(ParseError {
+            id: None,
+            error: ErrorObject::new(
+                code::PARSE_ERROR,
+                format!(
+                    "message of {} bytes exceeds the limit of {} bytes",
+                    input.len(),
+                    limits.max_bytes
+                ),
+            ),
+        });
+    }
+    let input = utf8(input)?;
+    if let Some(depth) = exceeds_depth(input, limits.max_depth) {
+        return Err(ParseError {
+            id: None,
+            error: ErrorObject::new(
+                code::PARSE_ERROR,
+                format!(
+                    "JSON nesting deeper than {} levels (at least {depth})",
+                    limits.max_depth
+                ),
+            ),
+        });
+    }
+    Ok(input)
 }
 
 /// Parses a single message (no batch), without the size and depth checks of [`parse`].
@@ -385,7 +445,7 @@ pub fn clip(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
 }
 
 /// A JSON value that refuses an object naming the same key twice (serde_json keeps the last).
-struct Strict(Value);
+pub(crate) struct Strict(pub(crate) Value);
 
 impl<'de> Deserialize<'de> for Strict {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -393,7 +453,7 @@ impl<'de> Deserialize<'de> for Strict {
     }
 }
 
-struct StrictVisitor;
+pub(crate) struct StrictVisitor;
 
 impl<'de> Visitor<'de> for StrictVisitor {
     type Value = Value;
@@ -475,6 +535,77 @@ struct RawMessage {
     result: Option<Value>,
     #[serde(default, deserialize_with = "strict")]
     error: Option<Value>,
+}
+
+/// [`RawMessage`] with `params._meta` left as text ([`parse_stateless`]).
+#[derive(Deserialize)]
+struct SplitMessage {
+    #[serde(default)]
+    jsonrpc: Option<IsVersion2>,
+    #[serde(default, deserialize_with = "present")]
+    id: Option<Value>,
+    #[serde(default, deserialize_with = "strict")]
+    method: Option<Value>,
+    #[serde(default)]
+    params: Option<SplitParams>,
+    #[serde(default, deserialize_with = "present")]
+    result: Option<Value>,
+    #[serde(default, deserialize_with = "strict")]
+    error: Option<Value>,
+}
+
+/// Params read like [`Strict`], except that an object's `_meta` member, when it is an object,
+/// is read into a [`RequestMeta`].
+struct SplitParams {
+    rest: Value,
+    meta: Option<Box<RequestMeta>>,
+}
+
+impl<'de> Deserialize<'de> for SplitParams {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SplitParams;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("params")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut object = serde_json::Map::new();
+                let mut meta = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if object.contains_key(&key) || (key == "_meta" && meta.is_some()) {
+                        return Err(de::Error::custom(format_args!(
+                            "duplicate key {:?}",
+                            clip(&key, ECHO_MAX)
+                        )));
+                    }
+                    if key == "_meta" {
+                        match map.next_value()? {
+                            MetaValue::Meta(m) => meta = Some(m),
+                            MetaValue::Other(v) => {
+                                object.insert(key, v);
+                            }
+                        }
+                        continue;
+                    }
+                    let Strict(v) = map.next_value()?;
+                    object.insert(key, v);
+                }
+                Ok(SplitParams {
+                    rest: Value::Object(object),
+                    meta,
+                })
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Ok(SplitParams {
+                    rest: StrictVisitor.visit_seq(seq)?,
+                    meta: None,
+                })
+            }
+            // Anything else is not params: the message is read again as a tree, which says so.
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Whether a `"jsonrpc"` member is `"2.0"`, read without keeping its text. A nested value is

@@ -27,6 +27,7 @@ mod outcome;
 mod peer;
 pub mod protocol;
 pub mod registry;
+mod request_meta;
 pub mod server;
 pub mod session;
 mod shared;

@@ -7,13 +7,14 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::Poll;
 
+use serde_json::Value;
 use tracing::Instrument;
 
 use crate::caller::{Caller, Identity, RequestHeaders};
 use crate::cancel::Cancel;
 use crate::context::{ClientLink, Origin};
 use crate::dispatch::{self, Call};
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, RequestMeta};
 use crate::error::McpError;
 use crate::jsonrpc::{self, Request, RequestId};
 use crate::middleware::{BoxFuture, McpRequest, run_request};
@@ -50,6 +51,9 @@ pub struct StatelessOptions {
     pub identity: Option<Identity>,
     /// The request headers handlers may read (`Context::header`).
     pub headers: RequestHeaders,
+    /// The request's `params._meta`, when the transport took it out of the params as text
+    /// ([`jsonrpc::parse_stateless`]); `None` reads it from the params.
+    pub meta: Option<RequestMeta>,
 }
 
 impl StatelessOptions {
@@ -59,7 +63,15 @@ impl StatelessOptions {
             transport,
             identity: None,
             headers: RequestHeaders::new(),
+            meta: None,
         }
+    }
+
+    /// Sets the request's `params._meta` taken out of its params as text
+    /// ([`jsonrpc::parse_stateless`]); the request's params then have no `_meta`.
+    pub fn meta(mut self, meta: Option<RequestMeta>) -> Self {
+        self.meta = meta;
+        self
     }
 
     /// Sets who is calling.
@@ -149,7 +161,7 @@ impl Server {
         reply: Outbound,
         cancel: Cancel,
     ) -> Result<RequestFuture, Rejection> {
-        let envelope = match prepare(&request) {
+        let envelope = match prepare(&request, options.meta) {
             Ok(e) => {
                 let mut caller = Caller::new().with_headers(options.headers);
                 if let Some(identity) = options.identity {
@@ -172,6 +184,12 @@ impl Server {
             state: self.state_map(),
         };
         Ok(Box::pin(async move {
+            let stack = server.middleware();
+            let (envelope, request) = if stack.is_empty() {
+                (envelope, request)
+            } else {
+                whole(envelope, request)
+            };
             let id = request.id.clone();
             let span = tracing::debug_span!(
                 target: "mcp::rpc",
@@ -188,7 +206,6 @@ impl Server {
                 reply: &reply,
                 cancel: &cancel,
             };
-            let stack = server.middleware();
             let mut work = pin!(
                 async {
                     if stack.is_empty() {
@@ -237,14 +254,32 @@ impl Server {
     }
 }
 
-/// The envelope of a stateless request, after checking that its method exists.
-fn prepare(request: &Request) -> Result<Envelope, McpError> {
-    let meta = request
-        .params
-        .as_ref()
-        .and_then(|p| p.get("_meta"))
-        .and_then(serde_json::Value::as_object);
-    let envelope = Envelope::from_meta(meta)?;
+/// The request as middleware sees it: whole, its `_meta` back in its params when the transport
+/// read it apart, and the envelope no longer holding it (middleware may change the params, so
+/// nothing is read from the request's text any more).
+fn whole(envelope: Envelope, mut request: Request) -> (Envelope, Request) {
+    if let Some(meta) = envelope.meta_tree()
+        && let Some(Value::Object(p)) = &mut request.params
+    {
+        p.insert("_meta".into(), Value::Object(meta));
+        return (envelope.without_request_meta(), request);
+    }
+    (envelope, request)
+}
+
+/// The envelope of a stateless request, after checking that its method exists: read from
+/// `meta` when the transport kept it as text, from the params otherwise.
+fn prepare(request: &Request, meta: Option<RequestMeta>) -> Result<Envelope, McpError> {
+    let envelope = match meta {
+        Some(meta) => Envelope::from_request_meta(meta)?,
+        None => Envelope::from_meta(
+            request
+                .params
+                .as_ref()
+                .and_then(|p| p.get("_meta"))
+                .and_then(Value::as_object),
+        )?,
+    };
     if !STATELESS_METHODS.contains(&request.method.as_str()) {
         return Err(McpError::method_not_found(&request.method));
     }

@@ -218,8 +218,29 @@ pub(crate) async fn read_rpc_raw(
     shared: &Shared,
     caller: &mcp_core::Caller,
     parts: &http::request::Parts,
-    mut body: RequestBody,
+    body: RequestBody,
 ) -> Result<(Bytes, jsonrpc::Incoming), Response<Body>> {
+    read_rpc_split(shared, caller, parts, body, false)
+        .await
+        .map(|(bytes, incoming, _)| (bytes, incoming))
+}
+
+/// [`read_rpc_raw`]; with `split`, a single request's `params._meta` comes out of its params
+/// as text ([`jsonrpc::parse_stateless`], for the stateless revision).
+pub(crate) async fn read_rpc_split(
+    shared: &Shared,
+    caller: &mcp_core::Caller,
+    parts: &http::request::Parts,
+    mut body: RequestBody,
+    split: bool,
+) -> Result<
+    (
+        Bytes,
+        jsonrpc::Incoming,
+        Option<mcp_core::envelope::RequestMeta>,
+    ),
+    Response<Body>,
+> {
     let cfg = &shared.config;
     let headers = &parts.headers;
     let json = headers
@@ -263,14 +284,18 @@ pub(crate) async fn read_rpc_raw(
         ),
         BodyError::Broken => text(StatusCode::BAD_REQUEST, "request body could not be read"),
     })?;
-    let incoming = parse_rpc(shared, &bytes)?;
+    let (incoming, meta) = if split {
+        parse_rpc_stateless(shared, &bytes)?
+    } else {
+        (parse_rpc(shared, &bytes)?, None)
+    };
     #[cfg(feature = "oauth")]
     if let Some(oauth) = &cfg.oauth {
         crate::oauth::route::check_calls(oauth, &shared.server, caller, &incoming)?;
     }
     #[cfg(not(feature = "oauth"))]
     let _ = caller;
-    Ok((bytes, incoming))
+    Ok((bytes, incoming, meta))
 }
 
 /// Parses a JSON-RPC message or batch within the server's limits (400 with the JSON-RPC error).
@@ -282,6 +307,19 @@ pub(crate) fn parse_rpc(
     let mut limits = shared.server.parse_limits();
     limits.max_bytes = limits.max_bytes.max(shared.config.max_body);
     jsonrpc::parse(bytes, &limits)
+        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error))
+}
+
+/// [`parse_rpc`] for the stateless revision: a single request's `params._meta` comes out of
+/// its params as text ([`jsonrpc::parse_stateless`]).
+#[allow(clippy::result_large_err)] // the error is the rare path's ready response
+fn parse_rpc_stateless(
+    shared: &Shared,
+    bytes: &Bytes,
+) -> Result<(jsonrpc::Incoming, Option<mcp_core::envelope::RequestMeta>), Response<Body>> {
+    let mut limits = shared.server.parse_limits();
+    limits.max_bytes = limits.max_bytes.max(shared.config.max_body);
+    jsonrpc::parse_stateless(bytes, &limits)
         .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, e.id.as_ref(), &e.error))
 }
 

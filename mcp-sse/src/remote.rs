@@ -101,7 +101,7 @@ async fn serve(shared: &Arc<Shared>, forward: Forward) -> Option<Response<Body>>
     if forward.op == Op::StatelessPost {
         let headers = header_map(forward.headers);
         return Some(match crate::body::parse_rpc(shared, &forward.body) {
-            Ok(incoming) => crate::stateless::post(shared, &caller, &headers, incoming).await,
+            Ok(incoming) => crate::stateless::post(shared, &caller, &headers, incoming, None).await,
             Err(r) => r,
         });
     }

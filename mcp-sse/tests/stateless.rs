@@ -48,6 +48,13 @@ fn server() -> Server {
             .description("Progress"),
         )
         .tool(
+            Tool::new("meta", |ctx: Context, _| async move {
+                let meta = serde_json::to_string(&ctx.meta()).unwrap();
+                Ok(CallToolResult::success(vec![Content::text(meta)]))
+            })
+            .description("Its _meta"),
+        )
+        .tool(
             Tool::new("wait", |ctx: Context, _| async move {
                 ctx.cancelled().await;
                 Ok(CallToolResult::success(vec![Content::text("cancelled")]))
@@ -833,5 +840,83 @@ async fn the_other_statuses_of_the_wire() {
         let r = exchange(&h, &req).await;
         assert_eq!(r.status, status, "{head}: {}", r.body);
     }
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn handlers_see_the_whole_meta_and_a_key_twice_in_it_is_refused() {
+    let h = start(|b| b).await;
+    let mut m = meta();
+    m["io.modelcontextprotocol/clientInfo"] =
+        json!({"name": "test", "version": "1", "title": null, "icons": [{"src": "x"}]});
+    m["io.modelcontextprotocol/logLevel"] = "error".into();
+    m["com.example/trace"] = json!({"id": [1, 2.5, null, "é"]});
+    m["progressToken"] = 7.into();
+    let b = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "meta", "arguments": {}, "_meta": m}});
+    let r = send_raw(&h, &std_headers("tools/call", Some("meta")), &b.to_string()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let text = r.messages()[0]["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), m);
+    // A key given twice inside `_meta`, at any depth, is the parse error it is anywhere.
+    for twice in [
+        r#""io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientCapabilities":{}"#,
+        r#""io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"a","version":"1","name":"b"}"#,
+        r#""io.modelcontextprotocol/clientCapabilities":{"x":{"k":1,"k":1}}"#,
+        r#""io.modelcontextprotocol/clientCapabilities":{},"other":[{"k":1,"k":1}]"#,
+    ] {
+        let raw = format!(
+            r#"{{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{{"name":"meta","arguments":{{}},"_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28",{twice}}}}}}}"#
+        );
+        let r = send_raw(&h, &std_headers("tools/call", Some("meta")), &raw).await;
+        assert_eq!(r.status, 400, "{twice}: {}", r.body);
+        assert_eq!(error_code(&r), -32600, "{twice}");
+        assert!(r.body.contains("duplicate key"), "{}", r.body);
+    }
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_request_state_binds_the_retry_to_the_same_call() {
+    let h = start(|b| b).await;
+    let mut schema = Schema::load();
+    let mut m = meta();
+    m["io.modelcontextprotocol/clientCapabilities"] = json!({"elicitation": {}});
+    let send = |params: Value| {
+        let mut params = params;
+        params["_meta"] = m.clone();
+        let b = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": params});
+        let h = &h;
+        async move { send_raw(h, &std_headers("tools/call", Some("ask")), &b.to_string()).await }
+    };
+    let first = send(json!({"name": "ask", "arguments": {"b": 1, "a": "x"}})).await;
+    let msg = &first.messages()[0];
+    schema.check("tools/call", msg);
+    assert_eq!(
+        msg["result"]["resultType"], "input_required",
+        "{}",
+        first.body
+    );
+    let state = msg["result"]["requestState"].clone();
+    let answer = json!({"elicitation-1": {"action": "decline"}});
+    // The same call (its arguments in another order) with the answer goes through.
+    let retry = send(json!({"arguments": {"a": "x", "b": 1}, "name": "ask",
+        "inputResponses": answer, "requestState": state}))
+    .await;
+    let msg = &retry.messages()[0];
+    schema.check("tools/call", msg);
+    assert_eq!(
+        msg["result"]["content"][0]["text"], "Decline",
+        "{}",
+        retry.body
+    );
+    // Other arguments with that state are refused.
+    let other = send(json!({"name": "ask", "arguments": {"b": 2, "a": "x"},
+        "inputResponses": answer, "requestState": state}))
+    .await;
+    assert_eq!(error_code(&other), -32602, "{}", other.body);
     h.shutdown().await;
 }

@@ -37,6 +37,7 @@ use std::sync::Arc;
 
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use http_body_util::BodyExt;
+use mcp_core::envelope::RequestMeta;
 use mcp_core::jsonrpc::{self, Incoming, Message, Request, RequestId};
 use mcp_core::stateless::StatelessOptions;
 use mcp_core::{Caller, Outbound, OutgoingKind, ProtocolVersion};
@@ -131,6 +132,7 @@ pub(crate) async fn post(
     caller: &Caller,
     h: &HeaderMap,
     incoming: Incoming,
+    meta: Option<RequestMeta>,
 ) -> Response<Body> {
     let msg = match incoming {
         Incoming::Single(m) => m,
@@ -142,7 +144,7 @@ pub(crate) async fn post(
         }
     };
     match msg {
-        Message::Request(req) => request(shared, caller, h, req).await,
+        Message::Request(req) => request(shared, caller, h, req, meta).await,
         // This revision defines no client notification over HTTP (closing a stream is the
         // cancellation); one sent anyway is accepted and has no effect.
         Message::Notification(_) => status(StatusCode::ACCEPTED),
@@ -155,12 +157,20 @@ pub(crate) async fn post(
 
 /// The header checks, in the revision's order: version against `_meta`, then method and name,
 /// then a tool's mirrored parameters.
-fn check_headers(shared: &Shared, h: &HeaderMap, req: &Request) -> Result<(), headers::Mismatch> {
+fn check_headers(
+    shared: &Shared,
+    h: &HeaderMap,
+    req: &Request,
+    meta: Option<&RequestMeta>,
+) -> Result<(), headers::Mismatch> {
     let params = req.params.as_ref();
-    let meta_version = params
-        .and_then(|p| p.get("_meta"))
-        .and_then(|m| m.get(mcp_core::envelope::META_PROTOCOL_VERSION))
-        .and_then(Value::as_str);
+    let meta_version = match meta {
+        Some(m) => m.protocol_version(),
+        None => params
+            .and_then(|p| p.get("_meta"))
+            .and_then(|m| m.get(mcp_core::envelope::META_PROTOCOL_VERSION))
+            .and_then(Value::as_str),
+    };
     let standard = headers::Standard::find(h);
     headers::check_version(&standard, meta_version)?;
     headers::check_standard(&standard, &req.method, params)?;
@@ -190,9 +200,10 @@ async fn request(
     caller: &Caller,
     h: &HeaderMap,
     req: Request,
+    meta: Option<RequestMeta>,
 ) -> Response<Body> {
     let cfg = &shared.config;
-    if let Err(headers::Mismatch(msg)) = check_headers(shared, h, &req) {
+    if let Err(headers::Mismatch(msg)) = check_headers(shared, h, &req, meta.as_ref()) {
         tracing::debug!(target: "mcp::http", method = %req.method, "stateless request refused: header mismatch");
         return rpc_error(
             StatusCode::BAD_REQUEST,
@@ -204,7 +215,9 @@ async fn request(
     let (reply, mut rx) = Outbound::channel(cfg.queue);
     let reply = reply.with_stall_timeout(cfg.stall_timeout);
     // Who is calling and the headers handlers may read, as authentication found them.
-    let options = StatelessOptions::new("streamable-http").caller(caller);
+    let options = StatelessOptions::new("streamable-http")
+        .caller(caller)
+        .meta(meta);
     // The work stops when the client closes the stream: dropping the body drops `rx`.
     let work = match shared.server.serve_stateless(req, options, reply) {
         Ok(w) => w,

@@ -45,17 +45,20 @@ pub(crate) async fn post(
     if !stateless && let Err(r) = check_version_header(h) {
         return r;
     }
-    let (_bytes, incoming) = match crate::body::read_rpc_raw(shared, caller, parts, body).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    // A stateless body's `_meta` is read as text: its envelope fields are all the revision
+    // needs of it on most requests.
+    let (_bytes, incoming, meta) =
+        match crate::body::read_rpc_split(shared, caller, parts, body, stateless).await {
+            Ok(m) => m,
+            Err(r) => return r,
+        };
     if stateless || crate::stateless::named_by_body(&incoming) {
         #[cfg(feature = "cluster")]
         if let Some(r) = crate::remote::task_elsewhere(shared, caller, h, &incoming, &_bytes).await
         {
             return r;
         }
-        return crate::stateless::post(shared, caller, h, incoming).await;
+        return crate::stateless::post(shared, caller, h, incoming, meta).await;
     }
     #[cfg(feature = "cluster")]
     if let Some(r) = super::forward_elsewhere(

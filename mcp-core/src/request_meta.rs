@@ -1,0 +1,458 @@
+//! A request's `params._meta` read straight into the stateless revision's envelope fields,
+//! in the same pass as the rest of the message: no JSON tree of the whole `_meta` is built
+//! (`Context::meta` builds one only when asked).
+
+use std::fmt;
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Visitor};
+use serde_json::Value;
+
+use crate::envelope::{
+    META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_LOG_LEVEL, META_PROTOCOL_VERSION,
+};
+use crate::jsonrpc::{ECHO_MAX, Strict, clip};
+use crate::protocol::{JsonObject, LoggingLevel};
+use crate::version::ProtocolVersion;
+
+/// A request's `params._meta`, taken out of its params by
+/// [`jsonrpc::parse_stateless`](crate::jsonrpc::parse_stateless) and read into the fields of
+/// the stateless revision's envelope ([`Envelope::from_request_meta`](crate::envelope::Envelope::from_request_meta));
+/// everything else it holds is kept aside. It was checked like any other part of the message:
+/// valid JSON, no key twice in any object.
+///
+/// ```
+/// use mcp_core::envelope::Envelope;
+/// use mcp_core::jsonrpc::{self, Incoming, Message, ParseLimits};
+///
+/// let body = bytes::Bytes::from_static(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{
+///     "io.modelcontextprotocol/protocolVersion":"2026-07-28",
+///     "io.modelcontextprotocol/clientCapabilities":{},"trace":"abc"}}}"#);
+/// let (incoming, meta) = jsonrpc::parse_stateless(&body, &ParseLimits::default()).unwrap();
+/// let Incoming::Single(Message::Request(request)) = incoming else { unreachable!() };
+/// assert!(request.params.unwrap().get("_meta").is_none());
+/// let meta = meta.unwrap();
+/// assert_eq!(meta.protocol_version(), Some("2026-07-28"));
+/// assert_eq!(meta.to_object()["trace"], "abc");
+/// let envelope = Envelope::from_request_meta(meta).unwrap();
+/// assert_eq!(envelope.protocol_version().as_str(), "2026-07-28");
+/// ```
+#[derive(Clone, Default)]
+pub struct RequestMeta {
+    pub(crate) version: Option<Known<ProtocolVersion>>,
+    pub(crate) capabilities: Option<Value>,
+    pub(crate) client_info: Option<ClientInfo>,
+    pub(crate) log_level: Option<Known<LoggingLevel>>,
+    pub(crate) rest: MetaRest,
+    /// The whole message, when the `_meta` came from one.
+    pub(crate) body: Option<Bytes>,
+}
+
+/// A field read as what it should be, or kept as the JSON it is (for the error naming it).
+#[derive(Clone, Debug)]
+pub(crate) enum Known<T> {
+    Is(T),
+    Other(Value),
+}
+
+/// `clientInfo` when it is an object: the members an `Implementation` has, and the others.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ClientInfo {
+    pub(crate) name: Option<Value>,
+    pub(crate) version: Option<Value>,
+    pub(crate) title: Option<Value>,
+    pub(crate) extra: JsonObject,
+    /// Not an object: kept whole.
+    pub(crate) other: Option<Value>,
+}
+
+/// What `_meta` holds beside the envelope's fields.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct MetaRest {
+    pub(crate) progress_token: Option<Value>,
+    pub(crate) others: JsonObject,
+    /// `clientInfo` members an `Implementation` does not keep (including a null title).
+    pub(crate) client_info_extra: JsonObject,
+}
+
+impl MetaRest {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.progress_token.is_none() && self.others.is_empty() && self.client_info_extra.is_empty()
+    }
+}
+
+impl fmt::Debug for RequestMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The values are the client's: only the revision is shown.
+        f.debug_struct("RequestMeta")
+            .field("protocol_version", &self.protocol_version())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: serde::Serialize> Known<T> {
+    fn to_value(&self) -> Value {
+        match self {
+            Known::Is(t) => serde_json::to_value(t).unwrap_or(Value::Null),
+            Known::Other(v) => v.clone(),
+        }
+    }
+}
+
+impl ClientInfo {
+    fn to_value(&self) -> Value {
+        if let Some(v) = &self.other {
+            return v.clone();
+        }
+        let mut m = self.extra.clone();
+        for (k, v) in [
+            ("name", &self.name),
+            ("version", &self.version),
+            ("title", &self.title),
+        ] {
+            if let Some(v) = v {
+                m.insert(k.into(), v.clone());
+            }
+        }
+        Value::Object(m)
+    }
+}
+
+impl RequestMeta {
+    /// `_meta["io.modelcontextprotocol/protocolVersion"]`, when it is a string.
+    pub fn protocol_version(&self) -> Option<&str> {
+        match self.version.as_ref()? {
+            Known::Is(v) => Some(v.as_str()),
+            Known::Other(v) => v.as_str(),
+        }
+    }
+
+    /// The whole `_meta` as a JSON object.
+    pub fn to_object(&self) -> JsonObject {
+        let mut m = self.rest.others.clone();
+        if let Some(v) = &self.version {
+            m.insert(META_PROTOCOL_VERSION.into(), v.to_value());
+        }
+        if let Some(v) = &self.capabilities {
+            m.insert(META_CLIENT_CAPABILITIES.into(), v.clone());
+        }
+        if let Some(v) = &self.client_info {
+            m.insert(META_CLIENT_INFO.into(), v.to_value());
+        }
+        if let Some(v) = &self.log_level {
+            m.insert(META_LOG_LEVEL.into(), v.to_value());
+        }
+        if let Some(v) = &self.rest.progress_token {
+            m.insert("progressToken".into(), v.clone());
+        }
+        m
+    }
+}
+
+/// A key, borrowed from the text unless it has escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(v.into()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(v.to_owned().into()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(v.into()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+fn duplicate<E: de::Error>(key: &str) -> E {
+    E::custom(format_args!("duplicate key {:?}", clip(key, ECHO_MAX)))
+}
+
+/// Sets `slot` once; a second value for the same key is refused like any repeated key.
+fn once<T, E: de::Error>(slot: &mut Option<T>, key: &str, v: T) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(duplicate(key));
+    }
+    *slot = Some(v);
+    Ok(())
+}
+
+/// Inserts into an object, refusing a key given twice.
+fn insert<E: de::Error>(m: &mut JsonObject, key: String, v: Value) -> Result<(), E> {
+    match m.entry(key) {
+        serde_json::map::Entry::Occupied(e) => Err(duplicate(e.key())),
+        serde_json::map::Entry::Vacant(e) => {
+            e.insert(v);
+            Ok(())
+        }
+    }
+}
+
+/// A `_meta` value: read into a [`RequestMeta`] when it is an object, kept as JSON otherwise.
+pub(crate) enum MetaValue {
+    Meta(Box<RequestMeta>),
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for MetaValue {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(MetaVisitor)
+    }
+}
+
+/// Reads a value as a known type `T` from a string, anything else kept as JSON.
+struct KnownSeed<T>(fn(&str) -> Option<T>);
+
+impl<'de, T> DeserializeSeed<'de> for KnownSeed<T> {
+    type Value = Known<T>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Known<T>, D::Error> {
+        struct V<T>(fn(&str) -> Option<T>);
+        impl<'de, T> Visitor<'de> for V<T> {
+            type Value = Known<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Known<T>, E> {
+                Ok(match (self.0)(v) {
+                    Some(t) => Known::Is(t),
+                    None => Known::Other(Value::String(v.to_owned())),
+                })
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Known<T>, E> {
+                Ok(Known::Other(v.into()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Known<T>, E> {
+                Ok(Known::Other(v.into()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Known<T>, E> {
+                Ok(Known::Other(v.into()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Known<T>, E> {
+                Ok(Known::Other(
+                    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number),
+                ))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Known<T>, E> {
+                Ok(Known::Other(Value::Null))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Known<T>, A::Error> {
+                crate::jsonrpc::StrictVisitor
+                    .visit_seq(seq)
+                    .map(Known::Other)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Known<T>, A::Error> {
+                crate::jsonrpc::StrictVisitor
+                    .visit_map(map)
+                    .map(Known::Other)
+            }
+        }
+        d.deserialize_any(V(self.0))
+    }
+}
+
+fn protocol_version(s: &str) -> Option<ProtocolVersion> {
+    s.parse().ok()
+}
+
+fn log_level(s: &str) -> Option<LoggingLevel> {
+    LoggingLevel::deserialize(de::value::StrDeserializer::<de::value::Error>::new(s)).ok()
+}
+
+/// Reads `clientInfo`: an object's members apart, anything else kept as JSON.
+struct ClientInfoValue(ClientInfo);
+
+impl<'de> Deserialize<'de> for ClientInfoValue {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ClientInfoValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut info = ClientInfo::default();
+                while let Some(Key(key)) = map.next_key()? {
+                    let Strict(v) = map.next_value()?;
+                    match &*key {
+                        "name" => once(&mut info.name, &key, v)?,
+                        "version" => once(&mut info.version, &key, v)?,
+                        "title" => once(&mut info.title, &key, v)?,
+                        _ => insert(&mut info.extra, key.into_owned(), v)?,
+                    }
+                }
+                Ok(ClientInfoValue(info))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(other(v.into()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(other(v.into()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(other(v.into()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(other(
+                    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number),
+                ))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(other(v.into()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(other(Value::Null))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                crate::jsonrpc::StrictVisitor.visit_seq(seq).map(other)
+            }
+        }
+        fn other(v: Value) -> ClientInfoValue {
+            ClientInfoValue(ClientInfo {
+                other: Some(v),
+                ..ClientInfo::default()
+            })
+        }
+        d.deserialize_any(V)
+    }
+}
+
+struct MetaVisitor;
+
+impl<'de> Visitor<'de> for MetaVisitor {
+    type Value = MetaValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<MetaValue, A::Error> {
+        let mut m = RequestMeta::default();
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
+                META_PROTOCOL_VERSION => {
+                    let v = map.next_value_seed(KnownSeed(protocol_version))?;
+                    once(&mut m.version, &key, v)?;
+                }
+                META_CLIENT_CAPABILITIES => {
+                    let Strict(v) = map.next_value()?;
+                    once(&mut m.capabilities, &key, v)?;
+                }
+                META_CLIENT_INFO => {
+                    let ClientInfoValue(v) = map.next_value()?;
+                    once(&mut m.client_info, &key, v)?;
+                }
+                META_LOG_LEVEL => {
+                    let v = map.next_value_seed(KnownSeed(log_level))?;
+                    once(&mut m.log_level, &key, v)?;
+                }
+                "progressToken" => {
+                    let Strict(v) = map.next_value()?;
+                    once(&mut m.rest.progress_token, &key, v)?;
+                }
+                _ => {
+                    let Strict(v) = map.next_value()?;
+                    insert(&mut m.rest.others, key.into_owned(), v)?;
+                }
+            }
+        }
+        Ok(MetaValue::Meta(Box::new(m)))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<MetaValue, E> {
+        Ok(MetaValue::Other(v.into()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<MetaValue, E> {
+        Ok(MetaValue::Other(v.into()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<MetaValue, E> {
+        Ok(MetaValue::Other(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<MetaValue, E> {
+        Ok(MetaValue::Other(
+            serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number),
+        ))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<MetaValue, E> {
+        Ok(MetaValue::Other(v.into()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<MetaValue, E> {
+        Ok(MetaValue::Other(Value::Null))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<MetaValue, A::Error> {
+        crate::jsonrpc::StrictVisitor
+            .visit_seq(seq)
+            .map(MetaValue::Other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn read(meta: &str) -> Result<RequestMeta, serde_json::Error> {
+        match serde_json::from_str::<MetaValue>(meta)? {
+            MetaValue::Meta(m) => Ok(*m),
+            MetaValue::Other(v) => panic!("not an object: {v}"),
+        }
+    }
+
+    #[test]
+    fn reads_the_envelope_fields_and_keeps_the_rest() {
+        let text = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","x":[1,{"a":null}],"progressToken":7,"io.modelcontextprotocol/logLevel":"warning","io.modelcontextprotocol/clientInfo":{"name":"c","version":"1","title":null,"icons":[]},"io.modelcontextprotocol/clientCapabilities":{"sampling":{}}}"#;
+        let m = read(text).unwrap();
+        assert_eq!(m.protocol_version(), Some("2026-07-28"));
+        assert!(matches!(
+            m.log_level,
+            Some(Known::Is(LoggingLevel::Warning))
+        ));
+        // The tree it gives back is the one it read.
+        let tree: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(Value::Object(m.to_object()), tree);
+    }
+
+    #[test]
+    fn keeps_fields_of_the_wrong_kind_as_they_are() {
+        let text = r#"{"io.modelcontextprotocol/protocolVersion":20260728,"io.modelcontextprotocol/logLevel":"loud","io.modelcontextprotocol/clientInfo":"me","io.modelcontextprotocol/clientCapabilities":[]}"#;
+        let m = read(text).unwrap();
+        assert_eq!(m.protocol_version(), None);
+        let tree: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(Value::Object(m.to_object()), tree);
+        let unknown = read(r#"{"io.modelcontextprotocol/protocolVersion":"v9"}"#).unwrap();
+        assert_eq!(unknown.protocol_version(), Some("v9"));
+        let escaped =
+            read(r#"{"io.modelcontextprotocol\/protocolVersion":"2026\u002d07-28"}"#).unwrap();
+        assert_eq!(escaped.protocol_version(), Some("2026-07-28"));
+    }
+
+    #[test]
+    fn refuses_a_key_given_twice_at_any_depth() {
+        for text in [
+            r#"{"a":1,"a":2}"#,
+            r#"{"progressToken":1,"progressToken":1}"#,
+            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/protocolVersion":"2026-07-28"}"#,
+            r#"{"io.modelcontextprotocol/clientInfo":{"name":"a","name":"b"}}"#,
+            r#"{"io.modelcontextprotocol/clientInfo":{"x":{"k":1,"k":2}}}"#,
+            r#"{"io.modelcontextprotocol/clientCapabilities":{"s":{},"s":{}}}"#,
+            r#"{"io.modelcontextprotocol/logLevel":{"k":1,"k":2}}"#,
+            r#"{"x":[{"c":1,"c":1}]}"#,
+        ] {
+            let e = read(text)
+                .err()
+                .unwrap_or_else(|| panic!("accepted {text}"));
+            assert!(e.to_string().contains("duplicate key"), "{text}: {e}");
+        }
+        assert!(read(&json!({"a": {"b": 1}, "c": 2}).to_string()).is_ok());
+    }
+}

@@ -58,12 +58,20 @@ impl Call<'_> {
 
     /// On the stateless revision, the rounds of a request of `method` that may ask the client
     /// for input: its verified `requestState` and its `inputResponses`.
-    fn rounds(&self, method: &str, p: &JsonObject) -> Result<Option<Arc<Rounds>>, McpError> {
+    fn rounds(
+        &self,
+        method: &'static str,
+        p: &JsonObject,
+    ) -> Result<Option<Arc<Rounds>>, McpError> {
         if !self.version().has_input_required() {
             return Ok(None);
         }
         let caller = self.caller_key();
-        Rounds::open(self.server.sealer(), method, p, caller.as_deref()).map(|r| Some(Arc::new(r)))
+        // The request's text, when the transport kept it: the params are exactly what it says
+        // (a middleware, which may change them, is handed the request rebuilt as a tree).
+        let body = self.envelope.request_body();
+        Rounds::open(self.server.sealer(), method, p, body, caller.as_deref())
+            .map(|r| Some(Arc::new(r)))
     }
 
     /// Who is calling, as a key: issuer and subject (the same subject from another issuer is

@@ -172,48 +172,80 @@ impl Sealer {
 
 /// What a state is bound to: the method, a digest of the salient parameters, the caller.
 ///
-/// The canonical text is written when the request arrives (its parameters move into the
-/// handler afterwards); the digest of it is computed only when a state is verified or sealed,
-/// which most requests never do.
+/// The canonical text of the parameters is written when the request arrives (its parameters
+/// move into the handler afterwards), unless the request's own text was kept: it is then read
+/// from there when a state is sealed, which most requests never do. The digest of it is
+/// computed only when a state is verified or sealed.
 #[derive(Debug)]
 struct Binding {
+    method: &'static str,
     /// The method, a newline, then the canonical text of the params without the round keys:
     /// exactly the bytes the digest covers.
-    text: Vec<u8>,
-    /// The length of the method at the start of `text`.
-    method_len: usize,
+    text: OnceLock<Vec<u8>>,
+    /// The whole request as it arrived, when `text` is read from it on first use.
+    body: Option<bytes::Bytes>,
     subject: Option<String>,
     digest: OnceLock<String>,
 }
 
 impl Binding {
-    fn new(method: &str, params: &JsonObject, subject: Option<&str>) -> Self {
-        // Written straight from the request: nothing is cloned.
-        let mut text = Vec::with_capacity(256);
-        text.extend_from_slice(method.as_bytes());
-        text.push(b'\n');
-        canonical_object(
-            params
-                .iter()
-                .filter(|(k, _)| !ROUND_KEYS.contains(&k.as_str())),
-            &mut text,
-        );
+    fn new(method: &'static str, params: &JsonObject, subject: Option<&str>) -> Self {
         Binding {
-            text,
-            method_len: method.len(),
+            method,
+            text: OnceLock::from(binding_text(method, params)),
+            body: None,
+            subject: subject.map(str::to_owned),
+            digest: OnceLock::new(),
+        }
+    }
+
+    /// The binding of a request whose text is `body`, read from it when first needed.
+    fn deferred(method: &'static str, body: bytes::Bytes, subject: Option<&str>) -> Self {
+        Binding {
+            method,
+            text: OnceLock::new(),
+            body: Some(body),
             subject: subject.map(str::to_owned),
             digest: OnceLock::new(),
         }
     }
 
     fn method(&self) -> &str {
-        // The first `method_len` bytes are the method, copied from a `&str`.
-        std::str::from_utf8(&self.text[..self.method_len]).unwrap_or_default()
+        self.method
+    }
+
+    fn text(&self) -> &[u8] {
+        self.text.get_or_init(|| {
+            // The body was parsed once already; the params are read again the same way.
+            let params = match self.body.as_deref().map(crate::jsonrpc::parse_message) {
+                Some(Ok(crate::jsonrpc::Message::Request(r))) => match r.params {
+                    Some(Value::Object(p)) => p,
+                    _ => JsonObject::new(),
+                },
+                _ => JsonObject::new(),
+            };
+            binding_text(self.method, &params)
+        })
     }
 
     fn digest(&self) -> &str {
-        self.digest.get_or_init(|| hex(&Sha256::digest(&self.text)))
+        self.digest
+            .get_or_init(|| hex(&Sha256::digest(self.text())))
     }
+}
+
+/// The method, a newline, then the canonical text of `params` without the round keys.
+fn binding_text(method: &str, params: &JsonObject) -> Vec<u8> {
+    let mut text = Vec::with_capacity(256);
+    text.extend_from_slice(method.as_bytes());
+    text.push(b'\n');
+    canonical_object(
+        params
+            .iter()
+            .filter(|(k, _)| !ROUND_KEYS.contains(&k.as_str())),
+        &mut text,
+    );
+    text
 }
 
 /// Lowercase hexadecimal text of `bytes`.
@@ -312,13 +344,24 @@ pub(crate) struct Rounds {
 impl Rounds {
     /// The rounds of a request of `method` with `params`: verifies and opens its
     /// `requestState`, and gathers the answers of earlier rounds and of its `inputResponses`.
+    ///
+    /// `body` is the request's text, when the transport kept it and the params are exactly what
+    /// it says: a request that carries no answers yet then reads what its state is bound to from
+    /// there, and only if its handler asks a question.
     pub(crate) fn open(
         sealer: &Sealer,
-        method: &str,
+        method: &'static str,
         params: &JsonObject,
+        body: Option<&bytes::Bytes>,
         subject: Option<&str>,
     ) -> Result<Rounds, McpError> {
-        let binding = Binding::new(method, params, subject);
+        let fresh = |k: &str| matches!(params.get(k), None | Some(Value::Null));
+        let binding = match body {
+            Some(body) if fresh("requestState") && fresh("inputResponses") => {
+                Binding::deferred(method, body.clone(), subject)
+            }
+            _ => Binding::new(method, params, subject),
+        };
         let mut answers = JsonObject::new();
         let mut user_state = None;
         match params.get("requestState") {
@@ -510,6 +553,34 @@ mod tests {
         assert_eq!(b.digest(), expected);
     }
 
+    #[test]
+    fn a_binding_read_from_the_request_text_is_the_one_written_from_its_params() {
+        let body = bytes::Bytes::from_static(
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{"x":1},"arguments":{"b":1,"a":[2,{"d":1,"c":"\u00e9"}]},"name":"t","inputResponses":null}}"#,
+        );
+        let p = params(json!({"name": "t", "arguments": {"a": [2, {"c": "é", "d": 1}], "b": 1}}));
+        let lazy = Binding::deferred("tools/call", body.clone(), Some("alice"));
+        let eager = Binding::new("tools/call", &p, Some("alice"));
+        assert_eq!(lazy.text(), eager.text());
+        assert_eq!(lazy.digest(), eager.digest());
+        // A state sealed from the text opens on the retry, which carries the params only.
+        let s = sealer();
+        let r = Rounds::open(&s, "tools/call", &p, Some(&body), Some("alice")).unwrap();
+        assert!(
+            r.binding.text.get().is_none(),
+            "nothing written before a question"
+        );
+        let key = r.next_key("elicitation");
+        r.ask(key, "elicitation/create", json!({}));
+        let state = r.input_required(&s).unwrap()["requestState"].clone();
+        let mut retry = p.clone();
+        retry.insert("requestState".into(), state);
+        assert!(Rounds::open(&s, "tools/call", &retry, Some(&body), Some("alice")).is_ok());
+        let mut other = retry.clone();
+        other.insert("name".into(), "u".into());
+        assert!(Rounds::open(&s, "tools/call", &other, None, Some("alice")).is_err());
+    }
+
     fn sealer() -> Sealer {
         Sealer::new(None, Duration::from_secs(60), 64 * 1024)
     }
@@ -535,7 +606,7 @@ mod tests {
 
     /// One round: the handler asks, the state is sealed; returns the state.
     fn round(s: &Sealer, p: &JsonObject, subject: Option<&str>) -> String {
-        let r = Rounds::open(s, "tools/call", p, subject).unwrap();
+        let r = Rounds::open(s, "tools/call", p, None, subject).unwrap();
         let key = r.next_key("elicitation");
         assert!(r.answer(&key).is_none());
         r.ask(key, "elicitation/create", json!({}));
@@ -560,7 +631,7 @@ mod tests {
             "requestState": state,
             "_meta": { "anything": true },
         }));
-        let r = Rounds::open(&s, "tools/call", &retry, Some("alice")).unwrap();
+        let r = Rounds::open(&s, "tools/call", &retry, None, Some("alice")).unwrap();
         assert_eq!(r.user_state(), Some(json!({ "step": 1 })));
         let key = r.next_key("elicitation");
         assert_eq!(r.answer(&key).unwrap()["action"], "accept");
@@ -574,7 +645,7 @@ mod tests {
             "inputResponses": { "sampling-2": { "role": "assistant" } },
             "requestState": out["requestState"],
         }));
-        let r = Rounds::open(&s, "tools/call", &third, Some("alice")).unwrap();
+        let r = Rounds::open(&s, "tools/call", &third, None, Some("alice")).unwrap();
         assert!(r.answer("elicitation-1").is_some());
         assert!(r.answer("sampling-2").is_some());
     }
@@ -589,8 +660,8 @@ mod tests {
             p.insert("requestState".into(), st.into());
             p
         };
-        let refused = |p: JsonObject, method: &str, subject: Option<&str>| {
-            let e = Rounds::open(&s, method, &p, subject).unwrap_err();
+        let refused = |p: JsonObject, method: &'static str, subject: Option<&str>| {
+            let e = Rounds::open(&s, method, &p, None, subject).unwrap_err();
             assert_eq!(e.code(), code::INVALID_PARAMS);
             e.message().to_owned()
         };
@@ -616,7 +687,9 @@ mod tests {
         );
         assert!(refused(with(&p, "garbage"), "tools/call", Some("alice")).contains("verification"));
         let other = Sealer::new(Some(vec![7; 32]), Duration::from_secs(60), 64 * 1024);
-        assert!(Rounds::open(&other, "tools/call", &with(&p, &state), Some("alice")).is_err());
+        assert!(
+            Rounds::open(&other, "tools/call", &with(&p, &state), None, Some("alice")).is_err()
+        );
         // Replayed on other arguments, another method, another caller.
         let other_args = params(json!({ "name": "t", "arguments": { "x": 2 } }));
         assert!(
@@ -639,14 +712,14 @@ mod tests {
         let a = Sealer::new(Some(vec![9; 32]), Duration::from_secs(60), 64 * 1024);
         let b = Sealer::new(Some(vec![9; 32]), Duration::from_secs(60), 64 * 1024);
         let st = round(&a, &p, None);
-        assert!(Rounds::open(&b, "tools/call", &with(&p, &st), None).is_ok());
+        assert!(Rounds::open(&b, "tools/call", &with(&p, &st), None, None).is_ok());
     }
 
     #[test]
     fn states_are_bounded() {
         let s = Sealer::new(None, Duration::from_secs(60), 256);
         let p = params(json!({ "name": "t" }));
-        let r = Rounds::open(&s, "tools/call", &p, None).unwrap();
+        let r = Rounds::open(&s, "tools/call", &p, None, None).unwrap();
         r.set_user_state(json!("x".repeat(1000)));
         r.ask("elicitation-1".into(), "elicitation/create", json!({}));
         assert_eq!(
@@ -656,7 +729,7 @@ mod tests {
         let mut big = p.clone();
         big.insert("requestState".into(), "A".repeat(1000).into());
         assert_eq!(
-            Rounds::open(&s, "tools/call", &big, None)
+            Rounds::open(&s, "tools/call", &big, None, None)
                 .unwrap_err()
                 .code(),
             code::INVALID_PARAMS

@@ -18,8 +18,9 @@ pub(crate) fn problem(schema: &crate::protocol::JsonObject) -> Option<String> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum HeaderParamKind {
-    /// `"type": "string"`: compared as text.
-    String,
+    /// `"type": "string"`: compared as text. (Not named `String`: a public item of that
+    /// name would make the compiler spell `std::string::String` out in users' errors.)
+    Text,
     /// `"type": "integer"`: compared as a number that has no fraction.
     Integer,
     /// `"type": "boolean"`: `true` or `false`.
@@ -48,7 +49,7 @@ pub enum HeaderParamKind {
 /// let p = &tool.header_params()[0];
 /// assert_eq!(p.path(), ["opts", "region"]);
 /// assert_eq!(p.header(), "Mcp-Param-Region");
-/// assert_eq!(p.kind(), HeaderParamKind::String);
+/// assert_eq!(p.kind(), HeaderParamKind::Text);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeaderParam {
@@ -93,7 +94,7 @@ pub(crate) fn collect(schema: &crate::protocol::JsonObject) -> Vec<HeaderParam> 
             path.push(key);
             if let Some(name) = sub.get("x-mcp-header").and_then(serde_json::Value::as_str) {
                 let kind = match sub.get("type").and_then(serde_json::Value::as_str) {
-                    Some("string") => HeaderParamKind::String,
+                    Some("string") => HeaderParamKind::Text,
                     Some("integer") => HeaderParamKind::Integer,
                     Some("boolean") => HeaderParamKind::Boolean,
                     _ => HeaderParamKind::Other,
@@ -237,7 +238,7 @@ mod tests {
                 (
                     "region".into(),
                     "Mcp-Param-Region".into(),
-                    HeaderParamKind::String
+                    HeaderParamKind::Text
                 ),
             ]
         );

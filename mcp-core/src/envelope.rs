@@ -152,14 +152,14 @@ impl Envelope {
     /// ([`jsonrpc::parse_stateless`](crate::jsonrpc::parse_stateless)): the same checks, in the
     /// same order, with the same errors. `Context::meta` gives the whole `_meta` back.
     pub fn from_request_meta(meta: RequestMeta) -> Result<Self, McpError> {
-        let RequestMeta {
+        let crate::request_meta::MetaFields {
             version,
             capabilities,
             client_info,
             log_level,
             mut rest,
             body,
-        } = meta;
+        } = *meta.fields;
         let version = match version {
             None => return Err(missing(META_PROTOCOL_VERSION, "is required")),
             Some(Known::Is(v)) if !v.has_sessions() => v,

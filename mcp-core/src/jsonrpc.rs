@@ -325,7 +325,7 @@ pub fn parse(input: &[u8], limits: &ParseLimits) -> Result<Incoming, ParseError>
 /// let (incoming, meta) = jsonrpc::parse_stateless(&body, &ParseLimits::default()).unwrap();
 /// let Incoming::Single(Message::Request(r)) = incoming else { unreachable!() };
 /// assert_eq!(r.params, Some(serde_json::json!({"cursor": null})));
-/// assert_eq!(meta.unwrap().text(), r#"{"k":1}"#);
+/// assert_eq!(meta.unwrap().to_object()["k"], 1);
 /// // A key given twice inside `_meta` is refused as anywhere else.
 /// let twice = bytes::Bytes::from_static(br#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"_meta":{"k":1,"k":2}}}"#);
 /// assert!(jsonrpc::parse_stateless(&twice, &ParseLimits::default()).is_err());
@@ -353,8 +353,8 @@ pub fn parse_stateless(
         match (message, meta) {
             (Ok(m), None) => return Ok((Incoming::Single(m), None)),
             (Ok(m @ Message::Request(_)), Some(mut meta)) => {
-                meta.body = Some(input.clone());
-                return Ok((Incoming::Single(m), Some(*meta)));
+                meta.fields.body = Some(input.clone());
+                return Ok((Incoming::Single(m), Some(meta)));
             }
             // A notification or response with `_meta`, or an error: read again as a tree.
             _ => {}
@@ -558,7 +558,7 @@ struct SplitMessage {
 /// is read into a [`RequestMeta`].
 struct SplitParams {
     rest: Value,
-    meta: Option<Box<RequestMeta>>,
+    meta: Option<RequestMeta>,
 }
 
 impl<'de> Deserialize<'de> for SplitParams {

@@ -40,6 +40,13 @@ use crate::version::ProtocolVersion;
 /// ```
 #[derive(Clone, Default)]
 pub struct RequestMeta {
+    /// Boxed: the meta is handed through several futures, which then stay small.
+    pub(crate) fields: Box<MetaFields>,
+}
+
+/// What a [`RequestMeta`] read.
+#[derive(Clone, Default)]
+pub(crate) struct MetaFields {
     pub(crate) version: Option<Known<ProtocolVersion>>,
     pub(crate) capabilities: Option<Value>,
     pub(crate) client_info: Option<ClientInfo>,
@@ -122,7 +129,7 @@ impl ClientInfo {
 impl RequestMeta {
     /// `_meta["io.modelcontextprotocol/protocolVersion"]`, when it is a string.
     pub fn protocol_version(&self) -> Option<&str> {
-        match self.version.as_ref()? {
+        match self.fields.version.as_ref()? {
             Known::Is(v) => Some(v.as_str()),
             Known::Other(v) => v.as_str(),
         }
@@ -130,20 +137,21 @@ impl RequestMeta {
 
     /// The whole `_meta` as a JSON object.
     pub fn to_object(&self) -> JsonObject {
-        let mut m = self.rest.others.clone();
-        if let Some(v) = &self.version {
+        let f = &self.fields;
+        let mut m = f.rest.others.clone();
+        if let Some(v) = &f.version {
             m.insert(META_PROTOCOL_VERSION.into(), v.to_value());
         }
-        if let Some(v) = &self.capabilities {
+        if let Some(v) = &f.capabilities {
             m.insert(META_CLIENT_CAPABILITIES.into(), v.clone());
         }
-        if let Some(v) = &self.client_info {
+        if let Some(v) = &f.client_info {
             m.insert(META_CLIENT_INFO.into(), v.to_value());
         }
-        if let Some(v) = &self.log_level {
+        if let Some(v) = &f.log_level {
             m.insert(META_LOG_LEVEL.into(), v.to_value());
         }
-        if let Some(v) = &self.rest.progress_token {
+        if let Some(v) = &f.rest.progress_token {
             m.insert("progressToken".into(), v.clone());
         }
         m
@@ -201,7 +209,7 @@ fn insert<E: de::Error>(m: &mut JsonObject, key: String, v: Value) -> Result<(),
 
 /// A `_meta` value: read into a [`RequestMeta`] when it is an object, kept as JSON otherwise.
 pub(crate) enum MetaValue {
-    Meta(Box<RequestMeta>),
+    Meta(RequestMeta),
     Other(Value),
 }
 
@@ -337,7 +345,8 @@ impl<'de> Visitor<'de> for MetaVisitor {
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<MetaValue, A::Error> {
-        let mut m = RequestMeta::default();
+        let mut meta = RequestMeta::default();
+        let m = &mut *meta.fields;
         while let Some(Key(key)) = map.next_key()? {
             match &*key {
                 META_PROTOCOL_VERSION => {
@@ -366,7 +375,7 @@ impl<'de> Visitor<'de> for MetaVisitor {
                 }
             }
         }
-        Ok(MetaValue::Meta(Box::new(m)))
+        Ok(MetaValue::Meta(meta))
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<MetaValue, E> {
@@ -403,7 +412,7 @@ mod tests {
 
     fn read(meta: &str) -> Result<RequestMeta, serde_json::Error> {
         match serde_json::from_str::<MetaValue>(meta)? {
-            MetaValue::Meta(m) => Ok(*m),
+            MetaValue::Meta(m) => Ok(m),
             MetaValue::Other(v) => panic!("not an object: {v}"),
         }
     }
@@ -414,7 +423,7 @@ mod tests {
         let m = read(text).unwrap();
         assert_eq!(m.protocol_version(), Some("2026-07-28"));
         assert!(matches!(
-            m.log_level,
+            m.fields.log_level,
             Some(Known::Is(LoggingLevel::Warning))
         ));
         // The tree it gives back is the one it read.

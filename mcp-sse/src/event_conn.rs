@@ -285,41 +285,29 @@ fn push(out: &mut Vec<u8>, data: &[u8], framing: Framing) {
 
 /// Writes `data` (not empty), framed, without copying it: one vectored write of the chunk
 /// size line, the data and the chunk's end, as long as the socket takes it whole. While the
-/// socket makes it wait, the stream's jobs keep running.
-async fn write_framed(
-    stream: &mut TcpStream,
+/// socket makes it wait, the stream's jobs keep running: a write held up by a client that
+/// stopped reading must not hold back the requests (a send of theirs waiting past the stall
+/// timeout is what ends such a session). One small future owning its buffer, so that an idle
+/// stream's task keeps little room for it.
+fn write_framed<'a>(
+    stream: &'a mut TcpStream,
     data: Bytes,
     framing: Framing,
-    jobs: &mut Option<JobRunner>,
-) -> std::io::Result<()> {
-    match framing {
-        Framing::Chunked => {
-            let mut size = [0u8; 18];
-            let n = chunk_size_line(&mut size, data.len());
-            let buf = Buf::chain(&size[..n], data).chain(&b"\r\n"[..]);
-            write_all(stream, buf, jobs).await
-        }
-        _ => {
-            let mut out = Vec::new();
-            push(&mut out, &data, framing);
-            write_all(stream, &out[..], jobs).await
-        }
-    }
-}
-
-/// Writes all of `buf`, in vectored writes, running the stream's jobs while the socket makes
-/// the write wait: a write held up by a client that stopped reading must not hold back the
-/// requests (a send of theirs waiting past the stall timeout is what ends such a session).
-/// One small future, so that an idle stream's task keeps little room for it.
-async fn write_all(
-    stream: &mut TcpStream,
-    mut buf: impl Buf,
-    jobs: &mut Option<JobRunner>,
-) -> std::io::Result<()> {
+    jobs: &'a mut Option<JobRunner>,
+) -> impl Future<Output = std::io::Result<()>> + 'a {
     use tokio::io::AsyncWrite;
-    std::future::poll_fn(|cx| {
+    let mut line = [0u8; 18];
+    let (line_len, data, end): (usize, Bytes, &[u8]) = match framing {
+        Framing::Chunked => (chunk_size_line(&mut line, data.len()), data, b"\r\n"),
+        Framing::Length(_) => (0, data, b""),
+        Framing::None => (0, Bytes::new(), b""),
+    };
+    let mut buf = Buf::take(std::io::Cursor::new(line), line_len)
+        .chain(data)
+        .chain(end);
+    std::future::poll_fn(move |cx| {
         while buf.has_remaining() {
-            let mut slices = [std::io::IoSlice::new(&[]); 4];
+            let mut slices = [std::io::IoSlice::new(&[]); 3];
             let n = buf.chunks_vectored(&mut slices);
             match std::pin::Pin::new(&mut *stream).poll_write_vectored(cx, &slices[..n]) {
                 Poll::Ready(Ok(0)) => {
@@ -338,7 +326,6 @@ async fn write_all(
         }
         Poll::Ready(Ok(()))
     })
-    .await
 }
 
 /// Writes the chunk size line of a chunk of `len` bytes (hex digits and CRLF) into `out`;

@@ -173,6 +173,8 @@ impl Envelope {
         };
         let client_capabilities = match capabilities {
             None => return Err(missing(META_CLIENT_CAPABILITIES, "is required")),
+            // Most clients declare nothing: they share one empty object.
+            Some(Value::Object(m)) if m.is_empty() => no_capabilities(),
             Some(v @ Value::Object(_)) => Arc::new(v),
             Some(_) => return Err(missing(META_CLIENT_CAPABILITIES, "must be an object")),
         };
@@ -347,6 +349,13 @@ impl Envelope {
         self.split = None;
         self
     }
+}
+
+/// The empty capabilities object, shared.
+fn no_capabilities() -> Arc<Value> {
+    static EMPTY: std::sync::LazyLock<Arc<Value>> =
+        std::sync::LazyLock::new(|| Arc::new(Value::Object(JsonObject::new())));
+    EMPTY.clone()
 }
 
 /// The error for a missing or malformed `_meta` field.

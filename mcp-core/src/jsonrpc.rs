@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::envelope::RequestMeta;
-use crate::request_meta::MetaValue;
+use crate::request_meta::{Key, MetaValue};
 
 /// The `"jsonrpc"` member every message carries.
 pub const JSONRPC_VERSION: &str = "2.0";
@@ -572,8 +572,8 @@ impl<'de> Deserialize<'de> for SplitParams {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut object = serde_json::Map::new();
                 let mut meta = None;
-                while let Some(key) = map.next_key::<String>()? {
-                    if object.contains_key(&key) || (key == "_meta" && meta.is_some()) {
+                while let Some(Key(key)) = map.next_key()? {
+                    if object.contains_key(&*key) || (key == "_meta" && meta.is_some()) {
                         return Err(de::Error::custom(format_args!(
                             "duplicate key {:?}",
                             clip(&key, ECHO_MAX)
@@ -583,13 +583,13 @@ impl<'de> Deserialize<'de> for SplitParams {
                         match map.next_value()? {
                             MetaValue::Meta(m) => meta = Some(m),
                             MetaValue::Other(v) => {
-                                object.insert(key, v);
+                                object.insert(key.into_owned(), v);
                             }
                         }
                         continue;
                     }
                     let Strict(v) = map.next_value()?;
-                    object.insert(key, v);
+                    object.insert(key.into_owned(), v);
                 }
                 Ok(SplitParams {
                     rest: Value::Object(object),
@@ -862,13 +862,21 @@ struct WireError<'a> {
     error: &'a ErrorObject,
 }
 
+/// The room a message is first written into: most responses fit (a tool result with the
+/// stateless revision's `_meta` and `resultType` passes the 128 bytes `to_vec` starts with).
+const FIRST_CAPACITY: usize = 256;
+
 fn to_bytes<T: Serialize>(value: &T) -> Bytes {
+    let mut out = Vec::with_capacity(FIRST_CAPACITY);
     // Serializing our own wire structs into a Vec cannot fail: every map key is a string.
-    Bytes::from(serde_json::to_vec(value).unwrap_or_else(|e| {
+    if let Err(e) = serde_json::to_writer(&mut out, value) {
         tracing::error!(target: "mcp::rpc", error = %e, "serialization failed");
-        br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"serialization failed"}}"#
-            .to_vec()
-    }))
+        out.clear();
+        out.extend_from_slice(
+            br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"serialization failed"}}"#,
+        );
+    }
+    Bytes::from(out)
 }
 
 /// Serializes a request.

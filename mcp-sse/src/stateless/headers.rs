@@ -102,17 +102,12 @@ fn text(name: impl std::fmt::Display, found: Found<'_>) -> Result<Option<&str>, 
             return Err(Mismatch(format!("the {name} header must appear once")));
         }
     };
-    let bytes = v.as_bytes();
-    if !bytes
-        .iter()
-        .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b))
-    {
+    // `to_str` takes exactly visible ASCII, space and tab.
+    let Ok(s) = v.to_str() else {
         return Err(Mismatch(format!(
             "the {name} header holds characters outside visible ASCII; send non-ASCII values as =?base64?…?="
         )));
-    }
-    // Checked above: ASCII only.
-    let s = std::str::from_utf8(bytes).unwrap_or_default();
+    };
     Ok(Some(s.trim_matches([' ', '\t'])))
 }
 
@@ -396,6 +391,14 @@ mod tests {
         assert!(check_version(&h, Some("v999.0.0")).is_err());
         assert!(check_version(&h, None).is_ok());
         assert!(check_version(&headers(&[]), Some("2026-07-28")).is_err());
+        let tabbed = headers(&[("mcp-protocol-version", "\t2026-07-28 ")]);
+        assert!(check_version(&tabbed, Some("2026-07-28")).is_ok());
+        let mut high = HeaderMap::new();
+        high.insert(
+            "mcp-protocol-version",
+            HeaderValue::from_bytes("2026-07-28é".as_bytes()).unwrap(),
+        );
+        assert!(check_version(&high, Some("2026-07-28é")).is_err());
         let twice = headers(&[
             ("mcp-protocol-version", "2026-07-28"),
             ("mcp-protocol-version", "2026-07-28"),

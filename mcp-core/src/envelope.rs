@@ -62,10 +62,20 @@ pub struct Envelope {
 
 /// What an envelope read from a [`RequestMeta`] keeps beside its fields: the rest of the
 /// `_meta` (when there is any), and the message it came in.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct Split {
     rest: Option<Arc<MetaRest>>,
     body: Option<Bytes>,
+}
+
+impl std::fmt::Debug for Split {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The message holds the tool's arguments: only its size is shown.
+        f.debug_struct("Split")
+            .field("rest", &self.rest.is_some())
+            .field("body_bytes", &self.body.as_ref().map(Bytes::len))
+            .finish()
+    }
 }
 
 impl Envelope {

@@ -176,7 +176,6 @@ impl Sealer {
 /// move into the handler afterwards), unless the request's own text was kept: it is then read
 /// from there when a state is sealed, which most requests never do. The digest of it is
 /// computed only when a state is verified or sealed.
-#[derive(Debug)]
 struct Binding {
     method: &'static str,
     /// The method, a newline, then the canonical text of the params without the round keys:
@@ -186,6 +185,16 @@ struct Binding {
     body: Option<bytes::Bytes>,
     subject: Option<String>,
     digest: OnceLock<String>,
+}
+
+impl std::fmt::Debug for Binding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The text and the message hold the request's arguments: not shown.
+        f.debug_struct("Binding")
+            .field("method", &self.method)
+            .field("deferred", &self.body.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Binding {

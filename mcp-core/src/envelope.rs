@@ -15,18 +15,12 @@ pub use crate::caller::Identity;
 use crate::caller::{Caller, NO_HEADERS, RequestHeaders};
 use crate::error::McpError;
 use crate::protocol::{Implementation, JsonObject, LoggingLevel};
-pub use crate::request_meta::RequestMeta;
 use crate::request_meta::{Known, MetaRest};
+pub use crate::request_meta::{
+    META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_LOG_LEVEL, META_PROTOCOL_VERSION, RequestMeta,
+};
 use crate::version::ProtocolVersion;
 
-/// `_meta` key: the request's protocol version (2026-07-28, required).
-pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
-/// `_meta` key: the client's capabilities for this request (2026-07-28, required).
-pub const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
-/// `_meta` key: the client's name and version (2026-07-28, optional).
-pub const META_CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
-/// `_meta` key: the lowest log level to send for this request (2026-07-28, optional).
-pub const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
 /// Result `_meta` key: the server's name and version (2026-07-28).
 pub const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
 /// Notification `_meta` key: the `subscriptions/listen` request a notification belongs to.
@@ -103,59 +97,16 @@ impl Envelope {
     /// Errors: a missing or malformed required field is -32602; a revision not served, or one
     /// that uses sessions, is -32022 with `data.supported` and `data.requested`.
     pub fn from_meta(meta: Option<&JsonObject>) -> Result<Self, McpError> {
-        let missing = |key: &str, what: &str| {
-            McpError::invalid_params(format!("params._meta[{key:?}] {what}"))
-        };
         let meta = meta.ok_or_else(|| {
             missing(
                 META_PROTOCOL_VERSION,
                 "is required: every request carries its protocol version and client capabilities in params._meta",
             )
         })?;
-        let requested = match meta.get(META_PROTOCOL_VERSION) {
-            None => return Err(missing(META_PROTOCOL_VERSION, "is required")),
-            Some(Value::String(s)) => s.as_str(),
-            Some(_) => return Err(missing(META_PROTOCOL_VERSION, "must be a string")),
-        };
-        let version = requested
-            .parse::<ProtocolVersion>()
-            .ok()
-            .filter(|v| !v.has_sessions())
-            .ok_or_else(|| McpError::unsupported_protocol_version(requested))?;
-        let client_capabilities = match meta.get(META_CLIENT_CAPABILITIES) {
-            None => return Err(missing(META_CLIENT_CAPABILITIES, "is required")),
-            Some(v @ Value::Object(_)) => Arc::new(v.clone()),
-            Some(_) => return Err(missing(META_CLIENT_CAPABILITIES, "must be an object")),
-        };
-        let client_info = match meta.get(META_CLIENT_INFO) {
-            None => None,
-            Some(v) => Some(Arc::new(
-                <Implementation as serde::Deserialize>::deserialize(v).map_err(|_| {
-                    missing(
-                        META_CLIENT_INFO,
-                        "must be an object with string \"name\" and \"version\"",
-                    )
-                })?,
-            )),
-        };
-        let log_level = match meta.get(META_LOG_LEVEL) {
-            None => None,
-            Some(v) => Some(<LoggingLevel as serde::Deserialize>::deserialize(v).map_err(|_| {
-                missing(
-                    META_LOG_LEVEL,
-                    "must be one of debug, info, notice, warning, error, critical, alert, emergency",
-                )
-            })?),
-        };
-        Ok(Envelope {
-            version,
-            client_info,
-            client_capabilities: Some(client_capabilities),
-            log_level,
-            identity: None,
-            headers: None,
-            split: None,
-        })
+        let mut envelope = Self::from_request_meta(RequestMeta::of_object(meta))?;
+        // The `_meta` stays in the request's params: nothing was taken apart from them.
+        envelope.split = None;
+        Ok(envelope)
     }
 
     /// [`Envelope::from_meta`] for a `_meta` read apart from its params

@@ -14,8 +14,10 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::envelope::RequestMeta;
-use crate::request_meta::{Key, MetaValue};
+use crate::request_meta::{MetaValue, RequestMeta};
+pub(crate) use crate::strict::DETAIL_MAX;
+pub use crate::strict::{ECHO_MAX, clip};
+use crate::strict::{Key, Strict, StrictVisitor, duplicate};
 
 /// The `"jsonrpc"` member every message carries.
 pub const JSONRPC_VERSION: &str = "2.0";
@@ -424,96 +426,6 @@ fn not_json(e: serde_json::Error) -> ParseError {
     }
 }
 
-/// The most bytes of a client-sent name (method, tool, prompt, uri) repeated in an error
-/// message or a log line.
-pub const ECHO_MAX: usize = 64;
-
-/// The most bytes of a reader's complaint (which may quote the input) repeated in an error.
-pub(crate) const DETAIL_MAX: usize = 256;
-
-/// `s` cut to at most `max` bytes on a character boundary, saying how long it was when cut:
-/// what the server repeats of a client's text in errors and logs.
-pub fn clip(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
-    if s.len() <= max {
-        return s.into();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}... ({} bytes)", &s[..end], s.len()).into()
-}
-
-/// A JSON value that refuses an object naming the same key twice (serde_json keeps the last).
-pub(crate) struct Strict(pub(crate) Value);
-
-impl<'de> Deserialize<'de> for Strict {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrictVisitor).map(Strict)
-    }
-}
-
-pub(crate) struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(v.into())
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(v.into())
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Strict::deserialize(d).map(|s| s.0)
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(Strict(v)) = seq.next_element()? {
-            items.push(v);
-        }
-        Ok(Value::Array(items))
-    }
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut object = serde_json::Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            match object.entry(key) {
-                serde_json::map::Entry::Occupied(e) => {
-                    return Err(de::Error::custom(format_args!(
-                        "duplicate key {:?}",
-                        clip(e.key(), ECHO_MAX)
-                    )));
-                }
-                serde_json::map::Entry::Vacant(e) => {
-                    e.insert(map.next_value::<Strict>()?.0);
-                }
-            }
-        }
-        Ok(Value::Object(object))
-    }
-}
-
 /// Reads `Option<Strict>` as `Option<Value>`.
 fn strict<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Option::<Strict>::deserialize(d).map(|o| o.map(|s| s.0))
@@ -574,10 +486,7 @@ impl<'de> Deserialize<'de> for SplitParams {
                 let mut meta = None;
                 while let Some(Key(key)) = map.next_key()? {
                     if object.contains_key(&*key) || (key == "_meta" && meta.is_some()) {
-                        return Err(de::Error::custom(format_args!(
-                            "duplicate key {:?}",
-                            clip(&key, ECHO_MAX)
-                        )));
+                        return Err(duplicate(&key));
                     }
                     if key == "_meta" {
                         match map.next_value()? {

@@ -33,6 +33,7 @@ pub mod session;
 mod shared;
 pub mod state;
 pub mod stateless;
+mod strict;
 mod subscriptions;
 pub mod tasks;
 pub mod testing;

@@ -9,12 +9,21 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Visitor};
 use serde_json::Value;
 
-use crate::envelope::{
-    META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_LOG_LEVEL, META_PROTOCOL_VERSION,
-};
-use crate::jsonrpc::{ECHO_MAX, Strict, clip};
 use crate::protocol::{JsonObject, LoggingLevel};
+use crate::strict::{Key, Strict, StrictVisitor, duplicate};
 use crate::version::ProtocolVersion;
+
+/// `_meta` key: the request's protocol version (2026-07-28, required).
+pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+
+/// `_meta` key: the client's capabilities for this request (2026-07-28, required).
+pub const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+
+/// `_meta` key: the client's name and version (2026-07-28, optional).
+pub const META_CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+
+/// `_meta` key: the lowest log level to send for this request (2026-07-28, optional).
+pub const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
 
 /// A request's `params._meta`, taken out of its params by
 /// [`jsonrpc::parse_stateless`](crate::jsonrpc::parse_stateless) and read into the fields of
@@ -158,35 +167,6 @@ impl RequestMeta {
     }
 }
 
-/// A key, borrowed from the text unless it has escapes.
-pub(crate) struct Key<'de>(pub(crate) std::borrow::Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(v.into()))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(v.to_owned().into()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
-                Ok(Key(v.into()))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
-fn duplicate<E: de::Error>(key: &str) -> E {
-    E::custom(format_args!("duplicate key {:?}", clip(key, ECHO_MAX)))
-}
-
 /// Sets `slot` once; a second value for the same key is refused like any repeated key.
 fn once<T, E: de::Error>(slot: &mut Option<T>, key: &str, v: T) -> Result<(), E> {
     if slot.is_some() {
@@ -255,14 +235,10 @@ impl<'de, T> DeserializeSeed<'de> for KnownSeed<T> {
                 Ok(Known::Other(Value::Null))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Known<T>, A::Error> {
-                crate::jsonrpc::StrictVisitor
-                    .visit_seq(seq)
-                    .map(Known::Other)
+                StrictVisitor.visit_seq(seq).map(Known::Other)
             }
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Known<T>, A::Error> {
-                crate::jsonrpc::StrictVisitor
-                    .visit_map(map)
-                    .map(Known::Other)
+                StrictVisitor.visit_map(map).map(Known::Other)
             }
         }
         d.deserialize_any(V(self.0))
@@ -322,7 +298,7 @@ impl<'de> Deserialize<'de> for ClientInfoValue {
                 Ok(other(Value::Null))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                crate::jsonrpc::StrictVisitor.visit_seq(seq).map(other)
+                StrictVisitor.visit_seq(seq).map(other)
             }
         }
         fn other(v: Value) -> ClientInfoValue {
@@ -332,6 +308,19 @@ impl<'de> Deserialize<'de> for ClientInfoValue {
             })
         }
         d.deserialize_any(V)
+    }
+}
+
+impl RequestMeta {
+    /// A `_meta` already read as a JSON object, taken apart the same way as one read from a
+    /// message's text.
+    pub(crate) fn of_object(meta: &JsonObject) -> RequestMeta {
+        use serde::Deserializer as _;
+        // An object holds no key twice and every value is JSON, so this cannot fail.
+        match meta.deserialize_any(MetaVisitor) {
+            Ok(MetaValue::Meta(m)) => m,
+            _ => RequestMeta::default(),
+        }
     }
 }
 
@@ -399,9 +388,7 @@ impl<'de> Visitor<'de> for MetaVisitor {
         Ok(MetaValue::Other(Value::Null))
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<MetaValue, A::Error> {
-        crate::jsonrpc::StrictVisitor
-            .visit_seq(seq)
-            .map(MetaValue::Other)
+        StrictVisitor.visit_seq(seq).map(MetaValue::Other)
     }
 }
 

@@ -12,7 +12,7 @@ use crate::cancel::Cancel;
 use crate::envelope::Envelope;
 use crate::error::McpError;
 use crate::jsonrpc::{self, RequestId};
-use crate::mrtr::Rounds;
+use crate::mrtr::{Opening, Rounds, RoundsSlot};
 use crate::outbound::{Outbound, Outgoing};
 use crate::peer::PendingRequests;
 use crate::protocol::{
@@ -59,7 +59,7 @@ struct ContextInner {
     envelope: Envelope,
     origin: Origin,
     /// On the stateless revision, for the methods that may ask the client for input.
-    rounds: Option<Arc<Rounds>>,
+    rounds: RoundsSlot,
     /// The handler's state on a session (it runs once there), shared with the contexts
     /// derived from this one; allocated when first set or shared.
     local_state: std::sync::OnceLock<LocalState>,
@@ -108,7 +108,7 @@ impl Context {
             inner: Arc::new(ContextInner {
                 envelope,
                 origin,
-                rounds: None,
+                rounds: RoundsSlot::None,
                 local_state: std::sync::OnceLock::new(),
                 input_key: None,
                 task: None,
@@ -127,18 +127,32 @@ impl Context {
         let mut c = self.with_resource_uri_opt(None);
         if let Some(inner) = Arc::get_mut(&mut c.inner) {
             inner.cancel = task.cancel_token().clone();
-            inner.rounds = None;
+            inner.rounds = RoundsSlot::None;
             inner.task = Some(task);
         }
         c
     }
 
     /// The context of a request that asks the client through multi round-trip requests.
-    pub(crate) fn with_rounds(mut self, rounds: Arc<Rounds>) -> Self {
+    pub(crate) fn with_rounds(mut self, opening: Opening) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.rounds = Some(rounds);
+            inner.rounds = RoundsSlot::new(opening);
         }
         self
+    }
+
+    /// Where this request's rounds are (see [`RoundsSlot`]).
+    pub(crate) fn rounds_slot(&self) -> &RoundsSlot {
+        &self.inner.rounds
+    }
+
+    /// This request's rounds, opened now if they were not yet; `None` when it has none.
+    pub(crate) fn rounds(&self) -> Option<&Arc<Rounds>> {
+        let envelope = &self.inner.envelope;
+        self.inner.rounds.open_with(|method| {
+            let caller = crate::mrtr::caller_key(envelope.identity());
+            Rounds::fresh(method, envelope.request_body().cloned(), caller.as_deref())
+        })
     }
 
     /// A context whose next question to the client (`elicit`, `sample`, `list_roots`) is
@@ -172,7 +186,11 @@ impl Context {
             inner: Arc::new(ContextInner {
                 envelope: inner.envelope.clone(),
                 origin: inner.origin.clone(),
-                rounds: inner.rounds.clone(),
+                // The copy shares the rounds: they are opened first.
+                rounds: match self.rounds() {
+                    Some(rounds) => RoundsSlot::Open(rounds.clone()),
+                    None => RoundsSlot::None,
+                },
                 local_state: inner.local_state().clone().into(),
                 input_key: inner.input_key.clone(),
                 task: inner.task.clone(),
@@ -379,7 +397,7 @@ impl Context {
     /// handler fail after it: the client's omission or bad input is a protocol error however
     /// the handler reports its failure (a tool's `Err` becomes an `isError` result otherwise).
     fn fault(&self, e: McpError) -> McpError {
-        if let Some(r) = &self.inner.rounds {
+        if let Some(r) = self.rounds() {
             r.record_fault(&e);
         }
         e
@@ -497,8 +515,9 @@ impl Context {
     /// ```
     pub fn request_state<T: DeserializeOwned>(&self) -> Option<T> {
         let v = match &self.inner.rounds {
-            Some(r) => r.user_state(),
-            None => self
+            // Rounds not open yet hold no state.
+            rounds if rounds.is_some() => rounds.opened().and_then(|r| r.user_state()),
+            _ => self
                 .inner
                 .local_state
                 .get()
@@ -511,7 +530,7 @@ impl Context {
     /// [`Context::request_state`]).
     pub fn set_request_state<T: Serialize>(&self, state: &T) -> Result<(), McpError> {
         let v = serde_json::to_value(state).map_err(|e| McpError::internal(e.to_string()))?;
-        match &self.inner.rounds {
+        match self.rounds() {
             Some(r) => r.set_user_state(v),
             None => {
                 *self
@@ -543,14 +562,14 @@ impl Context {
                 .inner
                 .task
                 .as_ref()
-                .or_else(|| self.inner.rounds.as_ref().and_then(|r| r.task()));
+                .or_else(|| self.inner.rounds.opened().and_then(|r| r.task()));
             if let Some(task) = task {
                 return task
                     .ask(kind, self.inner.input_key.as_deref(), method, params)
                     .await;
             }
         }
-        if let Some(rounds) = &self.inner.rounds {
+        if let Some(rounds) = self.rounds() {
             let kind = method_kind(method);
             let key = match &self.inner.input_key {
                 Some(k) => {

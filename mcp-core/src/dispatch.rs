@@ -16,7 +16,7 @@ use crate::context::{Context, Origin};
 use crate::envelope::Envelope;
 use crate::error::{McpError, ToolError};
 use crate::jsonrpc::{ECHO_MAX, Request, clip};
-use crate::mrtr::Rounds;
+use crate::mrtr::{Opening, Rounds};
 use crate::outbound::Outbound;
 use crate::protocol::{CallToolResult, Completion, JsonObject};
 use crate::registry::{CompletionRequest, Tool};
@@ -58,28 +58,26 @@ impl Call<'_> {
 
     /// On the stateless revision, the rounds of a request of `method` that may ask the client
     /// for input: its verified `requestState` and its `inputResponses`.
-    fn rounds(
-        &self,
-        method: &'static str,
-        p: &JsonObject,
-    ) -> Result<Option<Arc<Rounds>>, McpError> {
+    ///
+    /// A first round whose text the transport kept (the params are then exactly what it says;
+    /// a middleware, which may change them, is handed the request rebuilt as a tree) has
+    /// nothing to verify: its rounds are opened only if its handler needs them.
+    fn rounds(&self, method: &'static str, p: &JsonObject) -> Result<Option<Opening>, McpError> {
         if !self.version().has_input_required() {
             return Ok(None);
         }
-        let caller = self.caller_key();
-        // The request's text, when the transport kept it: the params are exactly what it says
-        // (a middleware, which may change them, is handed the request rebuilt as a tree).
         let body = self.envelope.request_body();
+        if body.is_some() && crate::mrtr::is_fresh(p) {
+            return Ok(Some(Opening::Fresh(method)));
+        }
+        let caller = self.caller_key();
         Rounds::open(self.server.sealer(), method, p, body, caller.as_deref())
-            .map(|r| Some(Arc::new(r)))
+            .map(|r| Some(Opening::Open(Arc::new(r))))
     }
 
-    /// Who is calling, as a key: issuer and subject (the same subject from another issuer is
-    /// another caller); `None` when anonymous.
+    /// Who is calling, as a key (see [`crate::mrtr::caller_key`]).
     fn caller_key(&self) -> Option<String> {
-        self.envelope
-            .identity()
-            .map(|i| format!("{}\n{}", i.issuer().unwrap_or(""), i.subject()))
+        crate::mrtr::caller_key(self.envelope.identity())
     }
 
     /// The server's identity as a JSON object, for results completed by hand.
@@ -87,21 +85,22 @@ impl Call<'_> {
         serde_json::from_str::<Value>(self.server.server_info_meta().get()).ok()
     }
 
-    /// Runs a handler, stopping it when it waits for input the client has not given yet.
-    /// Callers pass the handler pinned where it is (`Pin<&mut _>`), so its state is not
-    /// copied into this future and again into the rounds'.
+    /// Runs a handler, stopping it when it waits for input the client has not given yet;
+    /// `rounds` is the handler's context when it has rounds. Callers pass the handler pinned
+    /// where it is (`Pin<&mut _>`), so its state is not copied into this future and again
+    /// into the rounds'.
     async fn run<T>(
         &self,
-        rounds: Option<Arc<Rounds>>,
+        rounds: Option<&Context>,
         handler: impl std::future::Future<Output = T>,
     ) -> Result<Ran<T>, McpError> {
-        let Some(rounds) = rounds else {
+        let Some(ctx) = rounds else {
             return Ok(Ran::Done(handler.await));
         };
-        if let Some(out) = rounds.run(handler).await {
-            return Ok(Ran::Done(out));
+        match ctx.rounds_slot().run(handler).await {
+            Ok(out) => Ok(Ran::Done(out)),
+            Err(waiting) => self.input_required(waiting).map(Ran::Input),
         }
-        self.input_required(&rounds).map(Ran::Input)
     }
 
     /// The `InputRequiredResult` of a handler that asked the client for input.
@@ -540,21 +539,19 @@ async fn call_tool(call: &Call<'_>, mut req: Request) -> Outcome {
     let limit = tool
         .timeout
         .unwrap_or_else(|| call.server.handler_timeout());
-    let mut ctx = call.context_with_meta(&req, meta);
-    if let Some(r) = &rounds {
-        ctx = ctx.with_rounds(r.clone());
-    }
+    let (ctx, watch) = with_rounds(call.context_with_meta(&req, meta), rounds);
     let handler = std::pin::pin!(guarded(
         &name,
         limit,
         crate::middleware::run_tool(call.server.middleware(), tool, ctx, args),
     ));
-    let ran = match call.run(rounds.clone(), handler).await? {
+    let ran = match call.run(watch.as_ref(), handler).await? {
         Ran::Done(r) => r,
         Ran::Input(body) => return Ok(body),
     };
-    let result = tool_outcome(&name, fault_first(rounds.as_deref(), ran)?)?;
-    if let Some(fault) = rounds.as_deref().and_then(Rounds::fault)
+    let opened = opened(watch.as_ref());
+    let result = tool_outcome(&name, fault_first(opened, ran)?)?;
+    if let Some(fault) = opened.and_then(Rounds::fault)
         && result.is_error()
     {
         return Err(fault);
@@ -588,6 +585,24 @@ fn tool_outcome(
     })
 }
 
+/// `ctx` with the request's rounds, and the handle on it through which the run watches them
+/// (when there are rounds).
+fn with_rounds(ctx: Context, rounds: Option<Opening>) -> (Context, Option<Context>) {
+    match rounds {
+        Some(opening) => {
+            let ctx = ctx.with_rounds(opening);
+            let watch = ctx.clone();
+            (ctx, Some(watch))
+        }
+        None => (ctx, None),
+    }
+}
+
+/// The rounds the run watched through `watch`, if they were opened.
+fn opened(watch: Option<&Context>) -> Option<&Rounds> {
+    watch.and_then(|c| c.rounds_slot().opened()).map(|r| &**r)
+}
+
 /// A handler run that failed after one of its questions raised a protocol error (a
 /// capability the client did not declare, an answer that does not parse) is answered with
 /// that error, whatever the handler made of it.
@@ -615,7 +630,7 @@ async fn start_task(
     tool: Arc<crate::registry::Tool>,
     name: String,
     args: JsonObject,
-    rounds: Option<Arc<Rounds>>,
+    rounds: Option<Opening>,
 ) -> Outcome {
     // The request's own route ends with this answer: what the task sends later has nowhere
     // to go, so it goes to a closed channel.
@@ -637,11 +652,14 @@ async fn start_task(
         .timeout
         .unwrap_or_else(|| call.server.handler_timeout());
     let owner = call.caller_key();
-    let (ctx, task) = match &rounds {
-        Some(r) => (ctx.with_rounds(r.clone()), None),
+    let (ctx, task, watch) = match rounds {
+        Some(opening) => {
+            let (ctx, watch) = with_rounds(ctx, Some(opening));
+            (ctx, None, watch)
+        }
         None => {
             let task = call.server.tasks().create(owner.clone(), cancel.clone())?;
-            (ctx.for_task(task.clone()), Some(task))
+            (ctx.for_task(task.clone()), Some(task), None)
         }
     };
     let shown = name.clone();
@@ -650,16 +668,20 @@ async fn start_task(
         let run = crate::middleware::run_tool(&stack, tool, ctx, args);
         guarded(&shown, limit, run).await
     });
-    let task = match (task, rounds) {
+    let task = match (task, watch) {
         (Some(task), _) => task,
-        (None, Some(rounds)) => {
+        (None, Some(watch)) => {
             let first = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
+            let asked = opened(Some(&watch)).filter(|r| r.has_asked());
+            if let (Poll::Pending, Some(rounds)) = (&first, asked) {
+                return call.input_required(rounds);
+            }
             let task = match first {
-                Poll::Pending if rounds.has_asked() => return call.input_required(&rounds),
                 Poll::Pending => call.server.tasks().create(owner, cancel.clone())?,
                 Poll::Ready(out) => {
-                    let out = fault_first(Some(&rounds), out)?;
-                    if let (Some(fault), Ok(Ok(r))) = (rounds.fault(), &out)
+                    let rounds = opened(Some(&watch));
+                    let out = fault_first(rounds, out)?;
+                    if let (Some(fault), Ok(Ok(r))) = (rounds.and_then(Rounds::fault), &out)
                         && r.is_error()
                     {
                         return Err(fault);
@@ -669,7 +691,11 @@ async fn start_task(
                     return Ok(created(call, &task));
                 }
             };
-            rounds.become_task(task.clone());
+            // The handler's later questions go through the task: its rounds open now if
+            // they were not yet.
+            if let Some(rounds) = watch.rounds() {
+                rounds.become_task(task.clone());
+            }
             task
         }
         (None, None) => unreachable!("a task is created above when there are no rounds"),
@@ -719,11 +745,9 @@ async fn read_resource(call: &Call<'_>, mut req: Request) -> Outcome {
     let p = params_object(req.params.take())?;
     let uri = str_param(&p, "uri")?.to_owned();
     let rounds = call.rounds("resources/read", &p)?;
-    let mut ctx = call.context(&req, &p);
-    if let Some(r) = &rounds {
-        ctx = ctx.with_rounds(r.clone());
-    }
-    let ctx = ctx.with_resource_uri(&uri);
+    // The uri first: a context copied after it has rounds would open them.
+    let ctx = call.context(&req, &p).with_resource_uri(&uri);
+    let (ctx, watch) = with_rounds(ctx, rounds);
     let shown = clip(&uri, ECHO_MAX);
     let (fut, cache) = {
         let reg = call.server.read();
@@ -740,11 +764,11 @@ async fn read_resource(call: &Call<'_>, mut req: Request) -> Outcome {
         }
     };
     let handler = std::pin::pin!(guarded(&shown, call.server.handler_timeout(), fut));
-    let ran = match call.run(rounds.clone(), handler).await? {
+    let ran = match call.run(watch.as_ref(), handler).await? {
         Ran::Done(r) => r,
         Ran::Input(body) => return Ok(body),
     };
-    match fault_first(rounds.as_deref(), ran)? {
+    match fault_first(opened(watch.as_ref()), ran)? {
         Ok(Ok(r)) => {
             let value = serde_json::to_value(r).map_err(|e| McpError::internal(e.to_string()))?;
             let Value::Object(mut m) = value else {
@@ -807,20 +831,17 @@ async fn get_prompt(call: &Call<'_>, mut req: Request) -> Outcome {
         )));
     }
     let rounds = call.rounds("prompts/get", &p)?;
-    let mut ctx = call.context(&req, &p);
-    if let Some(r) = &rounds {
-        ctx = ctx.with_rounds(r.clone());
-    }
+    let (ctx, watch) = with_rounds(call.context(&req, &p), rounds);
     let handler = std::pin::pin!(guarded(
         &name,
         call.server.handler_timeout(),
         prompt.get(ctx, args)
     ));
-    let ran = match call.run(rounds.clone(), handler).await? {
+    let ran = match call.run(watch.as_ref(), handler).await? {
         Ran::Done(r) => r,
         Ran::Input(body) => return Ok(body),
     };
-    match fault_first(rounds.as_deref(), ran)? {
+    match fault_first(opened(watch.as_ref()), ran)? {
         Ok(Ok(r)) => Ok(Body::Value(wire::prompt_result(&r, v))),
         Ok(Err(e)) => Err(e),
         Err(failure) => Err(McpError::internal(format!(

@@ -27,7 +27,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::task::Poll;
+use std::task::{Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -37,6 +37,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+use crate::caller::Identity;
 use crate::error::McpError;
 use crate::protocol::JsonObject;
 use crate::tasks::Task;
@@ -208,17 +209,6 @@ impl Binding {
         }
     }
 
-    /// The binding of a request whose text is `body`, read from it when first needed.
-    fn deferred(method: &'static str, body: bytes::Bytes, subject: Option<&str>) -> Self {
-        Binding {
-            method,
-            text: OnceLock::new(),
-            body: Some(body),
-            subject: subject.map(str::to_owned),
-            digest: OnceLock::new(),
-        }
-    }
-
     fn method(&self) -> &str {
         self.method
     }
@@ -364,13 +354,12 @@ impl Rounds {
         body: Option<&bytes::Bytes>,
         subject: Option<&str>,
     ) -> Result<Rounds, McpError> {
-        let fresh = |k: &str| matches!(params.get(k), None | Some(Value::Null));
-        let binding = match body {
-            Some(body) if fresh("requestState") && fresh("inputResponses") => {
-                Binding::deferred(method, body.clone(), subject)
-            }
-            _ => Binding::new(method, params, subject),
-        };
+        if let Some(body) = body
+            && is_fresh(params)
+        {
+            return Ok(Rounds::fresh(method, Some(body.clone()), subject));
+        }
+        let binding = Binding::new(method, params, subject);
         let mut answers = JsonObject::new();
         let mut user_state = None;
         match params.get("requestState") {
@@ -407,7 +396,29 @@ impl Rounds {
                 ));
             }
         }
-        Ok(Rounds {
+        Ok(Rounds::with(binding, answers, user_state))
+    }
+
+    /// The rounds of a request that carries no answers and no state yet, whose text is `body`
+    /// (what its state is bound to is read from there, and only if its handler asks a
+    /// question).
+    pub(crate) fn fresh(
+        method: &'static str,
+        body: Option<bytes::Bytes>,
+        subject: Option<&str>,
+    ) -> Rounds {
+        let binding = Binding {
+            method,
+            text: OnceLock::new(),
+            body,
+            subject: subject.map(str::to_owned),
+            digest: OnceLock::new(),
+        };
+        Rounds::with(binding, JsonObject::new(), None)
+    }
+
+    fn with(binding: Binding, answers: JsonObject, user_state: Option<Value>) -> Rounds {
+        Rounds {
             binding,
             answers,
             used: Mutex::default(),
@@ -418,7 +429,7 @@ impl Rounds {
             wake: Notify::new(),
             fault: Mutex::default(),
             task: OnceLock::new(),
-        })
+        }
     }
 
     /// The key of the next question of this run: its kind and its place in the run.
@@ -487,20 +498,6 @@ impl Rounds {
         }
     }
 
-    /// Runs the handler until it finishes (`Some`) or waits for an answer the client has not
-    /// given yet (`None`: answer with [`Rounds::input_required`]).
-    pub(crate) async fn run<T>(&self, handler: impl Future<Output = T>) -> Option<T> {
-        let mut handler = pin!(handler);
-        let mut asked = pin!(self.asked());
-        std::future::poll_fn(|cx| {
-            if let Poll::Ready(v) = handler.as_mut().poll(cx) {
-                return Poll::Ready(Some(v));
-            }
-            asked.as_mut().poll(cx).map(|()| None)
-        })
-        .await
-    }
-
     /// The `InputRequiredResult` fields: the questions asked and the sealed state.
     pub(crate) fn input_required(&self, sealer: &Sealer) -> Result<JsonObject, McpError> {
         let payload = json!({
@@ -520,6 +517,146 @@ impl Rounds {
         );
         m.insert("requestState".into(), sealer.seal(&payload)?.into());
         Ok(m)
+    }
+}
+
+/// True when `params` carry neither a `requestState` nor `inputResponses`: the request's
+/// first round.
+pub(crate) fn is_fresh(params: &JsonObject) -> bool {
+    // A scan, not two lookups: the params are few, and most keys differ in length from both.
+    params
+        .iter()
+        .all(|(k, v)| v.is_null() || (k != "requestState" && k != "inputResponses"))
+}
+
+/// Who is calling, as a key: issuer and subject (the same subject from another issuer is
+/// another caller); `None` when anonymous.
+pub(crate) fn caller_key(identity: Option<&Identity>) -> Option<String> {
+    identity.map(|i| format!("{}\n{}", i.issuer().unwrap_or(""), i.subject()))
+}
+
+/// How a request finds its rounds, if it has any.
+#[derive(Debug)]
+pub(crate) enum Opening {
+    /// Its first round: the rounds are opened when its handler first needs them.
+    Fresh(&'static str),
+    /// Opened when the request arrived, from the answers and state it carries.
+    Open(Arc<Rounds>),
+}
+
+/// Where a request's rounds are, inside its context: nowhere (a session, a method that never
+/// asks), opened when the request arrived, or opened when its handler first asks the client
+/// for input or keeps state. Most requests are a first round whose handler never asks: those
+/// never open theirs.
+#[derive(Debug, Default)]
+pub(crate) enum RoundsSlot {
+    /// The request has no rounds.
+    #[default]
+    None,
+    /// Opened when the request arrived.
+    Open(Arc<Rounds>),
+    /// A first round of a request of `method`, opened on first use.
+    Fresh {
+        method: &'static str,
+        opened: OnceLock<Arc<Rounds>>,
+        /// The run waiting for the rounds to open (see [`RoundsSlot::run`]).
+        waiting: Mutex<Option<Waker>>,
+    },
+}
+
+impl RoundsSlot {
+    /// The slot of a request that finds its rounds through `opening`.
+    pub(crate) fn new(opening: Opening) -> Self {
+        match opening {
+            Opening::Fresh(method) => RoundsSlot::Fresh {
+                method,
+                opened: OnceLock::new(),
+                waiting: Mutex::default(),
+            },
+            Opening::Open(rounds) => RoundsSlot::Open(rounds),
+        }
+    }
+
+    /// True when the request has rounds, opened or not.
+    pub(crate) fn is_some(&self) -> bool {
+        !matches!(self, RoundsSlot::None)
+    }
+
+    /// The rounds, if they are open.
+    pub(crate) fn opened(&self) -> Option<&Arc<Rounds>> {
+        match self {
+            RoundsSlot::None => None,
+            RoundsSlot::Open(rounds) => Some(rounds),
+            RoundsSlot::Fresh { opened, .. } => opened.get(),
+        }
+    }
+
+    /// The rounds, opened now with `open` (given the method) if they were not yet.
+    pub(crate) fn open_with(
+        &self,
+        open: impl FnOnce(&'static str) -> Rounds,
+    ) -> Option<&Arc<Rounds>> {
+        match self {
+            RoundsSlot::None => None,
+            RoundsSlot::Open(rounds) => Some(rounds),
+            RoundsSlot::Fresh {
+                method,
+                opened,
+                waiting,
+            } => {
+                let mut made = false;
+                let rounds = opened.get_or_init(|| {
+                    made = true;
+                    Arc::new(open(method))
+                });
+                if made && let Some(run) = lock(waiting).take() {
+                    run.wake();
+                }
+                Some(rounds)
+            }
+        }
+    }
+
+    /// Resolves once the rounds are open.
+    async fn opening(&self) -> &Rounds {
+        std::future::poll_fn(|cx| {
+            if let Some(rounds) = self.opened() {
+                return Poll::Ready(&**rounds);
+            }
+            if let RoundsSlot::Fresh { waiting, .. } = self {
+                let mut w = lock(waiting);
+                if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    *w = Some(cx.waker().clone());
+                }
+            }
+            // Opened between the first look and the waker's registration.
+            match self.opened() {
+                Some(rounds) => Poll::Ready(&**rounds),
+                None => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// Resolves once the handler asked a question the client has not answered yet.
+    async fn asked(&self) -> &Rounds {
+        let rounds = self.opening().await;
+        rounds.asked().await;
+        rounds
+    }
+
+    /// Runs the handler until it finishes (`Ok`) or waits for an answer the client has not
+    /// given yet (`Err`: answer with the rounds' [`Rounds::input_required`]).
+    pub(crate) async fn run<T>(&self, handler: impl Future<Output = T>) -> Result<T, &Rounds> {
+        let mut handler = pin!(handler);
+        let mut asked = pin!(self.asked());
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(v) = handler.as_mut().poll(cx) {
+                return Poll::Ready(Ok(v));
+            }
+            asked.as_mut().poll(cx).map(Err)
+        })
+        .await
     }
 }
 
@@ -568,7 +705,7 @@ mod tests {
             br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{"x":1},"arguments":{"b":1,"a":[2,{"d":1,"c":"\u00e9"}]},"name":"t","inputResponses":null}}"#,
         );
         let p = params(json!({"name": "t", "arguments": {"a": [2, {"c": "é", "d": 1}], "b": 1}}));
-        let lazy = Binding::deferred("tools/call", body.clone(), Some("alice"));
+        let lazy = Rounds::fresh("tools/call", Some(body.clone()), Some("alice")).binding;
         let eager = Binding::new("tools/call", &p, Some("alice"));
         assert_eq!(lazy.text(), eager.text());
         assert_eq!(lazy.digest(), eager.digest());

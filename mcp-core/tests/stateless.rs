@@ -24,6 +24,11 @@ struct Client {
     next: AtomicI64,
     methods: Mutex<HashMap<String, String>>,
     sent: Mutex<Vec<Value>>,
+    /// Sends each request as its text, read as a transport does (`_meta` apart, the text
+    /// kept), instead of as a parsed request.
+    wire: bool,
+    /// Who is calling, as a transport's authentication would tell.
+    caller: Option<mcp_core::Identity>,
 }
 
 /// Everything the server sent for one request: notifications, then the response.
@@ -66,7 +71,24 @@ impl Client {
             next: AtomicI64::new(1),
             methods: Mutex::default(),
             sent: Mutex::default(),
+            wire: false,
+            caller: None,
         }
+    }
+
+    /// A client whose requests reach the server as their text (`wire`, as over HTTP) or
+    /// parsed, from `caller`.
+    fn from(server: Server, wire: bool, caller: Option<mcp_core::Identity>) -> Client {
+        Client {
+            wire,
+            caller,
+            ..Client::new(server)
+        }
+    }
+
+    /// An anonymous client sending its requests as their text when `wire`.
+    fn with(server: Server, wire: bool) -> Client {
+        Client::from(server, wire, None)
     }
 
     /// Sends `params` as they are (the caller supplies `_meta`).
@@ -77,21 +99,31 @@ impl Client {
             .unwrap()
             .insert(id.to_string(), method.to_owned());
         let msg = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
-        let Message::Request(req) = jsonrpc::from_value(msg).unwrap() else {
-            unreachable!()
-        };
-        let (reply, mut rx) = Outbound::channel(64);
-        let (rejected, work) =
-            match self
-                .server
-                .serve_stateless(req, StatelessOptions::new("test"), reply.clone())
-            {
-                Ok(work) => (false, Some(work)),
-                Err(rejection) => {
-                    reply.send(rejection.outgoing()).await.unwrap();
-                    (true, None)
-                }
+        let (req, mut options) = if self.wire {
+            let text = bytes::Bytes::from(serde_json::to_vec(&msg).unwrap());
+            let limits = jsonrpc::ParseLimits::default();
+            let (incoming, meta) = jsonrpc::parse_stateless(&text, &limits).unwrap();
+            let jsonrpc::Incoming::Single(Message::Request(req)) = incoming else {
+                unreachable!()
             };
+            (req, StatelessOptions::new("test").meta(meta))
+        } else {
+            let Message::Request(req) = jsonrpc::from_value(msg).unwrap() else {
+                unreachable!()
+            };
+            (req, StatelessOptions::new("test"))
+        };
+        if let Some(who) = &self.caller {
+            options = options.identity(who.clone());
+        }
+        let (reply, mut rx) = Outbound::channel(64);
+        let (rejected, work) = match self.server.serve_stateless(req, options, reply.clone()) {
+            Ok(work) => (false, Some(work)),
+            Err(rejection) => {
+                reply.send(rejection.outgoing()).await.unwrap();
+                (true, None)
+            }
+        };
         drop(reply);
         let run = async {
             if let Some(w) = work {
@@ -545,7 +577,14 @@ fn all_caps() -> Value {
 
 #[tokio::test]
 async fn a_tool_asks_for_input_across_rounds_and_resumes() {
-    let c = Client::new(mrtr_server());
+    // As a parsed request, then as its text (its first rounds open on first use).
+    for wire in [false, true] {
+        asks_across_rounds(wire).await;
+    }
+}
+
+async fn asks_across_rounds(wire: bool) {
+    let c = Client::with(mrtr_server(), wire);
     let base =
         json!({ "name": "onboard", "arguments": { "team": "core" }, "_meta": meta(all_caps()) });
 
@@ -618,7 +657,7 @@ async fn a_tool_asks_for_input_across_rounds_and_resumes() {
     let e = c.raw("tools/call", forged).await;
     assert_eq!(e.code(), i64::from(code::INVALID_PARAMS));
     // A state from another server (another random key).
-    let other = Client::new(mrtr_server());
+    let other = Client::with(mrtr_server(), wire);
     let e = other.raw("tools/call", retry).await;
     assert_eq!(e.code(), i64::from(code::INVALID_PARAMS));
     assert!(c.validate() >= 6);
@@ -626,7 +665,14 @@ async fn a_tool_asks_for_input_across_rounds_and_resumes() {
 
 #[tokio::test]
 async fn a_missing_client_capability_is_reported_with_what_is_required() {
-    let c = Client::new(mrtr_server());
+    // As a parsed request, then as its text (its first rounds open on first use).
+    for wire in [false, true] {
+        reports_the_missing_capability(wire).await;
+    }
+}
+
+async fn reports_the_missing_capability(wire: bool) {
+    let c = Client::with(mrtr_server(), wire);
     let r = c
         .raw(
             "tools/call",
@@ -716,6 +762,13 @@ async fn the_same_tool_asks_by_server_requests_on_a_session() {
 
 #[tokio::test]
 async fn questions_asked_together_come_in_one_round_under_their_keys() {
+    // As a parsed request, then as its text (its first rounds open on first use).
+    for wire in [false, true] {
+        asks_together(wire).await;
+    }
+}
+
+async fn asks_together(wire: bool) {
     use mcp_core::protocol::SamplingRequest;
     let s = Server::builder("keys", "1")
         .auto_collect(false)
@@ -735,7 +788,7 @@ async fn questions_asked_together_come_in_one_round_under_their_keys() {
         }))
         .build()
         .unwrap();
-    let c = Client::new(s);
+    let c = Client::with(s, wire);
     let base = json!({ "name": "all", "_meta": meta(all_caps()) });
     // A wrong key and no state: the questions are asked again, not an error.
     let mut first = base.clone();
@@ -1137,7 +1190,14 @@ async fn task_capable_tools_run_as_tasks_for_clients_of_the_extension() {
 
 #[tokio::test(start_paused = true)]
 async fn a_task_run_tool_asks_its_first_questions_on_the_call_then_through_the_task() {
-    let c = Client::new(tasks_server());
+    // As a parsed request, then as its text (its first rounds open on first use).
+    for wire in [false, true] {
+        asks_on_the_call_then_through_the_task(wire).await;
+    }
+}
+
+async fn asks_on_the_call_then_through_the_task(wire: bool) {
+    let c = Client::with(tasks_server(), wire);
     let base = json!({ "name": "onboard_then_work" });
     // Round 1: the question comes before any work, so the call itself asks it; no task yet.
     let first = with_caps(&c, "tools/call", base.clone(), task_caps()).await;
@@ -1187,6 +1247,13 @@ async fn a_task_run_tool_asks_its_first_questions_on_the_call_then_through_the_t
 
 #[tokio::test]
 async fn a_handler_failing_after_a_question_failed_is_answered_with_the_question_error() {
+    // As a parsed request, then as its text (its first rounds open on first use).
+    for wire in [false, true] {
+        answers_with_the_question_error(wire).await;
+    }
+}
+
+async fn answers_with_the_question_error(wire: bool) {
     use mcp_core::protocol::SamplingRequest;
     // As the macros convert `Result<T, E: Display>`: an `Err` becomes an isError result.
     let s = Server::builder("faults", "1")
@@ -1213,7 +1280,7 @@ async fn a_handler_failing_after_a_question_failed_is_answered_with_the_question
         }))
         .build()
         .unwrap();
-    let c = Client::new(s);
+    let c = Client::with(s, wire);
     let missing = c
         .call("tools/call", json!({ "name": "needs_sampling" }))
         .await;
@@ -1250,7 +1317,14 @@ async fn a_handler_failing_after_a_question_failed_is_answered_with_the_question
 
 #[tokio::test(start_paused = true)]
 async fn a_task_asks_through_tasks_update_and_resumes() {
-    let c = Client::new(tasks_server());
+    // As a parsed request, then as its text (its first rounds open on first use).
+    for wire in [false, true] {
+        asks_through_tasks_update(wire).await;
+    }
+}
+
+async fn asks_through_tasks_update(wire: bool) {
+    let c = Client::with(tasks_server(), wire);
     let created = with_caps(
         &c,
         "tools/call",
@@ -1302,6 +1376,13 @@ async fn a_task_asks_through_tasks_update_and_resumes() {
 
 #[tokio::test]
 async fn prompts_and_resource_reads_ask_for_input_in_rounds_too() {
+    // As a parsed request, then as its text (its first rounds open on first use).
+    for wire in [false, true] {
+        prompts_and_reads_ask(wire).await;
+    }
+}
+
+async fn prompts_and_reads_ask(wire: bool) {
     use mcp_core::{GetPromptResult, Prompt, PromptMessage};
     let s = Server::builder("rounds", "1")
         .auto_collect(false)
@@ -1326,7 +1407,7 @@ async fn prompts_and_resource_reads_ask_for_input_in_rounds_too() {
         }))
         .build()
         .unwrap();
-    let c = Client::new(s);
+    let c = Client::with(s, wire);
     let base = json!({ "name": "contextual", "_meta": meta(all_caps()) });
     let first = c.raw("prompts/get", base.clone()).await;
     assert_eq!(first.result()["resultType"], "input_required");
@@ -1361,4 +1442,126 @@ async fn prompts_and_resource_reads_ask_for_input_in_rounds_too() {
         i64::from(code::MISSING_REQUIRED_CLIENT_CAPABILITY)
     );
     assert!(c.validate() >= 5);
+}
+
+/// Aborts a spawned task when the handler that spawned it is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Tools whose questions come late: after the handler first waited, or from another task.
+fn late_questions_server() -> Server {
+    let count = |roots: Vec<mcp_core::protocol::Root>| {
+        Ok(CallToolResult::success(vec![Content::text(
+            roots.len().to_string(),
+        )]))
+    };
+    Server::builder("late", "1")
+        .auto_collect(false)
+        .tool(Tool::new("asks_after_waiting", move |ctx, _| async move {
+            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            count(ctx.list_roots().await?)
+        }))
+        .tool(Tool::new(
+            "asks_from_another_task",
+            move |ctx, _| async move {
+                let asker = ctx.clone();
+                let mut job = AbortOnDrop(tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    asker.list_roots().await
+                }));
+                let roots = (&mut job.0)
+                    .await
+                    .map_err(|e| mcp_core::McpError::internal(e.to_string()))??;
+                count(roots)
+            },
+        ))
+        .tool(Tool::new("keeps_state", |ctx, _| async move {
+            let before = ctx.request_state::<u32>();
+            ctx.set_request_state(&7u32)?;
+            let after = ctx.request_state::<u32>();
+            Ok(CallToolResult::success(vec![Content::text(format!(
+                "{before:?} {after:?}"
+            ))]))
+        }))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_question_asked_after_the_handler_waited_or_from_another_task_ends_the_round() {
+    for wire in [false, true] {
+        let c = Client::with(late_questions_server(), wire);
+        for tool in ["asks_after_waiting", "asks_from_another_task"] {
+            let base = json!({ "name": tool, "_meta": meta(all_caps()) });
+            let first = c.raw("tools/call", base.clone()).await;
+            let r = first.result();
+            assert_eq!(r["resultType"], "input_required", "{tool}: {r}");
+            assert_eq!(r["inputRequests"]["roots-1"]["method"], "roots/list");
+            let mut retry = base;
+            retry["requestState"] = r["requestState"].clone();
+            retry["inputResponses"] = json!({ "roots-1": { "roots": [ { "uri": "file:///a" } ] } });
+            let done = c.raw("tools/call", retry).await;
+            assert_eq!(done.result()["resultType"], "complete", "{tool}");
+            assert_eq!(done.result()["content"][0]["text"], "1", "{tool}");
+        }
+        // A handler that keeps state but asks nothing finishes in its first round.
+        let kept = c.call("tools/call", json!({ "name": "keeps_state" })).await;
+        assert_eq!(kept.result()["resultType"], "complete");
+        assert_eq!(kept.result()["content"][0]["text"], "None Some(7)");
+        assert!(kept.result().get("requestState").is_none());
+        c.validate();
+    }
+}
+
+#[tokio::test]
+async fn a_state_opened_on_first_use_is_bound_to_the_caller_and_the_request() {
+    let s = late_questions_server();
+    let alice = || Some(mcp_core::Identity::new("alice").with_issuer("https://idp"));
+    let first = Client::from(s.clone(), true, alice())
+        .raw(
+            "tools/call",
+            json!({ "name": "asks_after_waiting", "arguments": { "a": [1, {"y": 2, "x": 1}], "b": null }, "_meta": meta(all_caps()) }),
+        )
+        .await;
+    // The retry, as a parsed request (bound from its params, keys in another order).
+    let retry = json!({ "arguments": { "b": null, "a": [1, {"x": 1, "y": 2}] }, "name": "asks_after_waiting",
+        "_meta": meta(all_caps()), "requestState": first.result()["requestState"].clone(),
+        "inputResponses": { "roots-1": { "roots": [] } } });
+    for wire in [false, true] {
+        let done = Client::from(s.clone(), wire, alice())
+            .raw("tools/call", retry.clone())
+            .await;
+        assert_eq!(done.result()["content"][0]["text"], "0");
+    }
+    let mut elsewhere = retry.clone();
+    elsewhere["arguments"]["b"] = 1.into();
+    let callers = [
+        Some(mcp_core::Identity::new("bob").with_issuer("https://idp")),
+        Some(mcp_core::Identity::new("alice").with_issuer("https://other")),
+        None,
+    ];
+    let refusals = callers
+        .into_iter()
+        .map(|who| (who, &retry))
+        .chain([(alice(), &elsewhere)]);
+    for (who, params) in refusals {
+        let e = Client::from(s.clone(), true, who)
+            .raw("tools/call", params.clone())
+            .await;
+        assert_eq!(e.code(), i64::from(code::INVALID_PARAMS));
+        assert!(
+            e.response["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("different request"),
+            "{}",
+            e.response
+        );
+    }
 }

@@ -337,22 +337,8 @@ pub fn parse_stateless(
     limits: &ParseLimits,
 ) -> Result<(Incoming, Option<RequestMeta>), ParseError> {
     let text = checked(input, limits)?;
-    if text.bytes().find(|b| !b.is_ascii_whitespace()) == Some(b'{')
-        && let Ok(raw) = serde_json::from_str::<SplitMessage>(text)
-    {
-        let (params, meta) = match raw.params {
-            Some(p) => (Some(p.rest), p.meta),
-            None => (None, None),
-        };
-        let message = classify(RawMessage {
-            jsonrpc: raw.jsonrpc,
-            id: raw.id,
-            method: raw.method,
-            params,
-            result: raw.result,
-            error: raw.error,
-        });
-        match (message, meta) {
+    if let Some((raw, meta)) = split(text) {
+        match (classify(raw), meta) {
             (Ok(m), None) => return Ok((Incoming::Single(m), None)),
             (Ok(m @ Message::Request(_)), Some(mut meta)) => {
                 meta.fields.body = Some(input.clone());
@@ -363,6 +349,45 @@ pub fn parse_stateless(
         }
     }
     parse(input, limits).map(|i| (i, None))
+}
+
+/// A message's members with `params._meta` read apart: by walking the text when the message
+/// has the common shape ([`request_text`](crate::request_text)), by serde otherwise; `None`
+/// when serde cannot read it so (the caller then reads it as a tree, which says why).
+fn split(text: &str) -> Option<(RawMessage, Option<RequestMeta>)> {
+    if let Some(f) = crate::request_text::read(text) {
+        let raw = RawMessage {
+            jsonrpc: f.jsonrpc.map(IsVersion2),
+            id: f.id,
+            method: f.method,
+            params: f.params,
+            result: None,
+            error: None,
+        };
+        return Some((raw, f.meta));
+    }
+    split_by_serde(text)
+}
+
+/// [`split`] by serde's visitors.
+fn split_by_serde(text: &str) -> Option<(RawMessage, Option<RequestMeta>)> {
+    if text.bytes().find(|b| !b.is_ascii_whitespace()) != Some(b'{') {
+        return None;
+    }
+    let raw = serde_json::from_str::<SplitMessage>(text).ok()?;
+    let (params, meta) = match raw.params {
+        Some(p) => (Some(p.rest), p.meta),
+        None => (None, None),
+    };
+    let raw = RawMessage {
+        jsonrpc: raw.jsonrpc,
+        id: raw.id,
+        method: raw.method,
+        params,
+        result: raw.result,
+        error: raw.error,
+    };
+    Some((raw, meta))
 }
 
 /// The checks every body passes before it is read: its size, UTF-8, its depth.
@@ -883,6 +908,102 @@ impl Serialize for Message {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// What a split message reads as: the message (or its error) and the `_meta` apart.
+    fn outcome(split: Option<(RawMessage, Option<RequestMeta>)>) -> Option<String> {
+        split.map(|(raw, meta)| format!("{:?} {:?}", classify(raw), meta.map(|m| m.to_object())))
+    }
+
+    proptest::proptest! {
+        /// Any text, however broken, reads the same walked as by serde (or is left to serde).
+        #[test]
+        fn walking_a_changed_message_reads_what_serde_reads(
+            at in 0usize..260,
+            cut in 0usize..6,
+            with in "[ -~\t\u{1}é\\\\\"{}\\[\\]:,]{0,6}",
+        ) {
+            let base = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":"x"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1"}}}}"#;
+            let mut at = at.min(base.len());
+            while !base.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + cut).min(base.len());
+            while !base.is_char_boundary(end) {
+                end -= 1;
+            }
+            let text = format!("{}{}{}", &base[..at], with, &base[end..]);
+            proptest::prop_assert_eq!(outcome(split(&text)), outcome(split_by_serde(&text)), "{}", text);
+        }
+    }
+
+    #[test]
+    fn walking_a_message_reads_what_serde_reads() {
+        let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1"}}"#;
+        let walked = [
+            format!(r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"add","arguments":{{"a":1,"b":[true,null,{{"c":"d"}}]}},{meta}}}}}"#),
+            format!(r#"  {{ "id" : "x-1" , "params" : {{ {meta} , "cursor" : null }} , "method" : "tools/list" , "jsonrpc" : "2.0" }}  "#),
+            format!(r#"{{"jsonrpc":"2.0","id":0,"method":"m","params":{{{meta},"s":"caf\u00e9 \"q\"","n":-1.5e3}}}}"#),
+            r#"{"jsonrpc":"2.0","id":18446744073709551615,"method":"m","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"v9","io.modelcontextprotocol/logLevel":"loud","progressToken":3,"x":{"y":[1,2]},"io.modelcontextprotocol/clientCapabilities":{"sampling":{}},"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1","title":null,"icons":[]}}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/logLevel":"debug","io.modelcontextprotocol/clientCapabilities":"none","io.modelcontextprotocol/clientInfo":{}}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"_meta":"not an object"}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"_meta":{}}}"#.to_owned(),
+            r#"{"jsonrpc":"1.0","id":1,"method":"m"}"#.to_owned(),
+            r#"{"id":1,"method":"m"}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":null,"method":"m"}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1.5,"method":"m"}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":-3,"method":"m"}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":[1],"method":"m"}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":5}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","method":"notifications/x","params":{"_meta":{"a":1}}}"#.to_owned(),
+        ];
+        for text in &walked {
+            let w = crate::request_text::read(text).map(|f| {
+                let raw = RawMessage {
+                    jsonrpc: f.jsonrpc.map(IsVersion2),
+                    id: f.id,
+                    method: f.method,
+                    params: f.params,
+                    result: None,
+                    error: None,
+                };
+                (raw, f.meta)
+            });
+            assert!(w.is_some(), "not walked: {text}");
+            assert_eq!(outcome(w), outcome(split_by_serde(text)), "{text}");
+            assert_eq!(
+                outcome(split(text)),
+                outcome(split_by_serde(text)),
+                "{text}"
+            );
+        }
+        // Shapes left to serde, which gives the same answer or an error.
+        for text in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1,"a":2}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"_meta":{"k":1,"k":2}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"_meta":{"io.modelcontextprotocol/clientInfo":{"name":"a","name":"b"}}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"_meta":{},"_meta":{}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":01,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m"} x"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":[1,2]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","extra":{"a":1}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"result":{}}"#,
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\tb\"}",
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"_meta":{"io.modelcontextprotocol\/protocolVersion":"2026-07-28"}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"x":tru}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"x":[1,}}"#,
+            "[]",
+            "{}",
+        ] {
+            assert_eq!(
+                outcome(split(text)),
+                outcome(split_by_serde(text)),
+                "{text}"
+            );
+        }
+    }
 
     fn one(s: &str) -> Result<Message, ParseError> {
         match parse(s.as_bytes(), &ParseLimits::default())? {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Visitor};
 use serde_json::Value;
 
+use crate::json_scan::Scan;
 use crate::protocol::{JsonObject, LoggingLevel};
 use crate::strict::{Key, Strict, StrictVisitor, duplicate};
 use crate::version::ProtocolVersion;
@@ -320,6 +321,105 @@ impl RequestMeta {
         match meta.deserialize_any(MetaVisitor) {
             Ok(MetaValue::Meta(m)) => m,
             _ => RequestMeta::default(),
+        }
+    }
+}
+
+/// Reads a `_meta` object from where `s` stands, by walking its text: what [`MetaValue`]'s
+/// serde reading gives when the object is of the common shape (keys and the revision's string
+/// fields without escapes, no key twice, `clientInfo` an object). Every other value is read by
+/// serde from its own text, strictly. `None` for anything else, or any error: the caller then
+/// reads the whole message with serde, which decides.
+pub(crate) fn walk(s: &mut Scan<'_>) -> Option<RequestMeta> {
+    let mut meta = RequestMeta::default();
+    let m = &mut *meta.fields;
+    if s.open_object()? {
+        return Some(meta);
+    }
+    loop {
+        let key = s.key()?;
+        match key {
+            META_PROTOCOL_VERSION if m.version.is_none() => {
+                let v = s.plain_str()?;
+                m.version = Some(match protocol_version(v) {
+                    Some(p) => Known::Is(p),
+                    None => Known::Other(Value::String(v.to_owned())),
+                });
+            }
+            META_CLIENT_CAPABILITIES if m.capabilities.is_none() => {
+                m.capabilities = Some(value(s)?);
+            }
+            META_CLIENT_INFO if m.client_info.is_none() => {
+                m.client_info = Some(client_info(s)?);
+            }
+            META_LOG_LEVEL if m.log_level.is_none() => {
+                let v = s.plain_str()?;
+                m.log_level = Some(match log_level(v) {
+                    Some(l) => Known::Is(l),
+                    None => Known::Other(Value::String(v.to_owned())),
+                });
+            }
+            "progressToken" if m.rest.progress_token.is_none() => {
+                m.rest.progress_token = Some(value(s)?);
+            }
+            META_PROTOCOL_VERSION
+            | META_CLIENT_CAPABILITIES
+            | META_CLIENT_INFO
+            | META_LOG_LEVEL
+            | "progressToken" => return None,
+            _ if m.rest.others.contains_key(key) => return None,
+            _ => {
+                let v = value(s)?;
+                m.rest.others.insert(key.to_owned(), v);
+            }
+        }
+        if !s.next_member()? {
+            return Some(meta);
+        }
+    }
+}
+
+/// The next value, read strictly: a string without escapes and an empty object as they are,
+/// anything else by serde from its text.
+pub(crate) fn value(s: &mut Scan<'_>) -> Option<Value> {
+    if let Some(v) = s.plain_str() {
+        return Some(Value::String(v.to_owned()));
+    }
+    if s.eat_empty_object() {
+        return Some(Value::Object(JsonObject::new()));
+    }
+    let text = s.value_text()?;
+    serde_json::from_str::<Strict>(text).ok().map(|Strict(v)| v)
+}
+
+/// `clientInfo` when it is an object whose keys have no escapes, none twice.
+fn client_info(s: &mut Scan<'_>) -> Option<ClientInfo> {
+    let mut info = ClientInfo::default();
+    if s.open_object()? {
+        return Some(info);
+    }
+    loop {
+        let key = s.key()?;
+        let slot = match key {
+            "name" => &mut info.name,
+            "version" => &mut info.version,
+            "title" => &mut info.title,
+            _ if info.extra.contains_key(key) => return None,
+            _ => {
+                let v = value(s)?;
+                info.extra.insert(key.to_owned(), v);
+                if !s.next_member()? {
+                    return Some(info);
+                }
+                continue;
+            }
+        };
+        if slot.is_some() {
+            return None;
+        }
+        *slot = Some(value(s)?);
+        if !s.next_member()? {
+            return Some(info);
         }
     }
 }

@@ -355,18 +355,21 @@ pub fn parse_stateless(
 /// has the common shape ([`request_text`](crate::request_text)), by serde otherwise; `None`
 /// when serde cannot read it so (the caller then reads it as a tree, which says why).
 fn split(text: &str) -> Option<(RawMessage, Option<RequestMeta>)> {
-    if let Some(f) = crate::request_text::read(text) {
-        let raw = RawMessage {
-            jsonrpc: f.jsonrpc.map(IsVersion2),
-            id: f.id,
-            method: f.method,
-            params: f.params,
-            result: None,
-            error: None,
-        };
-        return Some((raw, f.meta));
-    }
-    split_by_serde(text)
+    split_by_walking(text).or_else(|| split_by_serde(text))
+}
+
+/// [`split`] by walking the text, for a message of the common shape.
+fn split_by_walking(text: &str) -> Option<(RawMessage, Option<RequestMeta>)> {
+    let f = crate::request_text::read(text)?;
+    let raw = RawMessage {
+        jsonrpc: f.jsonrpc.map(IsVersion2),
+        id: f.id,
+        method: f.method,
+        params: f.params,
+        result: None,
+        error: None,
+    };
+    Some((raw, f.meta))
 }
 
 /// [`split`] by serde's visitors.
@@ -958,17 +961,7 @@ mod tests {
             r#"{"jsonrpc":"2.0","method":"notifications/x","params":{"_meta":{"a":1}}}"#.to_owned(),
         ];
         for text in &walked {
-            let w = crate::request_text::read(text).map(|f| {
-                let raw = RawMessage {
-                    jsonrpc: f.jsonrpc.map(IsVersion2),
-                    id: f.id,
-                    method: f.method,
-                    params: f.params,
-                    result: None,
-                    error: None,
-                };
-                (raw, f.meta)
-            });
+            let w = split_by_walking(text);
             assert!(w.is_some(), "not walked: {text}");
             assert_eq!(outcome(w), outcome(split_by_serde(text)), "{text}");
             assert_eq!(

@@ -147,6 +147,7 @@ impl Envelope {
         };
         let client_info = match client_info {
             None => None,
+            Some(info) if info.valid.is_some() => info.valid,
             Some(info) => {
                 let (Some(Value::String(name)), Some(Value::String(v)), None) =
                     (info.name, info.version, info.other)

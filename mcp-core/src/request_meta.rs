@@ -2,7 +2,9 @@
 //! in the same pass as the rest of the message: no JSON tree of the whole `_meta` is built
 //! (`Context::meta` builds one only when asked).
 
+use std::cell::RefCell;
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::Deserialize;
@@ -10,7 +12,7 @@ use serde::de::{self, DeserializeSeed, Visitor};
 use serde_json::Value;
 
 use crate::json_scan::Scan;
-use crate::protocol::{JsonObject, LoggingLevel};
+use crate::protocol::{Implementation, JsonObject, LoggingLevel};
 use crate::strict::{Key, Strict, StrictVisitor, duplicate};
 use crate::version::ProtocolVersion;
 
@@ -74,8 +76,11 @@ pub(crate) enum Known<T> {
 }
 
 /// `clientInfo` when it is an object: the members an `Implementation` has, and the others.
+/// A valid one read by walking the text comes as `valid` alone, shared with the requests
+/// before it that sent the same text ([`LAST_CLIENT_INFO`]).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ClientInfo {
+    pub(crate) valid: Option<Arc<Implementation>>,
     pub(crate) name: Option<Value>,
     pub(crate) version: Option<Value>,
     pub(crate) title: Option<Value>,
@@ -121,6 +126,9 @@ impl ClientInfo {
     fn to_value(&self) -> Value {
         if let Some(v) = &self.other {
             return v.clone();
+        }
+        if let Some(i) = &self.valid {
+            return serde_json::to_value(&**i).unwrap_or(Value::Null);
         }
         let mut m = self.extra.clone();
         for (k, v) in [
@@ -350,7 +358,7 @@ pub(crate) fn walk(s: &mut Scan<'_>) -> Option<RequestMeta> {
                 m.capabilities = Some(value(s)?);
             }
             META_CLIENT_INFO if m.client_info.is_none() => {
-                m.client_info = Some(client_info(s)?);
+                m.client_info = Some(shared_client_info(s)?);
             }
             META_LOG_LEVEL if m.log_level.is_none() => {
                 let v = s.plain_str()?;
@@ -390,6 +398,64 @@ pub(crate) fn value(s: &mut Scan<'_>) -> Option<Value> {
     }
     let text = s.value_text()?;
     serde_json::from_str::<Strict>(text).ok().map(|Strict(v)| v)
+}
+
+/// The longest `clientInfo` text [`LAST_CLIENT_INFO`] keeps.
+const CLIENT_INFO_KEPT: usize = 512;
+
+thread_local! {
+    /// The last valid `clientInfo` read on this thread, with its text. A client sends the same
+    /// one with every request, so the next request that sends the same text shares it instead
+    /// of reading and allocating it again. One entry, at most [`CLIENT_INFO_KEPT`] bytes.
+    static LAST_CLIENT_INFO: RefCell<Option<(Box<str>, Arc<Implementation>)>> =
+        const { RefCell::new(None) };
+}
+
+/// `clientInfo` as [`client_info`] reads it, a valid one shared with the requests before it
+/// that sent the same text.
+fn shared_client_info(s: &mut Scan<'_>) -> Option<ClientInfo> {
+    let text = s.value_text()?;
+    let kept = LAST_CLIENT_INFO.with_borrow(|last| match last {
+        Some((t, info)) if **t == *text => Some(info.clone()),
+        _ => None,
+    });
+    if let Some(info) = kept {
+        return Some(ClientInfo {
+            valid: Some(info),
+            ..ClientInfo::default()
+        });
+    }
+    let mut own = Scan::new(text);
+    let info = client_info(&mut own)?;
+    if !own.at_end() {
+        return None;
+    }
+    // Valid as an `Implementation`, with nothing else: kept and shared from now on.
+    let plain = |v: &Option<Value>| matches!(v, Some(Value::String(_)));
+    if !(plain(&info.name)
+        && plain(&info.version)
+        && (info.title.is_none() || plain(&info.title))
+        && info.extra.is_empty()
+        && info.other.is_none())
+    {
+        return Some(info);
+    }
+    let string = |v: Option<Value>| match v {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let valid = Arc::new(Implementation {
+        name: string(info.name)?,
+        version: string(info.version)?,
+        title: string(info.title),
+    });
+    if text.len() <= CLIENT_INFO_KEPT {
+        LAST_CLIENT_INFO.set(Some((text.into(), valid.clone())));
+    }
+    Some(ClientInfo {
+        valid: Some(valid),
+        ..ClientInfo::default()
+    })
 }
 
 /// `clientInfo` when it is an object whose keys have no escapes, none twice.
@@ -530,6 +596,40 @@ mod tests {
         let escaped =
             read(r#"{"io.modelcontextprotocol\/protocolVersion":"2026\u002d07-28"}"#).unwrap();
         assert_eq!(escaped.protocol_version(), Some("2026-07-28"));
+    }
+
+    fn walked(meta: &str) -> RequestMeta {
+        walk(&mut Scan::new(meta)).unwrap_or_else(|| panic!("not walked: {meta}"))
+    }
+
+    #[test]
+    fn a_client_info_sent_again_is_shared_and_reads_the_same() {
+        let info = |m: &RequestMeta| m.fields.client_info.as_ref().and_then(|c| c.valid.clone());
+        let text =
+            r#"{"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1","title":"C"}}"#;
+        let (a, b) = (walked(text), walked(text));
+        assert!(Arc::ptr_eq(&info(&a).unwrap(), &info(&b).unwrap()));
+        let tree: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(Value::Object(b.to_object()), tree);
+        assert_eq!(Value::Object(read(text).unwrap().to_object()), tree);
+        // Another client's is its own.
+        let other = walked(r#"{"io.modelcontextprotocol/clientInfo":{"name":"d","version":"1"}}"#);
+        assert_eq!(info(&other).unwrap().name, "d");
+        assert!(!Arc::ptr_eq(&info(&a).unwrap(), &info(&other).unwrap()));
+        // One that is not a plain `Implementation` is read member by member, every time.
+        for text in [
+            r#"{"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1","title":null}}"#,
+            r#"{"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1","icons":[]}}"#,
+            r#"{"io.modelcontextprotocol/clientInfo":{"name":"c"}}"#,
+            r#"{"io.modelcontextprotocol/clientInfo":{"name":"c","version":2}}"#,
+        ] {
+            for _ in 0..2 {
+                let m = walked(text);
+                assert!(info(&m).is_none(), "{text}");
+                let tree: Value = serde_json::from_str(text).unwrap();
+                assert_eq!(Value::Object(m.to_object()), tree, "{text}");
+            }
+        }
     }
 
     #[test]

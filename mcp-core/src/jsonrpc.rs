@@ -837,11 +837,50 @@ pub fn notification_bytes<P: Serialize>(method: &str, params: Option<&P>) -> Byt
 
 /// Serializes a successful response.
 pub fn result_bytes<R: Serialize>(id: &RequestId, result: &R) -> Bytes {
-    to_bytes(&WireResult {
-        jsonrpc: JSONRPC_VERSION,
-        id,
-        result,
-    })
+    result_bytes_with(id, result, &[])
+}
+
+/// [`result_bytes`] for a result object that ends with more members given as JSON text:
+/// each `(key, value)` of `more` is written after the result's own members, `key` as it is
+/// (a name that needs no escaping) and `value` as it is (valid JSON). The envelope around the
+/// result is written as text too: its names never change, so they are not escaped again for
+/// every response. The bytes are those serde would write for the same members.
+pub(crate) fn result_bytes_with<R: Serialize>(
+    id: &RequestId,
+    result: &R,
+    more: &[(&str, &str)],
+) -> Bytes {
+    let mut out = Vec::with_capacity(FIRST_CAPACITY);
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+    let written = serde_json::to_writer(&mut out, id).and_then(|()| {
+        out.extend_from_slice(br#","result":"#);
+        serde_json::to_writer(&mut out, result)
+    });
+    if let Err(e) = written {
+        tracing::error!(target: "mcp::rpc", error = %e, "serialization failed");
+        out.clear();
+        out.extend_from_slice(
+            br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"serialization failed"}}"#,
+        );
+        return Bytes::from(out);
+    }
+    if !more.is_empty() && out.last() == Some(&b'}') {
+        out.pop();
+        let mut first = out.last() == Some(&b'{');
+        for (key, value) in more {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.push(b'"');
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(b"\":");
+            out.extend_from_slice(value.as_bytes());
+        }
+        out.push(b'}');
+    }
+    out.push(b'}');
+    Bytes::from(out)
 }
 
 /// Serializes an error response (`id: null` when `id` is `None`).
@@ -911,6 +950,37 @@ impl Serialize for Message {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn result_bytes_are_those_serde_writes() {
+        let ids = [
+            RequestId::Int(i64::MIN),
+            RequestId::UInt(u64::MAX),
+            RequestId::Str("x\"\\y\u{1}é".into()),
+        ];
+        let results = [json!({}), json!({"b": [1, "two"], "a": null}), json!("s")];
+        for id in &ids {
+            for result in &results {
+                let expected = serde_json::to_vec(&WireResult {
+                    jsonrpc: JSONRPC_VERSION,
+                    id,
+                    result,
+                })
+                .unwrap();
+                assert_eq!(result_bytes(id, result)[..], expected[..]);
+            }
+        }
+        let id = RequestId::Int(1);
+        let more = [("m", r#"{"k":1}"#), ("t", r#""x""#)];
+        assert_eq!(
+            &result_bytes_with(&id, &json!({}), &more)[..],
+            br#"{"jsonrpc":"2.0","id":1,"result":{"m":{"k":1},"t":"x"}}"#
+        );
+        assert_eq!(
+            &result_bytes_with(&id, &json!({"a": 2}), &more)[..],
+            br#"{"jsonrpc":"2.0","id":1,"result":{"a":2,"m":{"k":1},"t":"x"}}"#
+        );
+    }
 
     /// What a split message reads as: the message (or its error) and the `_meta` apart.
     fn outcome(split: Option<(RawMessage, Option<RequestMeta>)>) -> Option<String> {

@@ -8,7 +8,10 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use bytes::Bytes;
+
 use crate::error::McpError;
+use crate::jsonrpc::{self, RequestId};
 use crate::wire;
 
 /// A result body: a fresh value, or a cached serialization.
@@ -26,6 +29,16 @@ impl Serialize for Body {
             Body::Value(v) | Body::Complete(v) => v.serialize(s),
             Body::Raw(r) => r.serialize(s),
             Body::Call(c) => c.serialize(s),
+        }
+    }
+}
+
+impl Body {
+    /// The whole response answering request `id` with this body.
+    pub(crate) fn response_bytes(&self, id: &RequestId) -> Bytes {
+        match self {
+            Body::Call(c) => c.response_bytes(id),
+            _ => jsonrpc::result_bytes(id, self),
         }
     }
 }

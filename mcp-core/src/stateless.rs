@@ -242,7 +242,7 @@ impl Server {
                 return;
             };
             let answer = match outcome {
-                Ok(body) => Outgoing::response(id.clone(), jsonrpc::result_bytes(&id, &body)),
+                Ok(body) => Outgoing::response(id.clone(), body.response_bytes(&id)),
                 Err(e) => {
                     let code = e.code();
                     let json = jsonrpc::error_bytes(Some(&id), &e.into_error_object());

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
+use bytes::Bytes;
+
 use crate::cache::CachePolicy;
+use crate::jsonrpc::{self, RequestId};
 use crate::protocol::{CallToolResult, Content, GetPromptResult, JsonObject};
 use crate::registry::{Prompt, Resource, ResourceTemplate, Tool};
 use crate::version::ProtocolVersion;
@@ -221,11 +224,11 @@ pub(crate) struct CallResult {
     pub(crate) server_info_meta: Option<Arc<RawValue>>,
 }
 
-impl serde::Serialize for CallResult {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
+impl CallResult {
+    /// The members every revision's result starts with: the content, the structured content
+    /// where the revision has it, and `isError` when set.
+    fn own_members<M: serde::ser::SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
         let (r, v) = (&self.result, self.version);
-        let mut m = s.serialize_map(None)?;
         m.serialize_entry("content", &ContentList(&r.content, v))?;
         if v.has_structured_output()
             && let Some(sc) = &r.structured_content
@@ -235,6 +238,43 @@ impl serde::Serialize for CallResult {
         if r.is_error() {
             m.serialize_entry("isError", &true)?;
         }
+        Ok(())
+    }
+
+    /// The whole response answering request `id` with this result. A complete result whose
+    /// tool set no `_meta` (the usual case) has the server's `_meta` and `resultType` written
+    /// as text after its own members; the bytes are those [`CallResult`]'s serialization
+    /// gives.
+    pub(crate) fn response_bytes(&self, id: &RequestId) -> Bytes {
+        match (&self.server_info_meta, &self.result.meta) {
+            (Some(info), None) => jsonrpc::result_bytes_with(
+                id,
+                &OwnMembers(self),
+                &[("_meta", info.get()), ("resultType", "\"complete\"")],
+            ),
+            _ => jsonrpc::result_bytes(id, self),
+        }
+    }
+}
+
+/// A [`CallResult`]'s own members alone, as one object.
+struct OwnMembers<'a>(&'a CallResult);
+
+impl serde::Serialize for OwnMembers<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        self.0.own_members(&mut m)?;
+        m.end()
+    }
+}
+
+impl serde::Serialize for CallResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (r, v) = (&self.result, self.version);
+        let mut m = s.serialize_map(None)?;
+        self.own_members(&mut m)?;
         match (&self.server_info_meta, &r.meta) {
             (Some(info), None) => m.serialize_entry("_meta", &**info)?,
             (Some(info), Some(meta)) => {
@@ -350,6 +390,52 @@ mod tests {
                 .get("structuredContent")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn response_bytes_are_those_serde_writes() {
+        let info: Arc<RawValue> = serde_json::value::to_raw_value(&json!({
+            "io.modelcontextprotocol/serverInfo": {"name": "s", "version": "1"}
+        }))
+        .unwrap()
+        .into();
+        let mut tool_meta = JsonObject::new();
+        tool_meta.insert("k".into(), "v".into());
+        let results = [
+            CallToolResult::default(),
+            CallToolResult {
+                content: vec![Content::text("a \"quoted\" text")],
+                structured_content: Some(json!({"a": 1})),
+                is_error: Some(true),
+                meta: None,
+            },
+            CallToolResult {
+                content: vec![Content::text("t")],
+                meta: Some(tool_meta),
+                ..CallToolResult::default()
+            },
+        ];
+        let ids = [RequestId::Int(-7), RequestId::Str("a\"b".into())];
+        for r in &results {
+            for info in [None, Some(info.clone())] {
+                for v in [ProtocolVersion::V2025_06_18, ProtocolVersion::V2026_07_28] {
+                    for id in &ids {
+                        let c = CallResult {
+                            result: r.clone(),
+                            version: v,
+                            server_info_meta: info.clone(),
+                        };
+                        let expected = format!(
+                            r#"{{"jsonrpc":"2.0","id":{},"result":{}}}"#,
+                            serde_json::to_string(id).unwrap(),
+                            serde_json::to_string(&c).unwrap()
+                        );
+                        let got = c.response_bytes(id);
+                        assert_eq!(std::str::from_utf8(&got).unwrap(), expected);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -47,10 +47,9 @@ pub struct StatelessOptions {
     /// The transport's name (`"streamable-http"`, `"stdio"`, ...), exposed through
     /// `Context::transport`.
     pub transport: &'static str,
-    /// Who is calling, when the transport authenticated the request.
-    pub identity: Option<Identity>,
-    /// The request headers handlers may read (`Context::header`).
-    pub headers: RequestHeaders,
+    /// Who is calling, when the transport authenticated the request, and the request headers
+    /// handlers may read (`Context::header`).
+    pub caller: Caller,
     /// The request's `params._meta`, when the transport took it out of the params as text
     /// ([`jsonrpc::parse_stateless`]); `None` reads it from the params.
     pub meta: Option<RequestMeta>,
@@ -61,8 +60,7 @@ impl StatelessOptions {
     pub fn new(transport: &'static str) -> Self {
         StatelessOptions {
             transport,
-            identity: None,
-            headers: RequestHeaders::new(),
+            caller: Caller::new(),
             meta: None,
         }
     }
@@ -76,20 +74,19 @@ impl StatelessOptions {
 
     /// Sets who is calling.
     pub fn identity(mut self, identity: Identity) -> Self {
-        self.identity = Some(identity);
+        self.caller = std::mem::take(&mut self.caller).with_identity(identity);
         self
     }
 
     /// Sets the request headers handlers may read.
     pub fn headers(mut self, headers: RequestHeaders) -> Self {
-        self.headers = headers;
+        self.caller = std::mem::take(&mut self.caller).with_headers(headers);
         self
     }
 
-    /// Sets both from what the transport learned about the sender.
+    /// Sets both from what the transport learned about the sender (shared, not copied).
     pub fn caller(mut self, caller: &Caller) -> Self {
-        self.identity = caller.identity().cloned();
-        self.headers = caller.headers().clone();
+        self.caller = caller.clone();
         self
     }
 }
@@ -162,13 +159,7 @@ impl Server {
         cancel: Cancel,
     ) -> Result<RequestFuture, Rejection> {
         let envelope = match prepare(&request, options.meta) {
-            Ok(e) => {
-                let mut caller = Caller::new().with_headers(options.headers);
-                if let Some(identity) = options.identity {
-                    caller = caller.with_identity(identity);
-                }
-                e.with_caller(&caller)
-            }
+            Ok(e) => e.with_caller(&options.caller),
             Err(error) => {
                 return Err(Rejection {
                     id: request.id,

@@ -102,13 +102,14 @@ fn text(name: impl std::fmt::Display, found: Found<'_>) -> Result<Option<&str>, 
             return Err(Mismatch(format!("the {name} header must appear once")));
         }
     };
-    // `to_str` takes exactly visible ASCII, space and tab.
+    // `to_str` takes exactly visible ASCII, space and tab, so the only ASCII whitespace
+    // `trim_ascii` can meet is the space and tab around the value.
     let Ok(s) = v.to_str() else {
         return Err(Mismatch(format!(
             "the {name} header holds characters outside visible ASCII; send non-ASCII values as =?base64?…?="
         )));
     };
-    Ok(Some(s.trim_matches([' ', '\t'])))
+    Ok(Some(s.trim_ascii()))
 }
 
 /// Decodes the `=?base64?…?=` form (standard alphabet, canonical padding, UTF-8 inside); any
@@ -162,12 +163,13 @@ pub(crate) fn check_version(h: &Standard<'_>, meta_version: Option<&str>) -> Res
 }
 
 /// Checks `Mcp-Method` (every request) and `Mcp-Name` (requests naming a tool, prompt,
-/// resource or task) against the body.
-pub(crate) fn check_standard(
+/// resource or task) against the body. Gives the body's name (`params.name`, `uri` or
+/// `taskId`, as the method has), when it is a string.
+pub(crate) fn check_standard<'p>(
     h: &Standard<'_>,
     method: &str,
-    params: Option<&Value>,
-) -> Result<(), Mismatch> {
+    params: Option<&'p Value>,
+) -> Result<Option<&'p str>, Mismatch> {
     match text(&METHOD, h.method)? {
         None => {
             return Err(Mismatch(format!(
@@ -185,11 +187,11 @@ pub(crate) fn check_standard(
         }
     }
     let Some(field) = name_field(method) else {
-        return Ok(());
+        return Ok(None);
     };
     // A body without the field is the dispatcher's to refuse (invalid params).
     let Some(body) = params.and_then(|p| p.get(field)).and_then(Value::as_str) else {
-        return Ok(());
+        return Ok(None);
     };
     let Some(v) = text(&NAME, h.name)? else {
         return Err(Mismatch(format!(
@@ -203,7 +205,7 @@ pub(crate) fn check_standard(
             clip(body)
         )));
     }
-    Ok(())
+    Ok(Some(body))
 }
 
 /// True when the header text `h` carries the same value as the argument `v`.
@@ -285,7 +287,7 @@ mod tests {
     use serde_json::json;
 
     fn check_standard(h: &HeaderMap, method: &str, params: Option<&Value>) -> Result<(), Mismatch> {
-        super::check_standard(&Standard::find(h), method, params)
+        super::check_standard(&Standard::find(h), method, params).map(|_| ())
     }
 
     fn check_version(h: &HeaderMap, meta: Option<&str>) -> Result<(), Mismatch> {

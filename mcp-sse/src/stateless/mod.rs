@@ -173,9 +173,10 @@ fn check_headers(
     };
     let standard = headers::Standard::find(h);
     headers::check_version(&standard, meta_version)?;
-    headers::check_standard(&standard, &req.method, params)?;
+    let name = headers::check_standard(&standard, &req.method, params)?;
+    // A tool call's name is its `params.name`, which `Mcp-Name` was just checked against.
     if req.method == "tools/call"
-        && let Some(name) = params.and_then(|p| p.get("name")).and_then(Value::as_str)
+        && let Some(name) = name
         && let Some(marked) = shared.server.tool_header_params(name)
     {
         headers::check_params(h, &marked, params.and_then(|p| p.get("arguments")))?;

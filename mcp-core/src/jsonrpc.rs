@@ -837,24 +837,21 @@ pub fn notification_bytes<P: Serialize>(method: &str, params: Option<&P>) -> Byt
 
 /// Serializes a successful response.
 pub fn result_bytes<R: Serialize>(id: &RequestId, result: &R) -> Bytes {
-    result_bytes_with(id, result, &[])
+    result_bytes_written(id, |out| serde_json::to_writer(out, result))
 }
 
-/// [`result_bytes`] for a result object that ends with more members given as JSON text:
-/// each `(key, value)` of `more` is written after the result's own members, `key` as it is
-/// (a name that needs no escaping) and `value` as it is (valid JSON). The envelope around the
-/// result is written as text too: its names never change, so they are not escaped again for
-/// every response. The bytes are those serde would write for the same members.
-pub(crate) fn result_bytes_with<R: Serialize>(
+/// A result response whose result `write` writes (valid JSON, such as serde writes). The
+/// envelope around it is written as text: its names never change, so they are not escaped
+/// again for every response. The bytes are those serde writes for the same response.
+pub(crate) fn result_bytes_written(
     id: &RequestId,
-    result: &R,
-    more: &[(&str, &str)],
+    write: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
 ) -> Bytes {
     let mut out = Vec::with_capacity(FIRST_CAPACITY);
     out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
     let written = serde_json::to_writer(&mut out, id).and_then(|()| {
         out.extend_from_slice(br#","result":"#);
-        serde_json::to_writer(&mut out, result)
+        write(&mut out)
     });
     if let Err(e) = written {
         tracing::error!(target: "mcp::rpc", error = %e, "serialization failed");
@@ -863,21 +860,6 @@ pub(crate) fn result_bytes_with<R: Serialize>(
             br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"serialization failed"}}"#,
         );
         return Bytes::from(out);
-    }
-    if !more.is_empty() && out.last() == Some(&b'}') {
-        out.pop();
-        let mut first = out.last() == Some(&b'{');
-        for (key, value) in more {
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            out.push(b'"');
-            out.extend_from_slice(key.as_bytes());
-            out.extend_from_slice(b"\":");
-            out.extend_from_slice(value.as_bytes());
-        }
-        out.push(b'}');
     }
     out.push(b'}');
     Bytes::from(out)
@@ -970,16 +952,6 @@ mod tests {
                 assert_eq!(result_bytes(id, result)[..], expected[..]);
             }
         }
-        let id = RequestId::Int(1);
-        let more = [("m", r#"{"k":1}"#), ("t", r#""x""#)];
-        assert_eq!(
-            &result_bytes_with(&id, &json!({}), &more)[..],
-            br#"{"jsonrpc":"2.0","id":1,"result":{"m":{"k":1},"t":"x"}}"#
-        );
-        assert_eq!(
-            &result_bytes_with(&id, &json!({"a": 2}), &more)[..],
-            br#"{"jsonrpc":"2.0","id":1,"result":{"a":2,"m":{"k":1},"t":"x"}}"#
-        );
     }
 
     /// What a split message reads as: the message (or its error) and the `_meta` apart.

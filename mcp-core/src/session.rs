@@ -538,7 +538,7 @@ impl Session {
             }
             let out = outcome.map(|outcome| {
                 let json = match outcome {
-                    Ok(raw) => jsonrpc::result_bytes(&id, &raw),
+                    Ok(body) => body.response_bytes(&id),
                     Err(e) => jsonrpc::error_bytes(Some(&id), &e.into_error_object()),
                 };
                 Outgoing::response(id, json)

@@ -225,10 +225,81 @@ pub(crate) struct CallResult {
 }
 
 impl CallResult {
-    /// The members every revision's result starts with: the content, the structured content
-    /// where the revision has it, and `isError` when set.
-    fn own_members<M: serde::ser::SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+    /// The whole response answering request `id` with this result, written directly: the
+    /// member names as text, the values through serde, and a text block's type and member
+    /// names as text too (the common case). The bytes are those this result's serialization
+    /// gives inside [`jsonrpc::result_bytes`].
+    pub(crate) fn response_bytes(&self, id: &RequestId) -> Bytes {
+        jsonrpc::result_bytes_written(id, |out| self.write(out))
+    }
+
+    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         let (r, v) = (&self.result, self.version);
+        out.extend_from_slice(br#"{"content":["#);
+        for (i, c) in r.content.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match c {
+                _ if needs_rewrite(c, v) => serde_json::to_writer(&mut *out, &content(c, v))?,
+                Content::Text {
+                    text,
+                    annotations: None,
+                } => {
+                    out.extend_from_slice(br#"{"type":"text","text":"#);
+                    serde_json::to_writer(&mut *out, text)?;
+                    out.push(b'}');
+                }
+                _ => serde_json::to_writer(&mut *out, c)?,
+            }
+        }
+        out.push(b']');
+        if v.has_structured_output()
+            && let Some(sc) = &r.structured_content
+        {
+            out.extend_from_slice(br#","structuredContent":"#);
+            serde_json::to_writer(&mut *out, sc)?;
+        }
+        if r.is_error() {
+            out.extend_from_slice(br#","isError":true"#);
+        }
+        match (&self.server_info_meta, &r.meta) {
+            (Some(info), None) => {
+                out.extend_from_slice(br#","_meta":"#);
+                out.extend_from_slice(info.get().as_bytes());
+            }
+            (Some(info), Some(meta)) => {
+                out.extend_from_slice(br#","_meta":"#);
+                serde_json::to_writer(&mut *out, &merged_meta(meta, info))?;
+            }
+            (None, Some(meta)) if v.has_item_meta() => {
+                out.extend_from_slice(br#","_meta":"#);
+                serde_json::to_writer(&mut *out, meta)?;
+            }
+            (None, _) => {}
+        }
+        if self.server_info_meta.is_some() {
+            out.extend_from_slice(br#","resultType":"complete""#);
+        }
+        out.push(b'}');
+        Ok(())
+    }
+}
+
+/// A tool's own result `_meta` with the server's identity merged in.
+fn merged_meta(meta: &JsonObject, info: &RawValue) -> JsonObject {
+    let mut merged = meta.clone();
+    if let Ok(Value::Object(info)) = serde_json::from_str::<Value>(info.get()) {
+        merged.extend(info);
+    }
+    merged
+}
+
+impl serde::Serialize for CallResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (r, v) = (&self.result, self.version);
+        let mut m = s.serialize_map(None)?;
         m.serialize_entry("content", &ContentList(&r.content, v))?;
         if v.has_structured_output()
             && let Some(sc) = &r.structured_content
@@ -238,52 +309,9 @@ impl CallResult {
         if r.is_error() {
             m.serialize_entry("isError", &true)?;
         }
-        Ok(())
-    }
-
-    /// The whole response answering request `id` with this result. A complete result whose
-    /// tool set no `_meta` (the usual case) has the server's `_meta` and `resultType` written
-    /// as text after its own members; the bytes are those [`CallResult`]'s serialization
-    /// gives.
-    pub(crate) fn response_bytes(&self, id: &RequestId) -> Bytes {
-        match (&self.server_info_meta, &self.result.meta) {
-            (Some(info), None) => jsonrpc::result_bytes_with(
-                id,
-                &OwnMembers(self),
-                &[("_meta", info.get()), ("resultType", "\"complete\"")],
-            ),
-            _ => jsonrpc::result_bytes(id, self),
-        }
-    }
-}
-
-/// A [`CallResult`]'s own members alone, as one object.
-struct OwnMembers<'a>(&'a CallResult);
-
-impl serde::Serialize for OwnMembers<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(None)?;
-        self.0.own_members(&mut m)?;
-        m.end()
-    }
-}
-
-impl serde::Serialize for CallResult {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let (r, v) = (&self.result, self.version);
-        let mut m = s.serialize_map(None)?;
-        self.own_members(&mut m)?;
         match (&self.server_info_meta, &r.meta) {
             (Some(info), None) => m.serialize_entry("_meta", &**info)?,
-            (Some(info), Some(meta)) => {
-                let mut merged = meta.clone();
-                if let Ok(Value::Object(info)) = serde_json::from_str::<Value>(info.get()) {
-                    merged.extend(info);
-                }
-                m.serialize_entry("_meta", &merged)?;
-            }
+            (Some(info), Some(meta)) => m.serialize_entry("_meta", &merged_meta(meta, info))?,
             (None, Some(meta)) if v.has_item_meta() => m.serialize_entry("_meta", meta)?,
             (None, _) => {}
         }
@@ -401,24 +429,42 @@ mod tests {
         .into();
         let mut tool_meta = JsonObject::new();
         tool_meta.insert("k".into(), "v".into());
+        let annotated = Content::Text {
+            text: "x".into(),
+            annotations: Some(crate::protocol::Annotations {
+                last_modified: Some("2025-01-01T00:00:00Z".into()),
+                ..Default::default()
+            }),
+        };
         let results = [
             CallToolResult::default(),
             CallToolResult {
-                content: vec![Content::text("a \"quoted\" text")],
+                content: vec![Content::text("a \"quoted\"\n text\u{1} é")],
                 structured_content: Some(json!({"a": 1})),
                 is_error: Some(true),
                 meta: None,
             },
             CallToolResult {
-                content: vec![Content::text("t")],
+                content: vec![Content::text("t"), Content::text("")],
                 meta: Some(tool_meta),
+                ..CallToolResult::default()
+            },
+            CallToolResult {
+                content: vec![
+                    annotated,
+                    Content::audio("AAAA", "audio/wav"),
+                    Content::resource_link("a://b", "b"),
+                    Content::text("last"),
+                ],
+                is_error: Some(false),
+                meta: Some(JsonObject::new()),
                 ..CallToolResult::default()
             },
         ];
         let ids = [RequestId::Int(-7), RequestId::Str("a\"b".into())];
         for r in &results {
             for info in [None, Some(info.clone())] {
-                for v in [ProtocolVersion::V2025_06_18, ProtocolVersion::V2026_07_28] {
+                for v in ProtocolVersion::ALL.iter().copied() {
                     for id in &ids {
                         let c = CallResult {
                             result: r.clone(),

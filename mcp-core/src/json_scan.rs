@@ -50,6 +50,17 @@ impl<'a> Scan<'a> {
         self.peek() == Some(b'{')
     }
 
+    /// Takes `text` when the rest of the walk starts with it (after whitespace). When `text`
+    /// is a whole JSON value, so is what is taken: a value's text ends where the value does.
+    pub(crate) fn eat_text(&mut self, text: &str) -> bool {
+        self.skip_ws();
+        if self.text.as_bytes()[self.at..].starts_with(text.as_bytes()) {
+            self.at += text.len();
+            return true;
+        }
+        false
+    }
+
     /// Takes an empty object (`{}`, whitespace allowed inside) when one comes next.
     pub(crate) fn eat_empty_object(&mut self) -> bool {
         let at = self.at;
@@ -238,6 +249,10 @@ mod tests {
         assert_eq!(Scan::new("\"a\tb\"").plain_str(), None);
         assert_eq!(Scan::new("{ }").open_object(), Some(true));
         assert!(Scan::new(" { } ").eat_empty_object());
+        let mut s = Scan::new(r#" {"a":1},2"#);
+        assert!(!s.eat_text(r#"{"a":2}"#));
+        assert!(s.eat_text(r#"{"a":1}"#));
+        assert_eq!(s.next_member(), Some(true));
         assert_eq!(Scan::new("[]").open_object(), None);
         assert_eq!(Scan::new(" 12").value_text(), Some("12"));
     }

@@ -333,12 +333,47 @@ impl RequestMeta {
     }
 }
 
+/// The longest `_meta` text [`LAST_META`] keeps.
+const META_KEPT: usize = 1024;
+
+thread_local! {
+    /// The last `_meta` read on this thread that holds the envelope's fields and nothing else,
+    /// with its text. A client sends the same one with every request, so the next request
+    /// that sends the same text takes a copy of what it read (its parts are shared) instead of
+    /// reading it again. One entry, at most [`META_KEPT`] bytes.
+    static LAST_META: RefCell<Option<(Box<str>, MetaFields)>> = const { RefCell::new(None) };
+}
+
 /// Reads a `_meta` object from where `s` stands, by walking its text: what [`MetaValue`]'s
 /// serde reading gives when the object is of the common shape (keys and the revision's string
 /// fields without escapes, no key twice, `clientInfo` an object). Every other value is read by
 /// serde from its own text, strictly. `None` for anything else, or any error: the caller then
 /// reads the whole message with serde, which decides.
 pub(crate) fn walk(s: &mut Scan<'_>) -> Option<RequestMeta> {
+    let kept = LAST_META.with_borrow(|last| match last {
+        Some((t, fields)) if s.eat_text(t) => Some(fields.clone()),
+        _ => None,
+    });
+    if let Some(fields) = kept {
+        return Some(RequestMeta {
+            fields: Box::new(fields),
+        });
+    }
+    let text = s.value_text()?;
+    let mut own = Scan::new(text);
+    let meta = walk_fields(&mut own)?;
+    if !own.at_end() {
+        return None;
+    }
+    let f = &meta.fields;
+    if f.rest.is_empty() && f.body.is_none() && text.len() <= META_KEPT {
+        LAST_META.set(Some((text.into(), (**f).clone())));
+    }
+    Some(meta)
+}
+
+/// [`walk`] of a `_meta` not seen just before.
+fn walk_fields(s: &mut Scan<'_>) -> Option<RequestMeta> {
     let mut meta = RequestMeta::default();
     let m = &mut *meta.fields;
     if s.open_object()? {
@@ -414,9 +449,8 @@ thread_local! {
 /// `clientInfo` as [`client_info`] reads it, a valid one shared with the requests before it
 /// that sent the same text.
 fn shared_client_info(s: &mut Scan<'_>) -> Option<ClientInfo> {
-    let text = s.value_text()?;
     let kept = LAST_CLIENT_INFO.with_borrow(|last| match last {
-        Some((t, info)) if **t == *text => Some(info.clone()),
+        Some((t, info)) if s.eat_text(t) => Some(info.clone()),
         _ => None,
     });
     if let Some(info) = kept {
@@ -425,6 +459,7 @@ fn shared_client_info(s: &mut Scan<'_>) -> Option<ClientInfo> {
             ..ClientInfo::default()
         });
     }
+    let text = s.value_text()?;
     let mut own = Scan::new(text);
     let info = client_info(&mut own)?;
     if !own.at_end() {
@@ -629,6 +664,27 @@ mod tests {
                 let tree: Value = serde_json::from_str(text).unwrap();
                 assert_eq!(Value::Object(m.to_object()), tree, "{text}");
             }
+        }
+    }
+
+    #[test]
+    fn a_meta_sent_again_reads_the_same() {
+        let envelope = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"sampling":{}},"io.modelcontextprotocol/logLevel":"info"}"#;
+        let with_token = |t: u32| {
+            format!(
+                r#"{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","progressToken":{t}}}"#
+            )
+        };
+        for text in [
+            envelope.to_owned(),
+            envelope.to_owned(),
+            with_token(1),
+            with_token(2),
+            with_token(2),
+            envelope.to_owned(),
+        ] {
+            let tree: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(Value::Object(walked(&text).to_object()), tree, "{text}");
         }
     }
 

@@ -7,7 +7,8 @@
 //! cannot take as it is (an escaped string, for one) it reports as `None`, and the caller reads
 //! the whole text with serde instead, which decides what it is.
 
-/// A position in a text being walked as JSON.
+/// A position in a text being walked as JSON; a copy is a place to come back to.
+#[derive(Clone)]
 pub(crate) struct Scan<'a> {
     text: &'a str,
     at: usize,
@@ -26,7 +27,8 @@ impl<'a> Scan<'a> {
         }
     }
 
-    fn peek(&mut self) -> Option<u8> {
+    /// The next byte after whitespace, not taken.
+    pub(crate) fn peek(&mut self) -> Option<u8> {
         self.skip_ws();
         self.text.as_bytes().get(self.at).copied()
     }
@@ -58,16 +60,6 @@ impl<'a> Scan<'a> {
             self.at += text.len();
             return true;
         }
-        false
-    }
-
-    /// Takes an empty object (`{}`, whitespace allowed inside) when one comes next.
-    pub(crate) fn eat_empty_object(&mut self) -> bool {
-        let at = self.at;
-        if self.eat(b'{') && self.eat(b'}') {
-            return true;
-        }
-        self.at = at;
         false
     }
 
@@ -111,6 +103,38 @@ impl<'a> Scan<'a> {
         self.at = start + len + 1;
         // Both ends are quotes (ASCII), so both are character boundaries.
         Some(&self.text[start..start + len])
+    }
+
+    /// The next value when it is an integer written plainly, as serde reads it: digits with no
+    /// leading zero, no fraction or exponent, a `-` only before a non-zero value, within 64
+    /// bits (an `i64` when negative). `None` for anything else (serde reads `-0` and integers
+    /// past 64 bits as floats), and nothing is taken.
+    pub(crate) fn plain_integer(&mut self) -> Option<serde_json::Number> {
+        self.skip_ws();
+        let b = self.text.as_bytes();
+        let negative = b.get(self.at) == Some(&b'-');
+        let first = self.at + usize::from(negative);
+        let mut i = first;
+        let mut n: u64 = 0;
+        while let Some(&c) = b.get(i)
+            && c.is_ascii_digit()
+        {
+            n = n.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+            i += 1;
+        }
+        let len = i - first;
+        if len == 0 || (len > 1 && b[first] == b'0') || matches!(b.get(i), Some(b'.' | b'e' | b'E'))
+        {
+            return None;
+        }
+        let number = if negative {
+            let n = i64::try_from(n).ok().filter(|&n| n != 0)?;
+            serde_json::Number::from(-n)
+        } else {
+            serde_json::Number::from(n)
+        };
+        self.at = i;
+        Some(number)
     }
 
     /// The text of the next value, found by its brackets and quotes; `None` when the text
@@ -214,7 +238,6 @@ mod tests {
         assert_eq!(s.next_member(), Some(true));
         assert_eq!(s.key(), Some("b"));
         assert!(s.object_next());
-        assert!(!s.eat_empty_object());
         assert_eq!(s.value_text(), Some(r#"{"c":[1,{"d":"}"}]}"#));
         assert_eq!(s.next_member(), Some(true));
         let mut rest = vec![];
@@ -248,7 +271,6 @@ mod tests {
         assert_eq!(s.value_text(), Some(r#""a\u0041""#));
         assert_eq!(Scan::new("\"a\tb\"").plain_str(), None);
         assert_eq!(Scan::new("{ }").open_object(), Some(true));
-        assert!(Scan::new(" { } ").eat_empty_object());
         let mut s = Scan::new(r#" {"a":1},2"#);
         assert!(!s.eat_text(r#"{"a":2}"#));
         assert!(s.eat_text(r#"{"a":1}"#));

@@ -18,6 +18,7 @@ pub mod envelope;
 pub mod error;
 pub mod handler;
 mod json_scan;
+mod json_tree;
 pub mod jsonrpc;
 pub mod lifespan;
 mod listen;

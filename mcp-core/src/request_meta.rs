@@ -12,6 +12,7 @@ use serde::de::{self, DeserializeSeed, Visitor};
 use serde_json::Value;
 
 use crate::json_scan::Scan;
+use crate::json_tree::value;
 use crate::protocol::{Implementation, JsonObject, LoggingLevel};
 use crate::strict::{Key, Strict, StrictVisitor, duplicate};
 use crate::version::ProtocolVersion;
@@ -420,19 +421,6 @@ fn walk_fields(s: &mut Scan<'_>) -> Option<RequestMeta> {
             return Some(meta);
         }
     }
-}
-
-/// The next value, read strictly: a string without escapes and an empty object as they are,
-/// anything else by serde from its text.
-pub(crate) fn value(s: &mut Scan<'_>) -> Option<Value> {
-    if let Some(v) = s.plain_str() {
-        return Some(Value::String(v.to_owned()));
-    }
-    if s.eat_empty_object() {
-        return Some(Value::Object(JsonObject::new()));
-    }
-    let text = s.value_text()?;
-    serde_json::from_str::<Strict>(text).ok().map(|Strict(v)| v)
 }
 
 /// The longest `clientInfo` text [`LAST_CLIENT_INFO`] keeps.

@@ -11,6 +11,7 @@
 use serde_json::Value;
 
 use crate::json_scan::Scan;
+use crate::json_tree;
 use crate::protocol::JsonObject;
 use crate::request_meta::{self, RequestMeta};
 
@@ -41,8 +42,8 @@ pub(crate) fn read(text: &str) -> Option<Fields> {
     loop {
         match s.key()? {
             "jsonrpc" if f.jsonrpc.is_none() => f.jsonrpc = Some(s.plain_str()? == "2.0"),
-            "id" if f.id.is_none() => f.id = Some(id(&mut s)?),
-            "method" if f.method.is_none() => f.method = Some(request_meta::value(&mut s)?),
+            "id" if f.id.is_none() => f.id = Some(json_tree::value(&mut s)?),
+            "method" if f.method.is_none() => f.method = Some(json_tree::value(&mut s)?),
             "params" if f.params.is_none() => {
                 let (params, meta) = params(&mut s)?;
                 f.params = Some(params);
@@ -55,23 +56,6 @@ pub(crate) fn read(text: &str) -> Option<Fields> {
         }
     }
     s.at_end().then_some(f)
-}
-
-/// An id: an integer written plainly is read here, anything else by serde.
-fn id(s: &mut Scan<'_>) -> Option<Value> {
-    if let Some(v) = s.plain_str() {
-        return Some(Value::String(v.to_owned()));
-    }
-    let text = s.value_text()?;
-    let plain = text.len() <= 19
-        && text.bytes().all(|b| b.is_ascii_digit())
-        && (text.len() == 1 || !text.starts_with('0'));
-    match text.parse::<u64>() {
-        Ok(n) if plain => Some(n.into()),
-        _ => serde_json::from_str::<crate::strict::Strict>(text)
-            .ok()
-            .map(|s| s.0),
-    }
 }
 
 /// The params object, its `_meta` apart when that is an object.
@@ -89,7 +73,7 @@ fn params(s: &mut Scan<'_>) -> Option<(Value, Option<RequestMeta>)> {
         if key == "_meta" && s.object_next() {
             meta = Some(request_meta::walk(s)?);
         } else {
-            let v = request_meta::value(s)?;
+            let v = json_tree::value(s)?;
             object.insert(key.to_owned(), v);
         }
         if !s.next_member()? {

@@ -208,8 +208,10 @@ impl FromStr for ProtocolVersion {
     type Err = UnsupportedVersion;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // Newest first: the revisions clients send most.
         ProtocolVersion::ALL
             .iter()
+            .rev()
             .copied()
             .find(|v| v.as_str() == s)
             .ok_or_else(|| UnsupportedVersion(s.to_owned()))

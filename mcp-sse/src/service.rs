@@ -33,7 +33,32 @@ pub(crate) fn handle(
 ) -> impl Future<Output = Result<Response<Body>, Infallible>> + Send {
     let (parts, body) = req.into_parts();
     let body = RequestBody::hyper(body);
-    async move { Ok(answer_parts(&conn.shared, Some(&conn.kill), Paths::Full, &parts, body).await) }
+    async move {
+        let mut resp =
+            answer_parts(&conn.shared, Some(&conn.kill), Paths::Full, &parts, body).await;
+        answer_in_request_map(parts.headers, &mut resp);
+        Ok(resp)
+    }
+}
+
+/// The most header entries a request's map may have room for to carry the response (below).
+const REUSED_MAP_ENTRIES: usize = 24;
+
+/// Moves the response's headers into the request's map, emptied, when that one has more
+/// room. hyper reads a connection's next request head into the map of the response it last
+/// wrote, growing it (two allocations, of 1 KiB and more) whenever the request has more
+/// header fields than the map has room for, which a response built from an empty map has for
+/// six. Answered in the request's map, the map goes round from request to response to the
+/// next request of the same size, grown once per connection. A map with room for more than
+/// [`REUSED_MAP_ENTRIES`] is left to be freed, so an idle connection keeps no more than that.
+fn answer_in_request_map(mut request: http::HeaderMap, resp: &mut Response<Body>) {
+    let headers = resp.headers_mut();
+    if request.capacity() <= headers.capacity() || request.capacity() > REUSED_MAP_ENTRIES {
+        return;
+    }
+    request.clear();
+    request.extend(std::mem::take(headers));
+    *headers = request;
 }
 
 /// Whether request paths still carry the mount prefix.
@@ -54,7 +79,11 @@ pub(crate) fn answer<'a>(
     req: Request<RequestBody>,
 ) -> impl Future<Output = Response<Body>> + Send + 'a {
     let (parts, body) = req.into_parts();
-    async move { answer_parts(shared, kill, paths, &parts, body).await }
+    async move {
+        let mut resp = answer_parts(shared, kill, paths, &parts, body).await;
+        answer_in_request_map(parts.headers, &mut resp);
+        resp
+    }
 }
 
 /// [`answer`] for a request split into its head and body.
@@ -291,5 +320,53 @@ mod tests {
             n <= limit,
             "a request's future takes {n} bytes (limit {limit})"
         );
+    }
+
+    /// A response answered in the request's map carries the same headers in the same order,
+    /// every value of a repeated one; a map with too much room is left alone.
+    #[test]
+    fn a_response_in_the_request_map_keeps_its_headers() {
+        use http::{HeaderMap, HeaderValue, header};
+        let response = || {
+            let mut r = http::Response::new(super::full(bytes::Bytes::from_static(b"{}")));
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            h.append(header::VARY, HeaderValue::from_static("Origin"));
+            h.append(header::VARY, HeaderValue::from_static("Accept"));
+            h.insert("mcp-session-id", HeaderValue::from_static("s"));
+            r
+        };
+        let lines = |h: &HeaderMap| -> Vec<(String, String)> {
+            h.iter()
+                .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+                .collect()
+        };
+        let request = |fields: usize| {
+            let mut h = HeaderMap::new();
+            for i in 0..fields {
+                h.insert(
+                    http::HeaderName::from_bytes(format!("x-field-{i}").as_bytes()).unwrap(),
+                    HeaderValue::from_static("v"),
+                );
+            }
+            h
+        };
+        let expected = lines(response().headers());
+        let req = request(10);
+        let room = req.capacity();
+        let mut r = response();
+        super::answer_in_request_map(req, &mut r);
+        assert_eq!(lines(r.headers()), expected);
+        assert_eq!(r.headers().capacity(), room);
+
+        let req = request(40);
+        let mut r = response();
+        let before = r.headers().capacity();
+        super::answer_in_request_map(req, &mut r);
+        assert_eq!(lines(r.headers()), expected);
+        assert_eq!(r.headers().capacity(), before);
     }
 }

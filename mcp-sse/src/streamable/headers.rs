@@ -57,6 +57,12 @@ pub(crate) fn accepts(h: &HeaderMap) -> Accepts {
     let mut out = Accepts::default();
     for value in h.get_all(header::ACCEPT) {
         let bytes = value.as_bytes();
+        // What the official SDKs' clients send, known without reading it apart.
+        if bytes == b"application/json, text/event-stream" {
+            out.json = true;
+            out.event_stream = true;
+            continue;
+        }
         // What `HeaderValue::to_str` accepts (checked without an early exit, which lets the
         // loop run over whole words).
         let text = bytes.iter().fold(true, |ok, &b| {

@@ -219,21 +219,41 @@ fn stateless_call_body(id: u64, tool: &str) -> Bytes {
     ))
 }
 
-/// Checks that `data` is the successful answer to request `id`; returns the parsed message.
-fn check_answer(data: &[u8], id: u64) -> Result<Option<Value>, Error> {
-    let msg: Value = serde_json::from_slice(data)?;
-    if msg.get("id").and_then(Value::as_u64) != Some(id) {
+/// What the generator reads of a message: the members that say whether it is the successful
+/// answer to a request. Everything else is skipped, not built into a tree, so the generator
+/// spends as little as it can on each answer.
+#[derive(serde::Deserialize)]
+struct Answer<'a> {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default, borrow)]
+    error: Option<&'a serde_json::value::RawValue>,
+    #[serde(default)]
+    result: Option<AnswerResult>,
+}
+
+#[derive(serde::Deserialize)]
+struct AnswerResult {
+    #[serde(default, rename = "isError")]
+    is_error: Option<bool>,
+}
+
+/// Checks whether `data` is the successful answer to request `id`: `false` for another
+/// message, an error for a failed answer.
+fn check_answer(data: &[u8], id: u64) -> Result<bool, Error> {
+    let msg: Answer<'_> = serde_json::from_slice(data)?;
+    if msg.id.as_ref().and_then(Value::as_u64) != Some(id) {
         // A notification or another message: not the answer we wait for.
-        return Ok(None);
+        return Ok(false);
     }
-    if let Some(err) = msg.get("error") {
+    if let Some(err) = msg.error {
         return Err(format!("request {id} failed: {err}").into());
     }
-    let result = msg.get("result").ok_or("response without result")?;
-    if result.get("isError").and_then(Value::as_bool) == Some(true) {
-        return Err(format!("tool error: {result}").into());
+    let result = msg.result.ok_or("response without result")?;
+    if result.is_error == Some(true) {
+        return Err("tool error (isError: true)".into());
     }
-    Ok(Some(msg))
+    Ok(true)
 }
 
 /// One client session on either transport.
@@ -366,7 +386,7 @@ impl SseClient {
         Ok(landed)
     }
 
-    async fn wait_answer(&mut self, id: u64) -> Result<Value, Error> {
+    async fn wait_answer(&mut self, id: u64) -> Result<(), Error> {
         loop {
             let ev = self
                 .events
@@ -376,8 +396,8 @@ impl SseClient {
             if ev.event != "message" {
                 continue;
             }
-            if let Some(msg) = check_answer(ev.data.as_bytes(), id)? {
-                return Ok(msg);
+            if check_answer(ev.data.as_bytes(), id)? {
+                return Ok(());
             }
         }
     }
@@ -433,7 +453,7 @@ impl StreamableClient {
         let (status, session, answer) = client
             .post(initialize_body(STREAMABLE_VERSION), Some(0))
             .await?;
-        if status != StatusCode::OK || answer.is_none() {
+        if status != StatusCode::OK || !answer {
             return Err(format!("initialize answered {status}").into());
         }
         client.session_id = session.ok_or("initialize answered without Mcp-Session-Id")?;
@@ -507,7 +527,7 @@ impl StreamableClient {
         body: Bytes,
         id: Option<u64>,
         tool: Option<&str>,
-    ) -> Result<(StatusCode, Option<String>, Option<Value>), Error> {
+    ) -> Result<(StatusCode, Option<String>, bool), Error> {
         let mut req = Request::post(&self.path)
             .header(header::HOST, &self.authority)
             .header(header::CONTENT_TYPE, "application/json")
@@ -537,33 +557,39 @@ impl StreamableClient {
             .is_some_and(|ct| ct.starts_with("text/event-stream"));
         let Some(id) = id.filter(|_| status == StatusCode::OK) else {
             resp.into_body().collect().await?;
-            return Ok((status, session, None));
+            return Ok((status, session, false));
         };
         let answer = if is_sse {
             let mut events = sse::Reader::new(resp.into_body());
-            let mut answer = None;
+            let mut answer = false;
             while let Some(ev) = events.next().await? {
                 if ev.event != "message" || ev.data.is_empty() {
                     // The 2025-11-25 priming event carries an id and empty data.
                     continue;
                 }
-                if answer.is_none() {
+                if !answer {
                     answer = check_answer(ev.data.as_bytes(), id)?;
                 }
             }
-            answer.ok_or("SSE response ended without the answer")?
+            if !answer {
+                return Err("SSE response ended without the answer".into());
+            }
+            true
         } else {
             let bytes = resp.into_body().collect().await?.to_bytes();
-            check_answer(&bytes, id)?.ok_or("JSON response is not the answer")?
+            if !check_answer(&bytes, id)? {
+                return Err("JSON response is not the answer".into());
+            }
+            true
         };
-        Ok((status, session, Some(answer)))
+        Ok((status, session, answer))
     }
 
     async fn post(
         &self,
         body: Bytes,
         id: Option<u64>,
-    ) -> Result<(StatusCode, Option<String>, Option<Value>), Error> {
+    ) -> Result<(StatusCode, Option<String>, bool), Error> {
         self.post_named(body, id, None).await
     }
 
@@ -576,7 +602,7 @@ impl StreamableClient {
             call_body(id, tool)
         };
         let (status, _, answer) = self.post_named(body, Some(id), Some(tool)).await?;
-        if answer.is_none() {
+        if !answer {
             return Err(format!("tools/call answered {status}").into());
         }
         Ok(())

@@ -224,6 +224,22 @@ fn stop(b: &[u8]) -> Option<usize> {
         .map(|p| at + p)
 }
 
+/// `base` with `cut` bytes from `at` replaced by `with` (both ends moved back to character
+/// boundaries): a text for the property tests that compare a walk with serde.
+#[cfg(test)]
+pub(crate) fn changed(base: &str, at: usize, cut: usize, with: &str) -> String {
+    let boundary = |mut i: usize| {
+        i = i.min(base.len());
+        while !base.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let at = boundary(at);
+    let end = boundary(at + cut);
+    format!("{}{with}{}", &base[..at], &base[end..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -172,15 +172,7 @@ mod tests {
             with in "[ -~\t\u{1}é\\\\\"{}\\[\\]:,0-9-]{0,6}",
         ) {
             let base = r#"{"a":1,"b":[true,null,-12,{"c":"d","e":[]}],"f":"g","h":{"i":0.5}}"#;
-            let mut at = at.min(base.len());
-            while !base.is_char_boundary(at) {
-                at -= 1;
-            }
-            let mut end = (at + cut).min(base.len());
-            while !base.is_char_boundary(end) {
-                end -= 1;
-            }
-            let text = format!("{}{}{}", &base[..at], with, &base[end..]);
+            let text = crate::json_scan::changed(base, at, cut, &with);
             let (w, d) = walked_and_serde(&text);
             proptest::prop_assert_eq!(w, d, "{}", text);
         }

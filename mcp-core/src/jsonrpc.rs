@@ -968,15 +968,7 @@ mod tests {
             with in "[ -~\t\u{1}é\\\\\"{}\\[\\]:,]{0,6}",
         ) {
             let base = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":"x"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1"}}}}"#;
-            let mut at = at.min(base.len());
-            while !base.is_char_boundary(at) {
-                at -= 1;
-            }
-            let mut end = (at + cut).min(base.len());
-            while !base.is_char_boundary(end) {
-                end -= 1;
-            }
-            let text = format!("{}{}{}", &base[..at], with, &base[end..]);
+            let text = crate::json_scan::changed(base, at, cut, &with);
             proptest::prop_assert_eq!(outcome(split(&text)), outcome(split_by_serde(&text)), "{}", text);
         }
     }

@@ -7,8 +7,8 @@
 //! not a plain integer, a string with an escape or any other value the walk does not take
 //! whole is read by serde from its own text. When the walk meets what it cannot walk (a key
 //! with an escape, a key given twice, a broken structure), the whole value is read by serde
-//! from its text instead, which gives the tree or refuses it; so every text is read at most
-//! twice, however deep.
+//! from its text instead, which gives the tree or refuses it; so a text is walked once and
+//! read by serde at most twice, however deep.
 
 use serde_json::Value;
 

@@ -36,7 +36,7 @@ pub(crate) fn handle(
     async move {
         let mut resp =
             answer_parts(&conn.shared, Some(&conn.kill), Paths::Full, &parts, body).await;
-        answer_in_request_map(parts.headers, &mut resp);
+        answer_in_request_map(parts, &mut resp);
         Ok(resp)
     }
 }
@@ -51,7 +51,12 @@ const REUSED_MAP_ENTRIES: usize = 24;
 /// six. Answered in the request's map, the map goes round from request to response to the
 /// next request of the same size, grown once per connection. A map with room for more than
 /// [`REUSED_MAP_ENTRIES`] is left to be freed, so an idle connection keeps no more than that.
-fn answer_in_request_map(mut request: http::HeaderMap, resp: &mut Response<Body>) {
+/// Over HTTP/2 nothing reads a request into a response's map, so nothing is moved.
+fn answer_in_request_map(request: Parts, resp: &mut Response<Body>) {
+    if request.version >= http::Version::HTTP_2 {
+        return;
+    }
+    let mut request = request.headers;
     let headers = resp.headers_mut();
     if request.capacity() <= headers.capacity() || request.capacity() > REUSED_MAP_ENTRIES {
         return;
@@ -81,7 +86,7 @@ pub(crate) fn answer<'a>(
     let (parts, body) = req.into_parts();
     async move {
         let mut resp = answer_parts(shared, kill, paths, &parts, body).await;
-        answer_in_request_map(parts.headers, &mut resp);
+        answer_in_request_map(parts, &mut resp);
         resp
     }
 }
@@ -345,18 +350,18 @@ mod tests {
                 .collect()
         };
         let request = |fields: usize| {
-            let mut h = HeaderMap::new();
+            let (mut parts, ()) = http::Request::new(()).into_parts();
             for i in 0..fields {
-                h.insert(
+                parts.headers.insert(
                     http::HeaderName::from_bytes(format!("x-field-{i}").as_bytes()).unwrap(),
                     HeaderValue::from_static("v"),
                 );
             }
-            h
+            parts
         };
         let expected = lines(response().headers());
         let req = request(10);
-        let room = req.capacity();
+        let room = req.headers.capacity();
         let mut r = response();
         super::answer_in_request_map(req, &mut r);
         assert_eq!(lines(r.headers()), expected);
@@ -365,6 +370,14 @@ mod tests {
         let req = request(40);
         let mut r = response();
         let before = r.headers().capacity();
+        super::answer_in_request_map(req, &mut r);
+        assert_eq!(lines(r.headers()), expected);
+        assert_eq!(r.headers().capacity(), before);
+
+        // Over HTTP/2 the response keeps its own map.
+        let mut req = request(10);
+        req.version = http::Version::HTTP_2;
+        let mut r = response();
         super::answer_in_request_map(req, &mut r);
         assert_eq!(lines(r.headers()), expected);
         assert_eq!(r.headers().capacity(), before);
